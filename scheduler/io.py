@@ -1,0 +1,145 @@
+"""Reading and writing problem and plan files.
+
+Every mistake in a file is reported as one line that names the item by its id
+and the field, e.g. ``request R-0042: case_id 'C-9' is not a case``. Files are
+written atomically (a temporary file renamed into place) so that a failed run
+never leaves half a plan behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from scheduler.model import InvalidProblem, Plan, Problem
+
+M = TypeVar("M", bound=BaseModel)
+
+__all__ = ["dump_json", "load_plan", "load_problem", "read_json", "write_json"]
+
+# list name -> (noun, id field) for naming an item in an error
+_ITEMS = {
+    "localities": ("locality", "locality_id"),
+    "cases": ("case", "case_id"),
+    "units": ("unit", "unit_id"),
+    "beds": ("bed", "bed_id"),
+    "providers": ("provider", "provider_id"),
+    "requests": ("request", "request_id"),
+    "visits": ("visit", "visit_id"),
+    "bookings": ("booking", "booking_id"),
+    "budgets": ("budget", "budget_id"),
+    "stays": ("stay", "request_id"),
+    "unmet": ("unmet", "request_id"),
+}
+_UNION_TAGS = {"stay", "sitting", "StayBooking", "VisitBooking"}
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file, turning I/O and syntax errors into :class:`InvalidProblem`."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        raise InvalidProblem([f"{path}: no such file"]) from None
+    except json.JSONDecodeError as exc:
+        raise InvalidProblem([f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidProblem([f"{path}: cannot be read ({exc})"]) from None
+
+
+def load_problem(source: str | Path | dict[str, Any]) -> Problem:
+    """Load and fully check a problem file (or its parsed JSON).
+
+    Raises
+    ------
+    InvalidProblem
+        With one line per mistake, each naming the item and field.
+    """
+    data = source if isinstance(source, dict) else read_json(source)
+    return _validate(Problem, data)
+
+
+def load_plan(source: str | Path | dict[str, Any]) -> Plan:
+    data = source if isinstance(source, dict) else read_json(source)
+    return _validate(Plan, data)
+
+
+def _validate(model: type[M], data: Any) -> M:
+    if not isinstance(data, dict):
+        raise InvalidProblem(["the file must hold a JSON object"])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidProblem(format_errors(exc, data)) from None
+
+
+def format_errors(exc: ValidationError, data: Any) -> list[str]:
+    lines: list[str] = []
+    for error in exc.errors():
+        inner = error.get("ctx", {}).get("error")
+        if isinstance(inner, InvalidProblem):
+            lines.extend(inner.errors)
+            continue
+        where, field = _locate(error["loc"], data)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = "is missing"
+        elif error["type"] == "extra_forbidden":
+            message = "is not a known field"
+        text = f"{field}: {message}" if field else message
+        lines.append(f"{where}: {text}" if where else text)
+    return lines
+
+
+def _locate(loc: tuple[Any, ...], data: Any) -> tuple[str, str]:
+    """Turn a pydantic location into ('request R-0042', 'visit V1.windows[0].end')."""
+    where = ""
+    fields: list[str] = []
+    node = data
+    parts = [p for p in loc if p not in _UNION_TAGS]
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        nxt = parts[i + 1] if i + 1 < len(parts) else None
+        child = node.get(part) if isinstance(node, dict) else None
+        if isinstance(nxt, int) and isinstance(child, list):
+            item = child[nxt] if nxt < len(child) else None
+            noun, key = _ITEMS.get(part, (part, ""))
+            ident = item.get(key) if isinstance(item, dict) and key else None
+            name = f"{noun} {ident}" if ident is not None else f"{part}[{nxt}]"
+            if not where and part in _ITEMS:
+                where = name
+            else:
+                fields.append(name)
+            node = item
+            i += 2
+            continue
+        fields.append(str(part))
+        node = child
+        i += 1
+    return where, ".".join(fields)
+
+
+def dump_json(model: BaseModel) -> str:
+    return model.model_dump_json(indent=1, exclude_none=True)
+
+
+def write_json(path: str | Path, text_or_model: str | BaseModel) -> None:
+    """Write atomically: the file is either the whole new content or untouched."""
+    text = text_or_model if isinstance(text_or_model, str) else dump_json(text_or_model)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.write("\n")
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise

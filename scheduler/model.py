@@ -1,0 +1,584 @@
+"""The problem and plan files of ``shared/spec/domain.md`` as pydantic models.
+
+A :class:`Problem` is checked on construction: every value, and every
+cross-reference between items. Each mistake is reported with the item's id
+and the field, e.g. ``request R-0042: case_id 'C-9' is not a case``; all of
+them at once, so that a broker can fix a file in one go.
+
+Exception tree::
+
+    ValueError
+    └── InvalidProblem      a problem (or plan) file breaks the contract
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterable
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "WEEKDAYS",
+    "Budget",
+    "Case",
+        "InvalidProblem",
+    "Kpis",
+    "Locality",
+    "Plan",
+    "PlannedStay",
+    "PlannedVisit",
+    "Problem",
+    "Provider",
+    "Request",
+    "SittingRequest",
+    "SolverInfo",
+    "StayBooking",
+    "StayRequest",
+    "Unit",
+    "Unmet",
+    "VisitBooking",
+    "Weights",
+    "minutes_of",
+]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+UNMET_REASONS = (
+    "not_eligible",
+    "allowance_used",
+    "no_suitable_bed",
+    "too_far",
+    "no_night_staff",
+    "beds_taken",
+    "incompatible_resident",
+    "no_provider",
+    "no_sitter_free",
+    "provider_hours_used",
+    "over_budget",
+)
+PRIORITIES = ("crisis", "health_appointment", "planned")
+
+_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+
+
+class InvalidProblem(ValueError):
+    """A problem or plan file that breaks the contract; ``errors`` lists each mistake."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("; ".join(errors))
+
+
+def minutes_of(clock: str) -> int:
+    """Minutes after midnight of a ``"HH:MM"`` wall-clock time (``"24:00"`` is 1440)."""
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _check_clock(value: str) -> str:
+    match = _CLOCK.match(value)
+    if not match or minutes_of(value) > 24 * 60:
+        raise ValueError(f"'{value}' is not a time HH:MM between 00:00 and 24:00")
+    return value
+
+
+Clock = Annotated[str, Field(examples=["09:30"])]
+NonNegInt = Annotated[int, Field(ge=0)]
+PosInt = Annotated[int, Field(gt=0)]
+Priority = Literal["crisis", "health_appointment", "planned"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True)
+
+
+class Point(_Strict):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Horizon(_Strict):
+    first_night: dt.date
+    last_night: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Horizon:
+        if self.last_night < self.first_night:
+            raise ValueError(
+                f"last_night {self.last_night} is before first_night {self.first_night}"
+            )
+        return self
+
+    @property
+    def nights(self) -> list[dt.date]:
+        count = (self.last_night - self.first_night).days + 1
+        return [self.first_night + dt.timedelta(days=i) for i in range(count)]
+
+
+class Locality(_Strict):
+    locality_id: str
+    name: str
+
+
+class Case(_Strict):
+    case_id: str
+    locality_id: str
+    home: Point
+    age: int = Field(ge=0, le=130)
+    sex: Literal["female", "male"]
+    night_support: Literal["shared", "one_to_one", "two_to_one"] = "shared"
+    bed_needs: list[str] = []
+    sitting_skills: list[str] = []
+    incompatible_with: list[str] = []
+    eligible: list[Literal["stay", "sitting"]] = ["stay", "sitting"]
+    nights_allowance: NonNegInt = 0
+    nights_used: NonNegInt = 0
+    sitting_hours_per_week: float = Field(default=0, ge=0)
+    previous_unit_id: str | None = None
+    previous_provider_id: str | None = None
+
+
+class Bed(_Strict):
+    bed_id: str
+    features: list[str] = []
+
+
+class Unit(_Strict):
+    unit_id: str
+    name: str
+    locality_id: str
+    location: Point
+    age_min: NonNegInt = 0
+    age_max: NonNegInt = 130
+    sex_policy: Literal["any", "female", "male"] = "any"
+    beds: list[Bed]
+    default_night_staff: NonNegInt
+    night_staff: dict[dt.date, NonNegInt] = {}
+    shared_ratio: PosInt = 4
+    cost_per_night_pence: NonNegInt
+    spot: bool = False
+
+    def staff_on(self, night: dt.date) -> int:
+        return self.night_staff.get(night, self.default_night_staff)
+
+
+class Shift(_Strict):
+    start: Clock
+    end: Clock
+    count: NonNegInt
+
+    _clock_start = field_validator("start", "end")(_check_clock)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Shift:
+        if minutes_of(self.end) <= minutes_of(self.start):
+            raise ValueError(f"shift ends at {self.end}, not after its start {self.start}")
+        return self
+
+
+class Provider(_Strict):
+    provider_id: str
+    name: str
+    localities: list[str]
+    skills: list[str] = []
+    base: Point
+    max_travel_km: float = Field(ge=0)
+    sitters: dict[str, list[Shift]]
+    weekly_hours_cap: float = Field(ge=0)
+    cost_per_hour_pence: NonNegInt
+
+    @field_validator("sitters")
+    @classmethod
+    def _weekdays(cls, sitters: dict[str, list[Shift]]) -> dict[str, list[Shift]]:
+        for key in sitters:
+            if key not in WEEKDAYS:
+                raise ValueError(f"'{key}' is not a weekday key (mon..sun)")
+        return sitters
+
+
+class StayRequest(_Strict):
+    request_id: str
+    case_id: str
+    kind: Literal["stay"] = "stay"
+    priority: Priority
+    received: dt.date
+    nights: PosInt
+    earliest_start: dt.date
+    latest_start: dt.date
+    preferred_start: dt.date | None = None
+    preferred_units: list[str] = []
+    max_travel_km: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> StayRequest:
+        if self.earliest_start > self.latest_start:
+            raise ValueError(
+                f"earliest_start {self.earliest_start} is after latest_start {self.latest_start}"
+            )
+        return self
+
+
+class Window(_Strict):
+    day: dt.date
+    start: Clock
+    end: Clock
+
+    _clock = field_validator("start", "end")(_check_clock)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if minutes_of(self.end) <= minutes_of(self.start):
+            raise ValueError(f"window on {self.day} ends at {self.end}, not after {self.start}")
+        return self
+
+    @property
+    def length(self) -> int:
+        return minutes_of(self.end) - minutes_of(self.start)
+
+
+class Visit(_Strict):
+    visit_id: str
+    minutes: PosInt
+    windows: list[Window] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _fits_a_window(self) -> Visit:
+        if all(window.length < self.minutes for window in self.windows):
+            raise ValueError(
+                f"visit {self.visit_id} lasts {self.minutes} minutes, longer than all its windows"
+            )
+        return self
+
+
+class SittingRequest(_Strict):
+    request_id: str
+    case_id: str
+    kind: Literal["sitting"] = "sitting"
+    priority: Priority
+    received: dt.date
+    visits: list[Visit] = Field(min_length=1)
+    double_handed: bool = False
+    max_travel_km: float = Field(ge=0)
+
+
+Request = Annotated[StayRequest | SittingRequest, Field(discriminator="kind")]
+
+
+class StayBooking(_Strict):
+    booking_id: str
+    request_id: str
+    case_id: str
+    unit_id: str
+    bed_id: str
+    first_night: dt.date
+    nights: PosInt
+
+    @property
+    def night_list(self) -> list[dt.date]:
+        return [self.first_night + dt.timedelta(days=i) for i in range(self.nights)]
+
+
+class VisitBooking(_Strict):
+    booking_id: str
+    request_id: str
+    visit_id: str
+    case_id: str
+    provider_id: str
+    day: dt.date
+    start: Clock
+    minutes: PosInt
+    sitters: Literal[1, 2] = 1
+
+    _clock = field_validator("start")(_check_clock)
+
+
+Booking = StayBooking | VisitBooking
+
+
+class Budget(_Strict):
+    budget_id: str
+    limit_pence: NonNegInt
+    applies_to: list[str]
+
+
+class Weights(_Strict):
+    """Objective weights. Tiers are compared lexicographically, so every tier dominates
+    the next whatever these are; they only shape the value *within* a tier.
+
+    Served demand is measured in *units*: a sitting minute is 1 unit, a night is
+    ``night_units`` units (60: a night counts as an hour of sitting).
+    The fair-share need of a request (tier 2) is::
+
+        need = need_base
+             + need_allowance * (1 - nights_used / nights_allowance)    # 0 if no allowance
+             + need_wait * min(days waiting since received, wait_cap_days) / wait_cap_days
+
+    rounded to an integer; tier 2 is the sum over served units of their request's need.
+    """
+
+    night_units: PosInt = 60
+    need_base: NonNegInt = 100
+    need_allowance: NonNegInt = 100
+    need_wait: NonNegInt = 50
+    wait_cap_days: PosInt = 56
+    preferred_start: NonNegInt = 3
+    preferred_unit: NonNegInt = 2
+    continuity: NonNegInt = 2
+    change: NonNegInt = 1
+
+
+class Problem(_Strict):
+    horizon: Horizon
+    week_start: dt.date
+    localities: list[Locality]
+    cases: list[Case]
+    units: list[Unit]
+    providers: list[Provider]
+    requests: list[Request]
+    bookings: list[Annotated[StayBooking | VisitBooking, Field(union_mode="smart")]] = []
+    budgets: list[Budget] = []
+    weights: Weights = Weights()
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Problem:
+        errors = list(_problem_errors(self))
+        if errors:
+            raise InvalidProblem(errors)
+        return self
+
+    # Lookups used everywhere; cheap to rebuild, so not cached on a mutable model.
+    def case_by_id(self) -> dict[str, Case]:
+        return {case.case_id: case for case in self.cases}
+
+    def unit_by_id(self) -> dict[str, Unit]:
+        return {unit.unit_id: unit for unit in self.units}
+
+    def provider_by_id(self) -> dict[str, Provider]:
+        return {provider.provider_id: provider for provider in self.providers}
+
+    def request_by_id(self) -> dict[str, StayRequest | SittingRequest]:
+        return {request.request_id: request for request in self.requests}
+
+
+def _duplicates(ids: Iterable[str]) -> list[str]:
+    return [key for key, count in Counter(ids).items() if count > 1]
+
+
+def _problem_errors(problem: Problem) -> Iterable[str]:
+    if problem.week_start.weekday() != 0:
+        yield f"week_start: {problem.week_start} is not a Monday"
+    yield from _duplicate_errors(problem)
+    localities = {loc.locality_id for loc in problem.localities}
+    cases = problem.case_by_id()
+    units = problem.unit_by_id()
+    providers = problem.provider_by_id()
+    for case in problem.cases:
+        yield from _case_errors(case, localities, cases, units, providers)
+    for unit in problem.units:
+        if unit.locality_id not in localities:
+            yield f"unit {unit.unit_id}: locality_id '{unit.locality_id}' is not a locality"
+        if unit.age_min > unit.age_max:
+            yield f"unit {unit.unit_id}: age_min {unit.age_min} is above age_max {unit.age_max}"
+    for provider in problem.providers:
+        for loc in provider.localities:
+            if loc not in localities:
+                yield f"provider {provider.provider_id}: localities '{loc}' is not a locality"
+    for request in problem.requests:
+        yield from _request_errors(request, cases, units)
+    yield from _booking_errors(problem, cases, units, providers)
+    owners = set(units) | set(providers)
+    for budget in problem.budgets:
+        for owner in budget.applies_to:
+            if owner not in owners:
+                yield (
+                    f"budget {budget.budget_id}: applies_to '{owner}' is not a unit or provider"
+                )
+
+
+def _duplicate_errors(problem: Problem) -> Iterable[str]:
+    tables: list[tuple[str, str, list[str]]] = [
+        ("locality", "locality_id", [x.locality_id for x in problem.localities]),
+        ("case", "case_id", [x.case_id for x in problem.cases]),
+        ("unit", "unit_id", [x.unit_id for x in problem.units]),
+        ("provider", "provider_id", [x.provider_id for x in problem.providers]),
+        ("request", "request_id", [x.request_id for x in problem.requests]),
+        ("booking", "booking_id", [x.booking_id for x in problem.bookings]),
+        ("budget", "budget_id", [x.budget_id for x in problem.budgets]),
+        ("bed", "bed_id", [bed.bed_id for unit in problem.units for bed in unit.beds]),
+    ]
+    for noun, field, ids in tables:
+        for duplicate in _duplicates(ids):
+            yield f"{noun} {duplicate}: {field} is listed more than once"
+    for request in problem.requests:
+        if isinstance(request, SittingRequest):
+            for duplicate in _duplicates(v.visit_id for v in request.visits):
+                yield f"request {request.request_id}: visit_id '{duplicate}' is listed twice"
+
+
+def _case_errors(
+    case: Case,
+    localities: set[str],
+    cases: dict[str, Case],
+    units: dict[str, Unit],
+    providers: dict[str, Provider],
+) -> Iterable[str]:
+    where = f"case {case.case_id}"
+    if case.locality_id not in localities:
+        yield f"{where}: locality_id '{case.locality_id}' is not a locality"
+    for other in case.incompatible_with:
+        if other not in cases:
+            yield f"{where}: incompatible_with '{other}' is not a case"
+        elif other == case.case_id:
+            yield f"{where}: incompatible_with names the case itself"
+    if case.previous_unit_id is not None and case.previous_unit_id not in units:
+        yield f"{where}: previous_unit_id '{case.previous_unit_id}' is not a unit"
+    if case.previous_provider_id is not None and case.previous_provider_id not in providers:
+        yield f"{where}: previous_provider_id '{case.previous_provider_id}' is not a provider"
+
+
+def _request_errors(
+    request: StayRequest | SittingRequest, cases: dict[str, Case], units: dict[str, Unit]
+) -> Iterable[str]:
+    where = f"request {request.request_id}"
+    if request.case_id not in cases:
+        yield f"{where}: case_id '{request.case_id}' is not a case"
+    if isinstance(request, StayRequest):
+        for unit_id in request.preferred_units:
+            if unit_id not in units:
+                yield f"{where}: preferred_units '{unit_id}' is not a unit"
+        if request.preferred_start is not None and not (
+            request.earliest_start <= request.preferred_start <= request.latest_start
+        ):
+            yield (
+                f"{where}: preferred_start {request.preferred_start} is outside "
+                f"earliest_start..latest_start"
+            )
+
+
+def _booking_errors(
+    problem: Problem,
+    cases: dict[str, Case],
+    units: dict[str, Unit],
+    providers: dict[str, Provider],
+) -> Iterable[str]:
+    requests = problem.request_by_id()
+    for booking in problem.bookings:
+        where = f"booking {booking.booking_id}"
+        if booking.case_id not in cases:
+            yield f"{where}: case_id '{booking.case_id}' is not a case"
+        request = requests.get(booking.request_id)
+        if request is None:
+            yield f"{where}: request_id '{booking.request_id}' is not a request"
+        elif request.case_id != booking.case_id:
+            yield f"{where}: request_id '{booking.request_id}' belongs to another case"
+        if isinstance(booking, StayBooking):
+            unit = units.get(booking.unit_id)
+            if unit is None:
+                yield f"{where}: unit_id '{booking.unit_id}' is not a unit"
+            elif booking.bed_id not in {bed.bed_id for bed in unit.beds}:
+                yield f"{where}: bed_id '{booking.bed_id}' is not a bed of {booking.unit_id}"
+        else:
+            if isinstance(request, SittingRequest) and booking.visit_id not in {
+                v.visit_id for v in request.visits
+            }:
+                yield f"{where}: visit_id '{booking.visit_id}' is not a visit of {request.request_id}"
+            if booking.provider_id not in providers:
+                yield f"{where}: provider_id '{booking.provider_id}' is not a provider"
+            if minutes_of(booking.start) + booking.minutes > 24 * 60:
+                yield f"{where}: start {booking.start} + {booking.minutes} minutes passes midnight"
+
+
+# ---------------------------------------------------------------------------- plan
+
+
+class PlannedStay(_Strict):
+    request_id: str
+    case_id: str
+    unit_id: str
+    bed_id: str
+    first_night: dt.date
+    nights: PosInt
+
+    @property
+    def night_list(self) -> list[dt.date]:
+        return [self.first_night + dt.timedelta(days=i) for i in range(self.nights)]
+
+
+class PlannedVisit(_Strict):
+    request_id: str
+    visit_id: str
+    case_id: str
+    provider_id: str
+    day: dt.date
+    start: Clock
+    minutes: PosInt
+    sitters: Literal[1, 2] = 1
+
+    _clock = field_validator("start")(_check_clock)
+
+
+class Unmet(_Strict):
+    request_id: str
+    visit_id: str | None = None
+    reason: Literal[
+        "not_eligible",
+        "allowance_used",
+        "no_suitable_bed",
+        "too_far",
+        "no_night_staff",
+        "beds_taken",
+        "incompatible_resident",
+        "no_provider",
+        "no_sitter_free",
+        "provider_hours_used",
+        "over_budget",
+    ]
+    detail: str
+    alternative: str | None = None
+
+
+class Kpis(BaseModel):
+    """The KPI block: the spec's named figures, and any others an engine adds."""
+
+    model_config = ConfigDict(extra="allow")
+
+    nights_requested: NonNegInt = 0
+    nights_served: NonNegInt = 0
+    sitting_minutes_requested: NonNegInt = 0
+    sitting_minutes_served: NonNegInt = 0
+    crisis_served_ratio: float = 0.0
+    bed_occupancy: float = 0.0
+    sitter_utilisation: float = 0.0
+    cost_pence: NonNegInt = 0
+    travel_km: float = 0.0
+
+
+class SolverInfo(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    engine: str
+    status: str
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    seconds: float = 0.0
+    seed: int | None = None
+
+
+class Plan(_Strict):
+    stays: list[PlannedStay] = []
+    visits: list[PlannedVisit] = []
+    unmet: list[Unmet] = []
+    kpis: Kpis = Kpis()
+    solver: SolverInfo
+
+
+def problem_json_schema() -> dict[str, Any]:
+    return Problem.model_json_schema()
+
+
+def plan_json_schema() -> dict[str, Any]:
+    return Plan.model_json_schema()
