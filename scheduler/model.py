@@ -25,7 +25,7 @@ __all__ = [
     "WEEKDAYS",
     "Budget",
     "Case",
-        "InvalidProblem",
+    "InvalidProblem",
     "Kpis",
     "Locality",
     "Plan",
@@ -393,9 +393,7 @@ def _problem_errors(problem: Problem) -> Iterable[str]:
     for budget in problem.budgets:
         for owner in budget.applies_to:
             if owner not in owners:
-                yield (
-                    f"budget {budget.budget_id}: applies_to '{owner}' is not a unit or provider"
-                )
+                yield (f"budget {budget.budget_id}: applies_to '{owner}' is not a unit or provider")
 
 
 def _duplicate_errors(problem: Problem) -> Iterable[str]:
@@ -484,7 +482,7 @@ def _booking_errors(
             if isinstance(request, SittingRequest) and booking.visit_id not in {
                 v.visit_id for v in request.visits
             }:
-                yield f"{where}: visit_id '{booking.visit_id}' is not a visit of {request.request_id}"
+                yield f"{where}: visit_id '{booking.visit_id}' is not a visit of its request"
             if booking.provider_id not in providers:
                 yield f"{where}: provider_id '{booking.provider_id}' is not a provider"
             if minutes_of(booking.start) + booking.minutes > 24 * 60:

@@ -30,13 +30,13 @@ __all__ = [
     "BedClass",
     "Budget",
     "CaseLimits",
+    "ProviderWeek",
     "SolverInput",
     "StayOption",
     "StayRequest",
     "UnitNights",
     "Visit",
     "VisitOption",
-    "ProviderWeek",
 ]
 
 # Tier names in order of importance; every tier is maximised (costs enter negated).
@@ -79,6 +79,7 @@ class StayRequest:
     nights: int
     support: int  # SHARED, ONE_TO_ONE, TWO_TO_ONE
     need: int
+    arrival: int  # order of referral (greedy serves crisis first, then by arrival)
 
 
 @dataclass
@@ -90,6 +91,7 @@ class StayOption:
     travel: int  # tenths of a km
     points: int  # tier-3 preference points
     kept: int  # 1 if this is what the previous plan gave the request
+    premium: int = 0  # extra tier-4 cost of spot beds, which are bought only as overflow
 
 
 @dataclass
@@ -100,6 +102,7 @@ class Visit:
     sitters: int  # 1, or 2 when double-handed
     need: int
     request: int  # index of its sitting request, for grouping only
+    arrival: int
 
 
 @dataclass
@@ -162,7 +165,12 @@ class SolverInput:
             opt = self.stay_options[idx]
             req = self.stay_requests[opt.request]
             units, priority, need = req.nights * self.night_units, req.priority, req.need
-            o_cost, o_travel, o_points, o_kept = opt.cost, opt.travel, opt.points, opt.kept
+            o_cost, o_travel, o_points, o_kept = (
+                opt.cost + opt.premium,
+                opt.travel,
+                opt.points,
+                opt.kept,
+            )
         else:
             vopt = self.visit_options[idx]
             visit = self.visits[vopt.visit]

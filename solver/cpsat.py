@@ -1,0 +1,517 @@
+"""The CP-SAT engine: beds and sitting in one model, solved tier by tier.
+
+One Boolean per option (``x`` for a stay option, ``y`` for a visit option);
+every rule the compile step could not settle alone is a linear constraint
+(:class:`Rules` has one method per rule, named after it). The tiers of the
+objective are solved in stages (:mod:`solver.objective`); each stage starts
+from the previous stage's plan, the first from the greedy plan, and the result
+is never worse than greedy.
+
+Parts of the problem that share no case, unit, provider or budget are solved
+separately (an exact decomposition), smallest first, each with its share of
+the time limit.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from solver.components import split
+from solver.data import ONE_TO_ONE, SHARED, TIERS, TWO_TO_ONE, SolverInput
+from solver.greedy import solve_greedy
+from solver.lp import lp_bound
+from solver.objective import Stage, plan_stages, tier_ranges
+from solver.solution import Solution, StageReport, tier_values
+
+__all__ = ["CpSatParams", "solve_cpsat"]
+
+ProgressFn = Callable[[float | None, float | None, float | None, float, str], None]
+
+
+@dataclass(frozen=True)
+class CpSatParams:
+    """How CP-SAT runs: always stated with every result."""
+
+    time_limit: float = 10.0
+    workers: int = 2
+    seed: int = 0
+    lp_bound: bool = True
+    log: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.time_limit > 0:
+            raise ValueError(f"time_limit must be positive, got {self.time_limit}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {self.workers}")
+
+
+@dataclass
+class Rows:
+    """Linear rows ``lo <= sum(coef * var) <= hi`` over option variables, kept so that
+    the same model can be handed to an LP solver for a bound."""
+
+    items: list[tuple[list[int], list[int], int, int]] = field(default_factory=list)
+
+
+class Model:
+    """Variables and rules of one part of the problem."""
+
+    def __init__(self, data: SolverInput):
+        self.data = data
+        self.cp = cp_model.CpModel()
+        n_stay, n_visit = len(data.stay_options), len(data.visit_options)
+        self.vars = [self.cp.new_bool_var(f"x{i}") for i in range(n_stay)]
+        self.vars += [self.cp.new_bool_var(f"y{i}") for i in range(n_visit)]
+        self.num_stay = n_stay
+        self.rows = Rows()
+        self.extra: list[tuple[cp_model.IntVar, int]] = []  # integer helpers and their upper bounds
+        Rules(self).add_all()
+
+    def x(self, opt_idx: int) -> int:
+        return opt_idx
+
+    def y(self, opt_idx: int) -> int:
+        return self.num_stay + opt_idx
+
+    def add_row(self, idx: list[int], coef: list[int], lo: int, hi: int) -> None:
+        expr = cp_model.LinearExpr.weighted_sum([self.vars[i] for i in idx], coef)
+        self.cp.add_linear_constraint(expr, lo, hi)
+        self.rows.items.append((idx, coef, lo, hi))
+
+    def tier_coefficients(self) -> list[list[int]]:
+        """coef[k][var]: the contribution of each variable to tier k."""
+        data = self.data
+        coef = [[0] * len(self.vars) for _ in TIERS]
+        for i in range(self.num_stay):
+            for k, v in enumerate(data.option_tiers("stay", i)):
+                coef[k][i] = v
+        for i in range(len(data.visit_options)):
+            for k, v in enumerate(data.option_tiers("visit", i)):
+                coef[k][self.num_stay + i] = v
+        return coef
+
+
+class Rules:
+    """The hard rules the compile step leaves to the solver, one method each."""
+
+    def __init__(self, model: Model):
+        self.m = model
+        self.data = model.data
+
+    def add_all(self) -> None:
+        self.h6_one_stay_per_request()
+        self.h10_one_slot_per_visit()
+        self.h1_beds_per_night()
+        self.h5_night_staffing()
+        self.h4_incompatible_residents()
+        self.h8_allowances()
+        self.case_stays_do_not_overlap()
+        self.h9_sitters_on_shift()
+        self.h9_weekly_caps()
+        self.h10_visits_of_a_case_do_not_overlap()
+        self.h12_budgets()
+
+    def _covering_nights(self) -> list[range]:
+        data = self.data
+        return [
+            range(o.start, o.start + data.stay_requests[o.request].nights)
+            for o in data.stay_options
+        ]
+
+    def h6_one_stay_per_request(self) -> None:
+        by_request: dict[int, list[int]] = defaultdict(list)
+        for i, opt in enumerate(self.data.stay_options):
+            by_request[opt.request].append(self.m.x(i))
+        for idx in by_request.values():
+            if len(idx) > 1:
+                self.m.add_row(idx, [1] * len(idx), 0, 1)
+
+    def h10_one_slot_per_visit(self) -> None:
+        by_visit: dict[int, list[int]] = defaultdict(list)
+        for i, opt in enumerate(self.data.visit_options):
+            by_visit[opt.visit].append(self.m.y(i))
+        for idx in by_visit.values():
+            if len(idx) > 1:
+                self.m.add_row(idx, [1] * len(idx), 0, 1)
+
+    def h1_beds_per_night(self) -> None:
+        covering: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for i, nights in enumerate(self._covering_nights()):
+            for n in nights:
+                covering[(self.data.stay_options[i].bed_class, n)].append(self.m.x(i))
+        for (bed_class, n), idx in covering.items():
+            free = self.data.bed_classes[bed_class].free[n]
+            if len(idx) > free:
+                self.m.add_row(idx, [1] * len(idx), 0, free)
+
+    def h5_night_staffing(self) -> None:
+        """2 x two_to_one + one_to_one + ceil(shared / ratio) <= staff, the ceil as an
+        integer ``groups`` with ratio x groups >= shared."""
+        data = self.data
+        by_unit_night: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for i, nights in enumerate(self._covering_nights()):
+            unit = data.bed_classes[data.stay_options[i].bed_class].unit
+            for n in nights:
+                by_unit_night[(unit, n)].append(i)
+        for (unit, n), opts in by_unit_night.items():
+            self._staff_night(unit, n, opts)
+
+    def _staff_night(self, unit: int, n: int, opts: list[int]) -> None:
+        data, m = self.data, self.m
+        table = data.units[unit]
+        support = [data.stay_requests[data.stay_options[i].request].support for i in opts]
+        shared = [i for i, s in zip(opts, support, strict=True) if s == SHARED]
+        weight = {SHARED: 0, ONE_TO_ONE: 1, TWO_TO_ONE: 2}
+        fixed = 2 * table.booked_two[n] + table.booked_one[n]
+        most_shared = table.booked_shared[n] + len(shared)
+        worst = (
+            fixed + sum(weight[s] for s in support) + math.ceil(most_shared / table.shared_ratio)
+        )
+        if worst <= table.staff[n]:
+            return
+        groups_max = math.ceil(most_shared / table.shared_ratio)
+        groups = m.cp.new_int_var(0, groups_max, f"groups_u{unit}_n{n}")
+        g_idx = len(m.vars)
+        m.vars.append(groups)
+        m.extra.append((groups, groups_max))
+        # ratio x groups - sum(shared x) >= booked shared
+        m.add_row(
+            [g_idx, *[m.x(i) for i in shared]],
+            [table.shared_ratio, *[-1] * len(shared)],
+            table.booked_shared[n],
+            10**9,
+        )
+        heavy = [(i, weight[s]) for i, s in zip(opts, support, strict=True) if s != SHARED]
+        m.add_row(
+            [g_idx, *[m.x(i) for i, _ in heavy]],
+            [1, *[w for _, w in heavy]],
+            -(10**9),
+            table.staff[n] - fixed,
+        )
+
+    def h4_incompatible_residents(self) -> None:
+        data = self.data
+        cases = {c for pair in data.incompatible for c in pair}
+        if not cases:
+            return
+        presence: dict[tuple[int, int, int], list[int]] = defaultdict(list)  # (case, unit, night)
+        for i, nights in enumerate(self._covering_nights()):
+            opt = data.stay_options[i]
+            case = data.stay_requests[opt.request].case
+            if case in cases:
+                unit = data.bed_classes[opt.bed_class].unit
+                for n in nights:
+                    presence[(case, unit, n)].append(self.m.x(i))
+        for a, b in data.incompatible:
+            for (case, unit, n), idx in list(presence.items()):
+                other = presence.get((b, unit, n)) if case == a else None
+                if other:
+                    both = idx + other
+                    self.m.add_row(both, [1] * len(both), 0, 1)
+
+    def case_stays_do_not_overlap(self) -> None:
+        data = self.data
+        requests_of: dict[int, set[int]] = defaultdict(set)
+        for opt in data.stay_options:
+            requests_of[data.stay_requests[opt.request].case].add(opt.request)
+        busy: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for i, nights in enumerate(self._covering_nights()):
+            case = data.stay_requests[data.stay_options[i].request].case
+            if len(requests_of[case]) > 1:
+                for n in nights:
+                    busy[(case, n)].append(self.m.x(i))
+        for idx in busy.values():
+            if len(idx) > 1:
+                self.m.add_row(idx, [1] * len(idx), 0, 1)
+
+    def h8_allowances(self) -> None:
+        data = self.data
+        nights: dict[int, dict[int, int]] = defaultdict(dict)  # case -> request -> nights
+        stay_idx: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for i, opt in enumerate(data.stay_options):
+            request = data.stay_requests[opt.request]
+            nights[request.case][opt.request] = request.nights
+            stay_idx[request.case].append((self.m.x(i), request.nights))
+        for case, asked in nights.items():
+            if sum(asked.values()) > data.cases[case].nights_left:
+                idx, coef = zip(*stay_idx[case], strict=True)
+                self.m.add_row(list(idx), list(coef), 0, data.cases[case].nights_left)
+        minutes: dict[int, dict[int, int]] = defaultdict(dict)
+        visit_idx: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for i, vopt in enumerate(data.visit_options):
+            visit = data.visits[vopt.visit]
+            minutes[visit.case][vopt.visit] = visit.minutes
+            visit_idx[visit.case].append((self.m.y(i), visit.minutes))
+        for case, asked in minutes.items():
+            if sum(asked.values()) > data.cases[case].minutes_left:
+                idx, coef = zip(*visit_idx[case], strict=True)
+                self.m.add_row(list(idx), list(coef), 0, data.cases[case].minutes_left)
+
+    def h9_sitters_on_shift(self) -> None:
+        data = self.data
+        covering: dict[tuple[int, int, int], list[tuple[int, int]]] = defaultdict(list)
+        for i, vopt in enumerate(data.visit_options):
+            sitters = data.visits[vopt.visit].sitters
+            for t in range(vopt.start, vopt.start + vopt.steps):
+                covering[(vopt.provider, vopt.day, t)].append((self.m.y(i), sitters))
+        for (provider, day, t), items in covering.items():
+            free = data.providers[provider].free[day][t]
+            if sum(s for _, s in items) > free:
+                idx, coef = zip(*items, strict=True)
+                self.m.add_row(list(idx), list(coef), 0, free)
+
+    def h9_weekly_caps(self) -> None:
+        data = self.data
+        by_provider: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for i, vopt in enumerate(data.visit_options):
+            visit = data.visits[vopt.visit]
+            by_provider[vopt.provider].append((self.m.y(i), visit.minutes * visit.sitters))
+        for provider, items in by_provider.items():
+            left = data.providers[provider].minutes_left
+            per_visit: dict[int, int] = {}
+            for i, vopt in enumerate(data.visit_options):
+                if vopt.provider == provider:
+                    visit = data.visits[vopt.visit]
+                    per_visit[vopt.visit] = visit.minutes * visit.sitters
+            if sum(per_visit.values()) > left:
+                idx, coef = zip(*items, strict=True)
+                self.m.add_row(list(idx), list(coef), 0, left)
+
+    def h10_visits_of_a_case_do_not_overlap(self) -> None:
+        data = self.data
+        covering: dict[tuple[int, int, int], list[tuple[int, int]]] = defaultdict(list)
+        for i, vopt in enumerate(data.visit_options):
+            case = data.visits[vopt.visit].case
+            for t in range(vopt.start, vopt.start + vopt.steps):
+                covering[(case, vopt.day, t)].append((self.m.y(i), vopt.visit))
+        seen: set[tuple[int, ...]] = set()
+        for items in covering.values():
+            if len({visit for _, visit in items}) > 1:
+                idx = tuple(sorted(i for i, _ in items))
+                if idx not in seen:
+                    seen.add(idx)
+                    self.m.add_row(list(idx), [1] * len(idx), 0, 1)
+
+    def h12_budgets(self) -> None:
+        data = self.data
+        for budget in data.budgets:
+            units, providers = set(budget.units), set(budget.providers)
+            idx: list[int] = []
+            coef: list[int] = []
+            for i, opt in enumerate(data.stay_options):
+                if data.bed_classes[opt.bed_class].unit in units:
+                    idx.append(self.m.x(i))
+                    coef.append(opt.cost)
+            for i, vopt in enumerate(data.visit_options):
+                if vopt.provider in providers:
+                    idx.append(self.m.y(i))
+                    coef.append(vopt.cost)
+            if idx and sum(coef) > budget.left:
+                self.m.add_row(idx, coef, 0, budget.left)
+
+
+# ---------------------------------------------------------------------- solving
+
+
+class _Progress(cp_model.CpSolverSolutionCallback):
+    def __init__(self, report: ProgressFn | None, stage: str, started: float):
+        super().__init__()
+        self.report = report
+        self.stage = stage
+        self.started = started
+
+    def on_solution_callback(self) -> None:
+        if self.report is None:
+            return
+        objective, bound = self.objective_value, self.best_objective_bound
+        gap = abs(bound - objective) / max(1.0, abs(bound))
+        self.report(objective, bound, gap, time.perf_counter() - self.started, self.stage)
+
+
+def solve_cpsat(
+    data: SolverInput,
+    params: CpSatParams | None = None,
+    *,
+    on_progress: ProgressFn | None = None,
+    stop: threading.Event | None = None,
+) -> Solution:
+    """Solve with CP-SAT; never worse than the greedy plan, which is the first hint."""
+    params = params or CpSatParams()
+    started = time.perf_counter()
+    deadline = started + params.time_limit
+    greedy = solve_greedy(data, seed=params.seed)
+    stages = plan_stages(tier_ranges(data))
+    parts = split(data)
+    stays: dict[int, int] = {}
+    visits: dict[int, int] = {}
+    reports = [StageReport(s.name, 0, 0, 0 if params.lp_bound else None) for s in stages]
+    for position, part in enumerate(parts):
+        # Each part gets its share of the time left, by size; unused time rolls on.
+        remaining = max(deadline - time.perf_counter(), 0.0)
+        share = remaining * part.size / max(1, sum(p.size for p in parts[position:]))
+        hint = part.local_hint(greedy.stays, greedy.visits)
+        result = _solve_part(part.data, stages, params, share, hint, on_progress, stop, started)
+        for r, o in result.stays.items():
+            stays[part.request_back[r]] = part.stay_back[o]
+        for v, o in result.visits.items():
+            visits[part.visit_back[v]] = part.vopt_back[o]
+        for report, part_report in zip(reports, result.reports, strict=True):
+            report.add(part_report)
+    chosen = _never_worse(data, Solution(stays, visits, "cpsat", "optimal"), greedy)
+    chosen.engine = "cpsat"
+    chosen.status = "optimal" if all(r.status == "optimal" for r in reports) else "feasible"
+    if stop is not None and stop.is_set():
+        chosen.status = "stopped"
+    chosen.seconds = time.perf_counter() - started
+    chosen.seed = params.seed
+    chosen.stages = reports
+    chosen.notes.append(
+        f"time_limit={params.time_limit} num_workers={params.workers} random_seed={params.seed} "
+        f"parts={len(parts)}"
+    )
+    return chosen
+
+
+def _never_worse(data: SolverInput, ours: Solution, greedy: Solution) -> Solution:
+    if tier_values(data, ours.stays, ours.visits) >= tier_values(data, greedy.stays, greedy.visits):
+        return ours
+    greedy.notes.append("CP-SAT found nothing better than the greedy plan, which is kept")
+    return greedy
+
+
+@dataclass
+class _PartResult:
+    stays: dict[int, int]
+    visits: dict[int, int]
+    reports: list[StageReport]
+
+
+def _solve_part(
+    data: SolverInput,
+    stages: list[Stage],
+    params: CpSatParams,
+    time_budget: float,
+    hint: tuple[dict[int, int], dict[int, int]],
+    on_progress: ProgressFn | None,
+    stop: threading.Event | None,
+    started: float,
+) -> _PartResult:
+    model = Model(data)
+    coef = model.tier_coefficients()
+    current = _assignment(model, *hint)
+    deadline = time.perf_counter() + time_budget
+    reports: list[StageReport] = []
+    for k, stage in enumerate(stages):
+        stage_coef = [0] * len(model.vars)
+        for tier, weight in zip(stage.tiers, stage.weights, strict=True):
+            for v, c in enumerate(coef[tier]):
+                stage_coef[v] += weight * c
+        nz = [v for v, c in enumerate(stage_coef) if c]
+        if not nz:
+            reports.append(StageReport(stage.name, 0, 0, 0 if params.lp_bound else None))
+            continue
+        # Front-loaded: a stage gets twice its even share of what is left (all of it
+        # if it is the last); what a stage proven optimal early does not use rolls on.
+        left = max(deadline - time.perf_counter(), 0.0)
+        seconds = min(left, 2 * left / (len(stages) - k))
+        value, bound, status, current = _solve_stage(
+            model, nz, stage_coef, current, seconds, params, stage.name, on_progress, stop, started
+        )
+        lp = lp_bound(model, nz, stage_coef) if params.lp_bound else None
+        reports.append(StageReport(stage.name, value, bound, lp, status))
+        model.add_row(nz, [stage_coef[v] for v in nz], value, 2**62)
+    return _PartResult(*_decode(model, current), reports)
+
+
+def _assignment(model: Model, stays: dict[int, int], visits: dict[int, int]) -> list[int]:
+    values = [0] * len(model.vars)
+    for o in stays.values():
+        values[model.x(o)] = 1
+    for o in visits.values():
+        values[model.y(o)] = 1
+    _complete_helpers(model, values)
+    return values
+
+
+def _complete_helpers(model: Model, values: list[int]) -> None:
+    """Integer helpers (shared-resident groups) take their smallest feasible value."""
+    for idx, coef, lo, _hi in model.rows.items:
+        head = idx[0]
+        if head >= model.num_stay + len(model.data.visit_options) and coef[0] > 1:
+            shared = sum(-c * values[i] for i, c in zip(idx[1:], coef[1:], strict=True))
+            values[head] = math.ceil((lo + shared) / coef[0])
+
+
+def _solve_stage(
+    model: Model,
+    nz: list[int],
+    stage_coef: list[int],
+    current: list[int],
+    seconds: float,
+    params: CpSatParams,
+    name: str,
+    on_progress: ProgressFn | None,
+    stop: threading.Event | None,
+    started: float,
+) -> tuple[int, int, str, list[int]]:
+    cp = model.cp
+    hinted = sum(stage_coef[v] * current[v] for v in nz)
+    cp.clear_hints()
+    for var, value in zip(model.vars, current, strict=True):
+        cp.add_hint(var, value)
+    cp.maximize(
+        cp_model.LinearExpr.weighted_sum([model.vars[v] for v in nz], [stage_coef[v] for v in nz])
+    )
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(seconds, 0.05)
+    solver.parameters.num_workers = params.workers
+    solver.parameters.random_seed = params.seed
+    solver.parameters.log_search_progress = params.log
+    if stop is not None and stop.is_set():
+        return hinted, 2**62, "stopped", current
+    watcher = _watch(stop, solver)
+    status = solver.solve(cp, _Progress(on_progress, name, started))
+    watcher.set()
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value >= hinted:
+        values = [int(solver.value(v)) for v in model.vars]
+        word = "optimal" if status == cp_model.OPTIMAL else "feasible"
+        return (
+            int(round(solver.objective_value)),
+            int(math.floor(solver.best_objective_bound + 1e-6)),
+            word,
+            values,
+        )
+    bound = solver.best_objective_bound if status != cp_model.UNKNOWN else 2**62
+    return hinted, int(math.floor(bound + 1e-6)), "feasible", current
+
+
+def _watch(stop: threading.Event | None, solver: cp_model.CpSolver) -> threading.Event:
+    """Stop the solver from another thread when ``stop`` is set; returns a 'done' event."""
+    done = threading.Event()
+    if stop is None:
+        return done
+
+    def run() -> None:
+        while not done.is_set():
+            if stop.wait(0.05):
+                solver.stop_search()
+                return
+
+    threading.Thread(target=run, daemon=True).start()
+    return done
+
+
+def _decode(model: Model, values: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    data = model.data
+    stays = {data.stay_options[i].request: i for i in range(model.num_stay) if values[model.x(i)]}
+    visits = {
+        data.visit_options[i].visit: i for i in range(len(data.visit_options)) if values[model.y(i)]
+    }
+    return stays, visits

@@ -1,0 +1,81 @@
+"""The greedy baseline: what a brokerage team does by hand today.
+
+Crisis referrals first, then everything else first come, first served by the
+date received; each request takes the first option (earliest start, then
+nearest) that still fits every rule. A sitting request's visits are placed
+one after another, each where it first fits.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+from solver.data import CRISIS, SolverInput
+from solver.solution import Solution
+from solver.state import State
+
+__all__ = ["solve_greedy"]
+
+
+def solve_greedy(data: SolverInput, seed: int | None = None) -> Solution:
+    """Serve requests in referral order, each in its first fitting option."""
+    started = time.perf_counter()
+    state = State(data)
+    stays: dict[int, int] = {}
+    visits: dict[int, int] = {}
+    stay_opts, visit_opts = options_in_order(data)
+    for kind, idx in referral_order(data):
+        if kind == "stay":
+            for opt_idx in stay_opts[idx]:
+                if state.stay_fits(data.stay_options[opt_idx]):
+                    state.take_stay(data.stay_options[opt_idx])
+                    stays[idx] = opt_idx
+                    break
+        else:
+            for opt_idx in visit_opts[idx]:
+                if state.visit_fits(data.visit_options[opt_idx]):
+                    state.take_visit(data.visit_options[opt_idx])
+                    visits[idx] = opt_idx
+                    break
+    return Solution(
+        stays=stays,
+        visits=visits,
+        engine="greedy",
+        status="feasible",
+        seconds=time.perf_counter() - started,
+        seed=seed,
+    )
+
+
+def options_in_order(data: SolverInput) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """Each request's options, earliest first, then nearest."""
+    stay_opts: dict[int, list[int]] = defaultdict(list)
+    for opt_idx, opt in enumerate(data.stay_options):
+        stay_opts[opt.request].append(opt_idx)
+    for opts in stay_opts.values():
+        opts.sort(key=lambda i: (data.stay_options[i].start, data.stay_options[i].travel, i))
+    visit_opts: dict[int, list[int]] = defaultdict(list)
+    for opt_idx, vopt in enumerate(data.visit_options):
+        visit_opts[vopt.visit].append(opt_idx)
+    for opts in visit_opts.values():
+        opts.sort(
+            key=lambda i: (
+                data.visit_options[i].day,
+                data.visit_options[i].start,
+                data.visit_options[i].travel,
+                i,
+            )
+        )
+    return stay_opts, visit_opts
+
+
+def referral_order(data: SolverInput) -> list[tuple[str, int]]:
+    """Crisis first, then by date received; a sitting request's visits stay together."""
+    keyed: list[tuple[int, int, int, int, str, int]] = []
+    for idx, req in enumerate(data.stay_requests):
+        keyed.append((req.priority != CRISIS, req.arrival, 0, idx, "stay", idx))
+    for idx, visit in enumerate(data.visits):
+        keyed.append((visit.priority != CRISIS, visit.arrival, 1, visit.request, "visit", idx))
+    keyed.sort()
+    return [(kind, idx) for *_, kind, idx in keyed]

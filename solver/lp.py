@@ -1,0 +1,43 @@
+"""An LP-relaxation bound: the same rows as the CP-SAT model, variables relaxed, solved
+with OR-Tools' own LP solver GLOP (HiGHS through highspy cannot share a process
+with OR-Tools: their bundled HiGHS libraries clash)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from ortools.linear_solver import pywraplp
+
+if TYPE_CHECKING:
+    from solver.cpsat import Model
+
+__all__ = ["lp_bound"]
+
+INFINITY = 10**9
+
+
+def lp_bound(model: Model, nz: list[int], coef: list[int], time_limit: float = 30.0) -> int | None:
+    """Upper bound on ``sum(coef[v] * var[v])`` over the LP relaxation of ``model``.
+
+    Returns None if the LP is not solved to optimality within ``time_limit``.
+    """
+    lp = pywraplp.Solver.CreateSolver("GLOP")
+    upper = [1.0] * len(model.vars)
+    for var, ub in model.extra:
+        upper[var.index] = float(ub)
+    columns = [lp.NumVar(0.0, ub, "") for ub in upper]
+    inf = lp.infinity()
+    for idx, row_coef, lo, hi in model.rows.items:
+        row = lp.RowConstraint(lo if lo > -INFINITY else -inf, hi if hi < INFINITY else inf, "")
+        for i, c in zip(idx, row_coef, strict=True):
+            row.SetCoefficient(columns[i], c)
+    objective = lp.Objective()
+    for v in nz:
+        objective.SetCoefficient(columns[v], coef[v])
+    objective.SetMaximization()
+    lp.SetTimeLimit(int(time_limit * 1000))
+    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    # Coefficients are integers, so the integer optimum is at most the LP value rounded down.
+    return math.floor(objective.Value() + 1e-6 * max(1.0, abs(objective.Value())))

@@ -1,0 +1,68 @@
+"""What an engine returns: the options it chose, and how sure it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from solver.data import TIERS, SolverInput
+
+__all__ = ["Solution", "StageReport", "tier_values"]
+
+
+@dataclass
+class StageReport:
+    """One stage of the lexicographic solve: its value, CP-SAT's bound and the LP bound,
+    each in the stage's own units, given the stages before it at their values."""
+
+    name: str
+    value: int
+    bound: int | None = None
+    lp_bound: int | None = None
+    status: str = "optimal"
+
+    def add(self, other: StageReport) -> None:
+        """Sum over independent parts."""
+        self.value += other.value
+        self.bound = None if self.bound is None or other.bound is None else self.bound + other.bound
+        self.lp_bound = (
+            None
+            if self.lp_bound is None or other.lp_bound is None
+            else self.lp_bound + other.lp_bound
+        )
+        if other.status != "optimal":
+            self.status = other.status
+
+    @property
+    def gap(self) -> float | None:
+        """Relative gap against the tighter of the two bounds."""
+        bounds = [b for b in (self.bound, self.lp_bound) if b is not None]
+        if not bounds:
+            return None
+        bound = min(bounds)
+        return max(0.0, bound - self.value) / max(1, abs(bound))
+
+
+@dataclass
+class Solution:
+    """Chosen options: ``stays[request_idx] = option_idx``, ``visits[visit_idx] = option_idx``."""
+
+    stays: dict[int, int]
+    visits: dict[int, int]
+    engine: str
+    status: str  # optimal | feasible | infeasible | unknown | stopped
+    seconds: float = 0.0
+    seed: int | None = None
+    stages: list[StageReport] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def tier_values(data: SolverInput, stays: dict[int, int], visits: dict[int, int]) -> list[int]:
+    """Value of every tier of :data:`solver.data.TIERS` for the chosen options."""
+    totals = [0] * len(TIERS)
+    for opt_idx in stays.values():
+        for k, v in enumerate(data.option_tiers("stay", opt_idx)):
+            totals[k] += v
+    for opt_idx in visits.values():
+        for k, v in enumerate(data.option_tiers("visit", opt_idx)):
+            totals[k] += v
+    return totals
