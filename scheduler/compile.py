@@ -71,6 +71,7 @@ class ClassInfo:
     unit_id: str
     bed_ids: list[str]
     features: tuple[str, ...]
+    booked_by: list[str] = field(default_factory=list)  # confirmed bookings on the bed
 
 
 @dataclass
@@ -294,7 +295,8 @@ class _Compiler:
                 if booked.get(bed.bed_id):
                     free = self._free_nights(bed.bed_id, booked[bed.bed_id])
                     classes.append(sd.BedClass(unit=unit_idx, free=free, num_beds=1))
-                    infos.append(ClassInfo(unit.unit_id, [bed.bed_id], features))
+                    ids = sorted({b.booking_id for b in booked[bed.bed_id]})
+                    infos.append(ClassInfo(unit.unit_id, [bed.bed_id], features, ids))
                 else:
                     groups[features].append(bed.bed_id)
             for features, bed_ids in sorted(groups.items()):
@@ -318,10 +320,8 @@ class _Compiler:
 
     def _case_limits(self) -> list[sd.CaseLimits]:
         booked_nights: dict[str, int] = defaultdict(int)
-        for booking in self.booked_stays:
-            booked_nights[booking.case_id] += sum(
-                1 for n in booking.night_list if n in self.night_idx
-            )
+        for stay in self.booked_stays:
+            booked_nights[stay.case_id] += sum(1 for n in stay.night_list if n in self.night_idx)
         booked_minutes: dict[str, int] = defaultdict(int)
         busy: dict[str, list[list[int]]] = {}
         for booking in self.booked_visits:
@@ -542,8 +542,9 @@ class _Compiler:
                             key,
                             "beds_taken",
                             unit.unit_id,
-                            f"bed {infos[class_idx].bed_ids[0]} is booked "
-                            f"from {self.nights[start]}",
+                            f"bed {infos[class_idx].bed_ids[0]} in {unit.name} is held on the "
+                            f"nights asked by confirmed booking "
+                            f"{', '.join(infos[class_idx].booked_by)}",
                         )
                         continue
                     options.append(
@@ -765,7 +766,7 @@ class _Compiler:
 
     def _visit_slots(self, visit: Visit, key: tuple[str, str | None]) -> list[tuple[int, int]]:
         """(day, start step) pairs inside the visit's windows and the week (H10)."""
-        slots = []
+        slots: list[tuple[int, int]] = []
         for window in visit.windows:
             day = (window.day - self.p.week_start).days
             if not 0 <= day < 7:

@@ -69,7 +69,7 @@ def explain_unmet(compiled: Compiled, solution: Solution) -> list[Unmet]:
     for request_idx, request in enumerate(compiled.stay_requests):
         if request_idx in solution.stays:
             continue
-        key = (request.request_id, None)
+        key: tuple[str, str | None] = (request.request_id, None)
         block = _explain_stay(compiled, state, holders, request_idx, stay_opts[request_idx], key)
         unmet.append(Unmet(request_id=request.request_id, **block.__dict__))
     for visit_idx, (sitting, visit) in enumerate(compiled.visits):
@@ -298,7 +298,8 @@ def _visit_blocker(compiled: Compiled, state: State, opt: VisitOption) -> _Block
     if any(state.sitters_free[opt.provider][opt.day][t] < visit.sitters for t in span):
         return _Block(
             "no_sitter_free",
-            f"{provider.name} had no sitter free on {day:%A %-d %B} at {compiled.clock(opt.start)}.",
+            f"{provider.name} had no sitter free on {day:%A %-d %B} "
+            f"at {compiled.clock(opt.start)}.",
             _other_time(compiled, state, opt),
         )
     if any(t in state.case_busy[(visit.case, opt.day)] for t in span):

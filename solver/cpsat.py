@@ -270,17 +270,14 @@ class Rules:
     def h9_weekly_caps(self) -> None:
         data = self.data
         by_provider: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        asked: dict[int, dict[int, int]] = defaultdict(dict)  # provider -> visit -> sitter-minutes
         for i, vopt in enumerate(data.visit_options):
             visit = data.visits[vopt.visit]
             by_provider[vopt.provider].append((self.m.y(i), visit.minutes * visit.sitters))
+            asked[vopt.provider][vopt.visit] = visit.minutes * visit.sitters
         for provider, items in by_provider.items():
             left = data.providers[provider].minutes_left
-            per_visit: dict[int, int] = {}
-            for i, vopt in enumerate(data.visit_options):
-                if vopt.provider == provider:
-                    visit = data.visits[vopt.visit]
-                    per_visit[vopt.visit] = visit.minutes * visit.sitters
-            if sum(per_visit.values()) > left:
+            if sum(asked[provider].values()) > left:
                 idx, coef = zip(*items, strict=True)
                 self.m.add_row(list(idx), list(coef), 0, left)
 
@@ -479,17 +476,18 @@ def _solve_stage(
     watcher = _watch(stop, solver)
     status = solver.solve(cp, _Progress(on_progress, name, started))
     watcher.set()
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value >= hinted:
+    # Objective values are integers; the float CP-SAT reports may be off in the last bit.
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and round(solver.objective_value) >= hinted:
         values = [int(solver.value(v)) for v in model.vars]
         word = "optimal" if status == cp_model.OPTIMAL else "feasible"
         return (
-            int(round(solver.objective_value)),
-            int(math.floor(solver.best_objective_bound + 1e-6)),
+            round(solver.objective_value),
+            math.floor(solver.best_objective_bound + 1e-6),
             word,
             values,
         )
     bound = solver.best_objective_bound if status != cp_model.UNKNOWN else 2**62
-    return hinted, int(math.floor(bound + 1e-6)), "feasible", current
+    return hinted, math.floor(bound + 1e-6), "feasible", current
 
 
 def _watch(stop: threading.Event | None, solver: cp_model.CpSolver) -> threading.Event:

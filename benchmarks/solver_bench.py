@@ -1,0 +1,143 @@
+"""Solver benchmark: greedy vs CP-SAT on named tiers, in one run.
+
+    python -m benchmarks.solver_bench --workers 2 [--tiers borough county region] [--out DIR]
+
+Each (tier, engine) solve runs in its own process so that peak memory (max RSS)
+is measured per solve. Writes ``DIR/solver.json`` and ``DIR/solver.md``.
+Time limits per tier are those of issue 3 (borough 2 s, county 10 s,
+region 60 s, nation 300 s); ``num_workers`` and ``random_seed`` are stated in
+every row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+TIME_LIMITS = {"tiny": 1.0, "borough": 2.0, "county": 10.0, "region": 60.0, "nation": 300.0}
+SEEDS = {"tiny": 1, "borough": 1, "county": 1, "region": 1, "nation": 1}
+
+
+def _solve(tier: str, engine: str, workers: int, seed: int, queue: mp.Queue) -> None:
+    from scheduler.allocate import allocate
+    from scheduler.checker import check
+    from scheduler.fixtures import generate
+    from scheduler.io import load_problem
+
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / f"{tier}-{SEEDS[tier]}.json"
+    problem = load_problem(fixture) if fixture.exists() else generate(tier, SEEDS[tier])
+    started = time.perf_counter()
+    result = allocate(
+        problem, engine=engine, time_limit=TIME_LIMITS[tier], workers=workers, seed=seed
+    )
+    seconds = time.perf_counter() - started
+    violations = check(problem, result.plan)
+    kpis = result.plan.kpis
+    by_priority = getattr(kpis, "by_priority", {}) or {}
+    crisis = by_priority.get("crisis", {}) if isinstance(by_priority, dict) else {}
+    queue.put(
+        {
+            "tier": tier,
+            "engine": engine,
+            "time_limit": TIME_LIMITS[tier],
+            "num_workers": workers,
+            "random_seed": seed,
+            "status": result.status,
+            "objective": str(result.objective),
+            "tiers": result.plan.solver.tiers if hasattr(result.plan.solver, "tiers") else {},
+            "stages": getattr(result.plan.solver, "stages", []),
+            "bound": None if result.bound is None else str(result.bound),
+            "gap": result.gap,
+            "nights_served": kpis.nights_served,
+            "nights_requested": kpis.nights_requested,
+            "sitting_hours_served": round(kpis.sitting_minutes_served / 60, 1),
+            "sitting_hours_requested": round(kpis.sitting_minutes_requested / 60, 1),
+            "crisis_served_ratio": kpis.crisis_served_ratio,
+            "crisis_detail": crisis,
+            "seconds": round(seconds, 2),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "checker_violations": len(violations),
+        }
+    )
+
+
+def run_one(tier: str, engine: str, workers: int, seed: int) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    queue: mp.Queue = ctx.Queue()
+    proc = ctx.Process(target=_solve, args=(tier, engine, workers, seed, queue))
+    proc.start()
+    row = queue.get()
+    proc.join()
+    return row
+
+
+def gain(ours: dict[str, Any], greedy: dict[str, Any]) -> dict[str, float | None]:
+    """CP-SAT over greedy, as ratios of each headline tier."""
+
+    def ratio(key: str) -> float | None:
+        a, g = ours["tiers"].get(key, 0), greedy["tiers"].get(key, 0)
+        return round(a / g, 4) if g else None
+
+    return {
+        "crisis_units": ratio("crisis_units"),
+        "health_appointment_units": ratio("health_appointment_units"),
+        "need_weighted_units": ratio("need_weighted_units"),
+        "nights_served": round(ours["nights_served"] / max(1, greedy["nights_served"]), 4),
+        "sitting_hours_served": round(
+            ours["sitting_hours_served"] / max(1e-9, greedy["sitting_hours_served"]), 4
+        ),
+    }
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    head = (
+        "| tier | engine | time_limit | workers | seed | status | nights served | sitting h served "
+        "| crisis served | gap | seconds | peak MB | gain vs greedy (need-weighted) | checker |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    lines = []
+    for r in rows:
+        g = r.get("gain", {}).get("need_weighted_units") if r.get("gain") else None
+        gap = "" if r["gap"] is None else f"{r['gap']:.4%}"
+        lines.append(
+            f"| {r['tier']} | {r['engine']} | {r['time_limit']} | {r['num_workers']} "
+            f"| {r['random_seed']} | {r['status']} | {r['nights_served']}/{r['nights_requested']} "
+            f"| {r['sitting_hours_served']}/{r['sitting_hours_requested']} "
+            f"| {r['crisis_served_ratio']:.1%} | {gap} | {r['seconds']} | {r['peak_rss_mb']} "
+            f"| {'' if g is None else f'{g:.3f}x'} | {r['checker_violations']} violations |"
+        )
+    return head + "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--tiers", nargs="+", default=["borough", "county", "region"], choices=list(TIME_LIMITS)
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    args = parser.parse_args()
+    rows: list[dict[str, Any]] = []
+    for tier in args.tiers:
+        greedy = run_one(tier, "greedy", args.workers, args.seed)
+        ours = run_one(tier, "cpsat", args.workers, args.seed)
+        ours["gain"] = gain(ours, greedy)
+        ours["objective_at_least_greedy"] = int(ours["objective"]) >= int(greedy["objective"])
+        rows += [greedy, ours]
+        print(markdown([greedy, ours]).splitlines()[-1], flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "solver.json").write_text(json.dumps(rows, indent=1) + "\n")
+    (args.out / "solver.md").write_text(markdown(rows))
+    print(markdown(rows))
+
+
+if __name__ == "__main__":
+    main()
