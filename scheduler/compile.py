@@ -495,7 +495,7 @@ class _Compiler:
     ) -> list[sd.StayOption]:
         key = (request.request_id, None)
         if "stay" not in case.eligible:
-            self._remove(key, "not_eligible", "", f"case {case.case_id} is not eligible for stays")
+            self._remove(key, "not_eligible", "", "this person is not eligible for respite stays")
             return []
         left = self._nights_left(case)
         if left < request.nights:
@@ -503,7 +503,8 @@ class _Compiler:
                 key,
                 "allowance_used",
                 "",
-                f"{left} of {case.nights_allowance} nights left this year, {request.nights} asked",
+                f"only {left} of the {case.nights_allowance} nights allowed this year "
+                f"{'is' if left == 1 else 'are'} left; the stay asked for {request.nights}",
             )
             return []
         starts = self._starts(request)
@@ -703,9 +704,7 @@ class _Compiler:
     ) -> list[sd.VisitOption]:
         key = (request.request_id, visit.visit_id)
         if "sitting" not in case.eligible:
-            self._remove(
-                key, "not_eligible", "", f"case {case.case_id} is not eligible for sitting"
-            )
+            self._remove(key, "not_eligible", "", "this person is not eligible for sitting")
             return []
         case_limits = limits[self.case_idx[case.case_id]]
         if case_limits.minutes_left < visit.minutes:
@@ -713,8 +712,9 @@ class _Compiler:
                 key,
                 "allowance_used",
                 "",
-                f"{case_limits.minutes_left} of {round(60 * case.sitting_hours_per_week)} "
-                f"sitting minutes left this week, {visit.minutes} asked",
+                f"only {case_limits.minutes_left} of this week's "
+                f"{round(60 * case.sitting_hours_per_week)} sitting minutes are left; "
+                f"the visit needs {visit.minutes}",
             )
             return []
         slots = self._visit_slots(visit, key)

@@ -1,0 +1,164 @@
+"""Loading a problem checks every value and cross-reference, naming the item and field."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from scheduler.io import load_problem
+from scheduler.model import InvalidProblem
+from tests.solver import builders as b
+
+
+def valid() -> dict[str, Any]:
+    problem = b.problem(
+        [b.case("C-1", incompatible_with=[]), b.case("C-2")],
+        [b.unit("U-1", beds=2)],
+        [
+            b.stay("R-0042", "C-1", 2, "2026-03-02", "2026-03-04"),
+            b.sitting("S-1", "C-2", [("V1", 60, "2026-03-03", "09:00", "11:00")]),
+        ],
+        bookings=[
+            {
+                "booking_id": "BK-1",
+                "request_id": "R-0042",
+                "case_id": "C-1",
+                "unit_id": "U-1",
+                "bed_id": "U-1-B0",
+                "first_night": "2026-03-02",
+                "nights": 2,
+            }
+        ],
+        budgets=[{"budget_id": "BUD-1", "limit_pence": 100000, "applies_to": ["U-1", "P-1"]}],
+    )
+    return problem.model_dump(mode="json")
+
+
+def set_path(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def apply(data: dict[str, Any]) -> None:
+        *head, last = path.split(".")
+        node: Any = data
+        for part in head:
+            node = node[int(part)] if part.isdigit() else node[part]
+        node[int(last) if last.isdigit() else last] = value
+
+    return apply
+
+
+def drop(path: str) -> Callable[[dict[str, Any]], None]:
+    def apply(data: dict[str, Any]) -> None:
+        *head, last = path.split(".")
+        node: Any = data
+        for part in head:
+            node = node[int(part)] if part.isdigit() else node[part]
+        del node[last]
+
+    return apply
+
+
+def append(path: str, item: Any) -> Callable[[dict[str, Any]], None]:
+    def apply(data: dict[str, Any]) -> None:
+        node: Any = data
+        for part in path.split("."):
+            node = node[int(part)] if part.isdigit() else node[part]
+        node.append(copy.deepcopy(item))
+
+    return apply
+
+
+BROKEN = [
+    # a request naming a case that does not exist
+    (set_path("requests.0.case_id", "C-9"), "request R-0042: case_id 'C-9' is not a case"),
+    # the same bed listed twice in a unit
+    (
+        append("units.0.beds", {"bed_id": "U-1-B0", "features": []}),
+        "bed U-1-B0: bed_id is listed more than once",
+    ),
+    # a start window the wrong way round
+    (
+        set_path("requests.0.earliest_start", "2026-03-06"),
+        "request R-0042: earliest_start 2026-03-06 is after latest_start",
+    ),
+    # a sitting window that ends before it starts
+    (
+        set_path("requests.1.visits.0.windows.0.end", "08:00"),
+        "request S-1: visit V1.windows[0]: window on 2026-03-03 ends at 08:00",
+    ),
+    # a negative allowance
+    (
+        set_path("cases.0.nights_allowance", -3),
+        "case C-1: nights_allowance: Input should be greater than or equal to 0",
+    ),
+    # a visit longer than all its windows
+    (
+        set_path("requests.1.visits.0.minutes", 180),
+        "request S-1: visit V1: visit V1 lasts 180 minutes, longer than all its windows",
+    ),
+    # an unknown weekday key in a rota
+    (
+        set_path("providers.0.sitters", {"funday": []}),
+        "provider P-1: sitters: 'funday' is not a weekday key",
+    ),
+    # a clock time that is not HH:MM
+    (
+        set_path("providers.0.sitters.mon.0.start", "8am"),
+        "provider P-1: sitters.mon[0].start: '8am' is not a time",
+    ),
+    # a field missing
+    (drop("requests.0.nights"), "request R-0042: nights: is missing"),
+    # a field nobody knows
+    (
+        set_path("cases.1.favourite_colour", "green"),
+        "case C-2: favourite_colour: is not a known field",
+    ),
+    # a priority outside the list
+    (
+        set_path("requests.0.priority", "urgent"),
+        "request R-0042: priority: Input should be 'crisis', 'health_appointment' or 'planned'",
+    ),
+    # a booking of a bed the unit does not have
+    (set_path("bookings.0.bed_id", "U-1-B7"), "booking BK-1: bed_id 'U-1-B7' is not a bed of U-1"),
+    # a booking of a request that is not in the file
+    (
+        set_path("bookings.0.request_id", "R-404"),
+        "booking BK-1: request_id 'R-404' is not a request",
+    ),
+    # a budget applying to an unknown unit or provider
+    (
+        set_path("budgets.0.applies_to", ["U-404"]),
+        "budget BUD-1: applies_to 'U-404' is not a unit or provider",
+    ),
+    # week_start must be a Monday
+    (set_path("week_start", "2026-03-03"), "week_start: 2026-03-03 is not a Monday"),
+    # an incompatibility with an unknown case
+    (
+        set_path("cases.0.incompatible_with", ["C-77"]),
+        "case C-1: incompatible_with 'C-77' is not a case",
+    ),
+    # age_min above age_max
+    (
+        lambda d: (set_path("units.0.age_min", 99)(d), set_path("units.0.age_max", 60)(d)),
+        "unit U-1: age_min 99 is above age_max 60",
+    ),
+    # a horizon that ends before it starts
+    (
+        set_path("horizon.last_night", "2026-03-01"),
+        "horizon: last_night 2026-03-01 is before first_night",
+    ),
+]
+
+
+@pytest.mark.parametrize(("breakage", "message"), BROKEN)
+def test_a_broken_problem_names_the_item_and_field(breakage, message):
+    data = valid()
+    breakage(data)
+    with pytest.raises(InvalidProblem) as caught:
+        load_problem(data)
+    assert any(line.startswith(message) for line in caught.value.errors), caught.value.errors
+
+
+def test_the_valid_problem_loads():
+    assert load_problem(valid()).requests[0].request_id == "R-0042"
