@@ -1,0 +1,783 @@
+"""The independent plan checker: does a plan keep every rule of the spec?
+
+Every engine (greedy, CP-SAT) and every manual booking made through the API is
+trusted because this module says so, so it shares no code with the solver: it
+imports neither OR-Tools nor anything from ``solver/``, and reads the rules
+straight from ``shared/spec/domain.md``.
+
+:func:`check` returns every :class:`Violation`, each with a rule code:
+
+``PLAN``
+    The plan does not fit the problem: an unknown request, visit, unit, bed or
+    provider; a stay for a sitting request or a visit for a stay request; a
+    ``case_id`` other than its request's; a visit's ``minutes`` other than
+    the request's; ``sitters`` other than 2 for a double-handed request, else 1.
+    Items with an unknown reference are left out of the rule checks.
+``H1`` .. ``H12``
+    The hard rules of the spec, one private function each (``_h1_one_bed`` ...
+    ``_h12_budgets``). Choices made where the spec is silent:
+
+    - the plan's stays and visits are what is checked; confirmed bookings are
+      among them (a booking missing from the plan is an ``H11`` violation);
+    - H1 and H4 look at every night of a stay, H5 only at nights inside the
+      horizon (the nights that have a staff figure to plan with);
+    - a stay that is a confirmed booking, unchanged, is exempt from the start
+      window and the horizon (H6); other stays must lie inside the horizon;
+    - weekly figures (H8 sitting hours, H9 contracted hours) count the visits
+      of the 7 days from ``week_start``; a visit that is not a booking must lie
+      in that week (H10);
+    - H8 allowance and H12 budgets count a stay's nights inside the horizon;
+    - distances (H7) are compared with a tolerance of 1e-6 km; money (H12) is
+      compared exactly in sixtieths of a penny.
+``UNMET``
+    A stay request without a stay, or a visit without a planned visit, that
+    is not listed in ``unmet``; an ``unmet`` entry for something planned, or
+    listed twice, or with a reason not in the spec's list. A sitting request
+    with no visit planned may be listed once per visit or once with no
+    ``visit_id`` (meaning all its visits).
+``KPI``
+    A named figure of ``plan.kpis`` differs from :func:`scheduler.kpis.compute_kpis`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from scheduler.geo import km_between
+from scheduler.kpis import compute_kpis, in_week, nights_in_horizon
+from scheduler.model import (
+    UNMET_REASONS,
+    WEEKDAYS,
+    Bed,
+    Case,
+    Plan,
+    PlannedStay,
+    PlannedVisit,
+    Point,
+    Problem,
+    Provider,
+    SittingRequest,
+    StayBooking,
+    StayRequest,
+    Unit,
+    Visit,
+    VisitBooking,
+    minutes_of,
+)
+
+__all__ = ["RULES", "Violation", "check", "summary"]
+
+RULES = ("PLAN", *(f"H{n}" for n in range(1, 13)), "UNMET", "KPI")
+KM_TOLERANCE = 1e-6
+HOURS_TOLERANCE = 1e-6  # minutes; caps are 60 x a float number of hours
+KPI_FIELDS = (
+    "nights_requested",
+    "nights_served",
+    "sitting_minutes_requested",
+    "sitting_minutes_served",
+    "crisis_served_ratio",
+    "bed_occupancy",
+    "sitter_utilisation",
+    "cost_pence",
+    "travel_km",
+)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule.
+
+    Attributes
+    ----------
+    rule
+        "H1".."H12", "UNMET", "KPI" or "PLAN".
+    message
+        What is wrong, naming the items, the date and the numbers.
+    """
+
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.message}"
+
+
+# ---------------------------------------------------------------------- public
+
+
+def check(problem: Problem, plan: Plan, *, check_kpis: bool = True) -> list[Violation]:
+    """Check a plan against every hard rule, the unmet list and the KPI block.
+
+    Parameters
+    ----------
+    problem
+        The problem the plan answers.
+    plan
+        The plan, confirmed bookings included in its stays and visits.
+    check_kpis
+        Whether to compare ``plan.kpis`` with the recomputed figures.
+
+    Returns
+    -------
+    list of Violation
+        Every violation, without repeats, sorted by rule (PLAN, H1..H12, UNMET,
+        KPI) then message; empty when the plan is valid.
+    """
+    ctx = _resolve(problem, plan)
+    violations = set(ctx.structural)
+    for rule in _RULE_CHECKS:
+        violations.update(rule(ctx))
+    violations.update(_unmet_listed(ctx))
+    if check_kpis:
+        violations.update(_kpi_figures(ctx))
+    return sorted(violations, key=lambda v: (RULES.index(v.rule), v.message))
+
+
+def summary(problem: Problem, plan: Plan) -> str:
+    """One line saying whether a plan is valid and what it gives.
+
+    Returns
+    -------
+    str
+        E.g. ``"valid: 38 stays (152 nights), 240 visits (412.5 h), 57 unmet;
+        cost £12,345.67"``, or ``"invalid (3 violations: H1 x2, H5): ..."``.
+    """
+    violations = check(problem, plan)
+    kpis = compute_kpis(problem, plan.stays, plan.visits)
+    verdict = "valid"
+    if violations:
+        counts = Counter(v.rule for v in violations)
+        rules = ", ".join(f"{r} x{counts[r]}" if counts[r] > 1 else r for r in RULES if r in counts)
+        verdict = f"invalid ({_count(len(violations), 'violation')}: {rules})"
+    return (
+        f"{verdict}: {len(plan.stays)} stays ({kpis.nights_served} nights), "
+        f"{len(plan.visits)} visits ({kpis.sitting_minutes_served / 60:.1f} h), "
+        f"{len(plan.unmet)} unmet; cost {_pounds(kpis.cost_pence)}"
+    )
+
+
+# ------------------------------------------------------------- resolved items
+
+
+@dataclass(frozen=True)
+class _Stay:
+    item: PlannedStay
+    request: StayRequest
+    case: Case
+    unit: Unit
+    bed: Bed
+    booked: bool
+
+    @property
+    def name(self) -> str:
+        return f"stay {self.item.request_id}"
+
+
+@dataclass(frozen=True)
+class _Visit:
+    item: PlannedVisit
+    request: SittingRequest
+    case: Case
+    provider: Provider
+    visit: Visit
+    booked: bool
+    start: int
+    end: int
+
+    @property
+    def ref(self) -> str:
+        return f"{self.item.request_id}/{self.item.visit_id}"
+
+    @property
+    def name(self) -> str:
+        return f"visit {self.ref}"
+
+    @property
+    def when(self) -> str:
+        return f"{self.item.day} {_clock(self.start)}-{_clock(self.end)}"
+
+
+@dataclass(frozen=True)
+class _Context:
+    problem: Problem
+    plan: Plan
+    stays: list[_Stay]
+    visits: list[_Visit]
+    structural: list[Violation]
+
+
+def _resolve(problem: Problem, plan: Plan) -> _Context:
+    resolver = _Resolver(problem)
+    stays = [stay for item in plan.stays if (stay := resolver.stay(item)) is not None]
+    visits = [visit for item in plan.visits if (visit := resolver.visit(item)) is not None]
+    return _Context(problem, plan, stays, visits, resolver.violations)
+
+
+class _Resolver:
+    """Looks up what each planned item names; what cannot be found is a PLAN violation."""
+
+    def __init__(self, problem: Problem):
+        self.requests = problem.request_by_id()
+        self.cases = problem.case_by_id()
+        self.units = problem.unit_by_id()
+        self.providers = problem.provider_by_id()
+        self.beds = {bed.bed_id: (unit.unit_id, bed) for unit in problem.units for bed in unit.beds}
+        self.booked_stays = {_stay_key(b) for b in problem.bookings if isinstance(b, StayBooking)}
+        self.booked_visits = {
+            _visit_key(b) for b in problem.bookings if isinstance(b, VisitBooking)
+        }
+        self.violations: list[Violation] = []
+
+    def flag(self, message: str) -> None:
+        self.violations.append(Violation("PLAN", message))
+
+    def stay(self, item: PlannedStay) -> _Stay | None:
+        request = self.requests.get(item.request_id)
+        problem = self._stay_problem(item, request)
+        if problem is not None:
+            self.flag(f"stay {item.request_id} {problem}")
+            return None
+        assert isinstance(request, StayRequest)
+        case = self._case(f"stay {item.request_id}", item.case_id, request.case_id)
+        unit, bed = self.units[item.unit_id], self.beds[item.bed_id][1]
+        return _Stay(item, request, case, unit, bed, _stay_key(item) in self.booked_stays)
+
+    def _stay_problem(
+        self, item: PlannedStay, request: StayRequest | SittingRequest | None
+    ) -> str | None:
+        if request is None:
+            return "names no request (request_id is unknown)"
+        if not isinstance(request, StayRequest):
+            return "is for a sitting request"
+        if item.unit_id not in self.units:
+            return f"unit_id {item.unit_id} is not a unit"
+        if self.beds.get(item.bed_id, ("", None))[0] != item.unit_id:
+            return f"bed_id {item.bed_id} is not a bed of unit {item.unit_id}"
+        return None
+
+    def visit(self, item: PlannedVisit) -> _Visit | None:
+        where = f"visit {item.request_id}/{item.visit_id}"
+        request = self.requests.get(item.request_id)
+        visit = self._find_visit(where, item, request)
+        if visit is None:
+            return None
+        assert isinstance(request, SittingRequest)
+        case = self._case(where, item.case_id, request.case_id)
+        self._check_size(where, item, visit, request)
+        start = minutes_of(item.start)
+        booked = _visit_key(item) in self.booked_visits
+        provider = self.providers[item.provider_id]
+        return _Visit(item, request, case, provider, visit, booked, start, start + item.minutes)
+
+    def _find_visit(
+        self, where: str, item: PlannedVisit, request: StayRequest | SittingRequest | None
+    ) -> Visit | None:
+        if request is None:
+            self.flag(f"{where} names no request (request_id is unknown)")
+        elif not isinstance(request, SittingRequest):
+            self.flag(f"{where} is for a stay request")
+        elif item.provider_id not in self.providers:
+            self.flag(f"{where} provider_id {item.provider_id} is not a provider")
+        else:
+            found = [v for v in request.visits if v.visit_id == item.visit_id]
+            if found:
+                return found[0]
+            self.flag(f"{where} visit_id {item.visit_id} is not a visit of its request")
+        return None
+
+    def _case(self, where: str, item_case_id: str, request_case_id: str) -> Case:
+        if item_case_id != request_case_id:
+            self.flag(f"{where} case_id {item_case_id} is not its request's case {request_case_id}")
+        return self.cases[request_case_id]
+
+    def _check_size(
+        self, where: str, item: PlannedVisit, visit: Visit, request: SittingRequest
+    ) -> None:
+        if item.minutes != visit.minutes:
+            self.flag(f"{where} lasts {item.minutes} minutes, the visit asks {visit.minutes}")
+        sitters = 2 if request.double_handed else 1
+        if item.sitters != sitters:
+            self.flag(f"{where} has {_count(item.sitters, 'sitter')}, the request needs {sitters}")
+
+
+def _stay_key(stay: PlannedStay | StayBooking) -> tuple[object, ...]:
+    return (stay.request_id, stay.case_id, stay.unit_id, stay.bed_id, stay.first_night, stay.nights)
+
+
+def _visit_key(visit: PlannedVisit | VisitBooking) -> tuple[object, ...]:
+    return (
+        visit.request_id,
+        visit.visit_id,
+        visit.case_id,
+        visit.provider_id,
+        visit.day,
+        minutes_of(visit.start),
+        visit.minutes,
+        visit.sitters,
+    )
+
+
+# ------------------------------------------------------------------ the rules
+
+
+def _h1_one_bed(ctx: _Context) -> Iterator[Violation]:
+    holders: defaultdict[tuple[str, dt.date], list[str]] = defaultdict(list)
+    for stay in ctx.stays:
+        for night in stay.item.night_list:
+            holders[(stay.bed.bed_id, night)].append(stay.item.request_id)
+    for (bed_id, night), request_ids in holders.items():
+        if len(request_ids) > 1:
+            yield Violation("H1", f"bed {bed_id} night {night} holds {_and(request_ids)}")
+
+
+def _h2_bed_fits(ctx: _Context) -> Iterator[Violation]:
+    for stay in ctx.stays:
+        missing = sorted(set(stay.case.bed_needs) - set(stay.bed.features))
+        if missing:
+            yield Violation(
+                "H2",
+                f"bed {stay.bed.bed_id} lacks {', '.join(missing)} "
+                f"for case {stay.case.case_id} ({stay.name})",
+            )
+
+
+def _h3_unit_admits(ctx: _Context) -> Iterator[Violation]:
+    for stay in ctx.stays:
+        case, unit = stay.case, stay.unit
+        where = f"unit {unit.unit_id} does not admit case {case.case_id} ({stay.name})"
+        if not unit.age_min <= case.age <= unit.age_max:
+            yield Violation("H3", f"{where}: age {case.age}, unit {unit.age_min}..{unit.age_max}")
+        if unit.sex_policy not in ("any", case.sex):
+            yield Violation("H3", f"{where}: {case.sex}, unit {unit.sex_policy} only")
+
+
+def _h4_compatibility(ctx: _Context) -> Iterator[Violation]:
+    residents: defaultdict[tuple[str, dt.date], set[str]] = defaultdict(set)
+    for stay in ctx.stays:
+        for night in stay.item.night_list:
+            residents[(stay.unit.unit_id, night)].add(stay.case.case_id)
+    cases = ctx.problem.case_by_id()
+    for (unit_id, night), case_ids in residents.items():
+        pairs = {
+            tuple(sorted((case_id, other)))
+            for case_id in case_ids
+            for other in cases[case_id].incompatible_with
+            if other in case_ids
+        }
+        for first, second in sorted(pairs):
+            yield Violation(
+                "H4", f"unit {unit_id} night {night} holds incompatible cases {first} and {second}"
+            )
+
+
+def _h5_night_staffing(ctx: _Context) -> Iterator[Violation]:
+    horizon = ctx.problem.horizon
+    occupants: defaultdict[tuple[str, dt.date], Counter[str]] = defaultdict(Counter)
+    for stay in ctx.stays:
+        for night in stay.item.night_list:
+            if horizon.first_night <= night <= horizon.last_night:
+                occupants[(stay.unit.unit_id, night)][stay.case.night_support] += 1
+    units = ctx.problem.unit_by_id()
+    for (unit_id, night), support in occupants.items():
+        unit = units[unit_id]
+        shared_staff = math.ceil(support["shared"] / unit.shared_ratio)
+        needed = 2 * support["two_to_one"] + support["one_to_one"] + shared_staff
+        if needed > unit.staff_on(night):
+            yield Violation(
+                "H5",
+                f"unit {unit_id} night {night} needs {needed} staff, has {unit.staff_on(night)}",
+            )
+
+
+def _h6_whole_stays(ctx: _Context) -> Iterator[Violation]:
+    for stay in ctx.stays:
+        yield from _h6_one_stay(ctx.problem, stay)
+    counts = Counter(stay.item.request_id for stay in ctx.stays)
+    for request_id, count in counts.items():
+        if count > 1:
+            yield Violation("H6", f"request {request_id} has {count} stays, at most 1 allowed")
+
+
+def _h6_one_stay(problem: Problem, stay: _Stay) -> Iterator[Violation]:
+    item, request, horizon = stay.item, stay.request, problem.horizon
+    if item.nights != request.nights:
+        yield Violation(
+            "H6",
+            f"{stay.name} has {_count(item.nights, 'night')}, the request asks {request.nights}",
+        )
+    if stay.booked:  # a confirmed booking stands even if it began before this horizon
+        return
+    if not request.earliest_start <= item.first_night <= request.latest_start:
+        yield Violation(
+            "H6",
+            f"{stay.name} starts {item.first_night}, outside "
+            f"{request.earliest_start}..{request.latest_start}",
+        )
+    last = item.night_list[-1]
+    if item.first_night < horizon.first_night or last > horizon.last_night:
+        yield Violation(
+            "H6",
+            f"{stay.name} nights {item.first_night}..{last} leave the horizon "
+            f"{horizon.first_night}..{horizon.last_night}",
+        )
+
+
+def _h7_travel(ctx: _Context) -> Iterator[Violation]:
+    yield from _h7_stays(ctx)
+    yield from _h7_visits(ctx)
+
+
+def _h7_stays(ctx: _Context) -> Iterator[Violation]:
+    for stay in ctx.stays:
+        km = _km(stay.case.home, stay.unit.location)
+        if km > stay.request.max_travel_km + KM_TOLERANCE:
+            yield Violation(
+                "H7",
+                f"{stay.name} unit {stay.unit.unit_id} is {km:.3f} km from case "
+                f"{stay.case.case_id}, the request allows {stay.request.max_travel_km:g} km",
+            )
+
+
+def _h7_visits(ctx: _Context) -> Iterator[Violation]:
+    for visit in ctx.visits:
+        km = _km(visit.provider.base, visit.case.home)
+        limits = {"provider": visit.provider.max_travel_km, "request": visit.request.max_travel_km}
+        for whose, limit in limits.items():
+            if km > limit + KM_TOLERANCE:
+                yield Violation(
+                    "H7",
+                    f"{visit.name} provider {visit.provider.provider_id} base is {km:.3f} km "
+                    f"from case {visit.case.case_id}, the {whose} allows {limit:g} km",
+                )
+
+
+def _h8_eligibility_allowance(ctx: _Context) -> Iterator[Violation]:
+    yield from _h8_eligible(ctx)
+    yield from _h8_nights_allowance(ctx)
+    yield from _h8_sitting_hours(ctx)
+
+
+def _h8_eligible(ctx: _Context) -> Iterator[Violation]:
+    items: list[tuple[str, Case, str]] = [(s.name, s.case, "stay") for s in ctx.stays]
+    items += [(v.name, v.case, "sitting") for v in ctx.visits]
+    for name, case, kind in items:
+        if kind not in case.eligible:
+            yield Violation("H8", f"case {case.case_id} is not eligible for {kind} ({name})")
+
+
+def _h8_nights_allowance(ctx: _Context) -> Iterator[Violation]:
+    planned: Counter[str] = Counter()
+    for stay in ctx.stays:
+        planned[stay.case.case_id] += nights_in_horizon(
+            ctx.problem, stay.item.first_night, stay.item.nights
+        )
+    cases = ctx.problem.case_by_id()
+    for case_id, nights in planned.items():
+        case = cases[case_id]
+        if case.nights_used + nights > case.nights_allowance:
+            yield Violation(
+                "H8",
+                f"case {case_id} nights_used {case.nights_used} + {nights} planned "
+                f"= {case.nights_used + nights}, over allowance {case.nights_allowance}",
+            )
+
+
+def _h8_sitting_hours(ctx: _Context) -> Iterator[Violation]:
+    planned: Counter[str] = Counter()
+    for visit in ctx.visits:
+        if in_week(ctx.problem, visit.item.day):
+            planned[visit.case.case_id] += visit.item.minutes
+    cases = ctx.problem.case_by_id()
+    for case_id, minutes in planned.items():
+        entitled = 60 * cases[case_id].sitting_hours_per_week
+        if minutes > entitled + HOURS_TOLERANCE:
+            yield Violation(
+                "H8",
+                f"case {case_id} has {minutes} sitting minutes planned in the week, "
+                f"entitled to {entitled:g}",
+            )
+
+
+def _h9_sitter_capacity(ctx: _Context) -> Iterator[Violation]:
+    yield from _h9_on_shift(ctx)
+    yield from _h9_weekly_hours(ctx)
+    yield from _h9_coverage(ctx)
+
+
+def _h9_on_shift(ctx: _Context) -> Iterator[Violation]:
+    by_day: defaultdict[tuple[str, dt.date], list[_Visit]] = defaultdict(list)
+    for visit in ctx.visits:
+        by_day[(visit.provider.provider_id, visit.item.day)].append(visit)
+    for (_, day), visits in by_day.items():
+        yield from _overbooked(visits[0].provider, day, visits)
+
+
+def _overbooked(provider: Provider, day: dt.date, visits: list[_Visit]) -> Iterator[Violation]:
+    """Sweep the day's changes in busy and on-shift sitters; report each over-full stretch."""
+    busy_change: Counter[int] = Counter()
+    shift_change: Counter[int] = Counter()
+    for visit in visits:
+        busy_change[visit.start] += visit.item.sitters
+        busy_change[visit.end] -= visit.item.sitters
+    for shift in provider.sitters.get(WEEKDAYS[day.weekday()], []):
+        shift_change[minutes_of(shift.start)] += shift.count
+        shift_change[minutes_of(shift.end)] -= shift.count
+    busy = on_shift = 0
+    reported: tuple[int, int] | None = None
+    for minute in sorted(set(busy_change) | set(shift_change)):
+        busy, on_shift = busy + busy_change[minute], on_shift + shift_change[minute]
+        state = (busy, on_shift) if busy > on_shift else None
+        if state is not None and state != reported:
+            yield Violation(
+                "H9",
+                f"provider {provider.provider_id} {day} {_clock(minute)} "
+                f"has {_count(busy, 'sitter')} busy, {on_shift} on shift",
+            )
+        reported = state
+
+
+def _h9_weekly_hours(ctx: _Context) -> Iterator[Violation]:
+    planned: Counter[str] = Counter()
+    for visit in ctx.visits:
+        if in_week(ctx.problem, visit.item.day):
+            planned[visit.provider.provider_id] += visit.item.minutes * visit.item.sitters
+    providers = ctx.problem.provider_by_id()
+    for provider_id, sitter_minutes in planned.items():
+        cap = 60 * providers[provider_id].weekly_hours_cap
+        if sitter_minutes > cap + HOURS_TOLERANCE:
+            yield Violation(
+                "H9",
+                f"provider {provider_id} has {sitter_minutes} sitter-minutes planned in the "
+                f"week, cap {cap:g}",
+            )
+
+
+def _h9_coverage(ctx: _Context) -> Iterator[Violation]:
+    for visit in ctx.visits:
+        provider, case = visit.provider, visit.case
+        if case.locality_id not in provider.localities:
+            yield Violation(
+                "H9",
+                f"provider {provider.provider_id} does not serve locality {case.locality_id} "
+                f"of case {case.case_id} ({visit.name})",
+            )
+        missing = sorted(set(case.sitting_skills) - set(provider.skills))
+        if missing:
+            yield Violation(
+                "H9",
+                f"provider {provider.provider_id} lacks {', '.join(missing)} "
+                f"for case {case.case_id} ({visit.name})",
+            )
+
+
+def _h10_visit_windows(ctx: _Context) -> Iterator[Violation]:
+    yield from _h10_in_window(ctx)
+    yield from _h10_no_overlap(ctx)
+    counts = Counter((v.item.request_id, v.item.visit_id) for v in ctx.visits)
+    for (request_id, visit_id), count in counts.items():
+        if count > 1:
+            yield Violation("H10", f"visit {request_id}/{visit_id} is planned {count} times")
+
+
+def _h10_in_window(ctx: _Context) -> Iterator[Violation]:
+    for visit in ctx.visits:
+        day, start, end = visit.item.day, visit.start, visit.end
+        windows = visit.visit.windows
+        if not any(
+            w.day == day and minutes_of(w.start) <= start and end <= minutes_of(w.end)
+            for w in windows
+        ):
+            yield Violation("H10", f"{visit.name} {visit.when} is outside its windows")
+        elif not visit.booked and not in_week(ctx.problem, day):
+            yield Violation(
+                "H10", f"{visit.name} {day} is outside the week from {ctx.problem.week_start}"
+            )
+
+
+def _h10_no_overlap(ctx: _Context) -> Iterator[Violation]:
+    by_case_day: defaultdict[tuple[str, dt.date], list[_Visit]] = defaultdict(list)
+    for visit in ctx.visits:
+        by_case_day[(visit.case.case_id, visit.item.day)].append(visit)
+    for (case_id, _), visits in by_case_day.items():
+        ordered = sorted(visits, key=lambda v: (v.start, v.end, v.name))
+        latest = ordered[0]  # of the visits so far, the one ending last
+        for visit in ordered[1:]:
+            if visit.start < latest.end:
+                yield Violation(
+                    "H10",
+                    f"case {case_id} visits {latest.ref} {latest.when} and "
+                    f"{visit.ref} {visit.when} overlap",
+                )
+            if visit.end > latest.end:
+                latest = visit
+
+
+def _h11_bookings_stand(ctx: _Context) -> Iterator[Violation]:
+    stays = {_stay_key(stay) for stay in ctx.plan.stays}
+    visits = {_visit_key(visit) for visit in ctx.plan.visits}
+    for booking in ctx.problem.bookings:
+        if isinstance(booking, StayBooking):
+            kept = _stay_key(booking) in stays
+        else:
+            kept = _visit_key(booking) in visits
+        if not kept:
+            yield Violation(
+                "H11", f"booking {booking.booking_id} ({_booked(booking)}) is missing or changed"
+            )
+
+
+def _booked(booking: StayBooking | VisitBooking) -> str:
+    if isinstance(booking, StayBooking):
+        return (
+            f"stay {booking.request_id} bed {booking.bed_id} from {booking.first_night}, "
+            f"{_count(booking.nights, 'night')}"
+        )
+    return (
+        f"visit {booking.request_id}/{booking.visit_id} provider {booking.provider_id} "
+        f"{booking.day} {booking.start}, {booking.minutes} min, {_count(booking.sitters, 'sitter')}"
+    )
+
+
+def _h12_budgets(ctx: _Context) -> Iterator[Violation]:
+    # sixtieths of a penny, so that sitter-minutes x pence per hour stay exact
+    cost60: Counter[str] = Counter()
+    for stay in ctx.stays:
+        nights = nights_in_horizon(ctx.problem, stay.item.first_night, stay.item.nights)
+        cost60[stay.unit.unit_id] += 60 * nights * stay.unit.cost_per_night_pence
+    for visit in ctx.visits:
+        sitter_minutes = visit.item.minutes * visit.item.sitters
+        cost60[visit.provider.provider_id] += sitter_minutes * visit.provider.cost_per_hour_pence
+    for budget in ctx.problem.budgets:
+        planned60 = sum(cost60[owner] for owner in set(budget.applies_to))
+        if planned60 > 60 * budget.limit_pence:
+            yield Violation(
+                "H12",
+                f"budget {budget.budget_id} planned {_pounds(-(-planned60 // 60))} "
+                f"over limit {_pounds(budget.limit_pence)}",
+            )
+
+
+_RULE_CHECKS: tuple[Callable[[_Context], Iterable[Violation]], ...] = (
+    _h1_one_bed,
+    _h2_bed_fits,
+    _h3_unit_admits,
+    _h4_compatibility,
+    _h5_night_staffing,
+    _h6_whole_stays,
+    _h7_travel,
+    _h8_eligibility_allowance,
+    _h9_sitter_capacity,
+    _h10_visit_windows,
+    _h11_bookings_stand,
+    _h12_budgets,
+)
+
+
+# ----------------------------------------------------------- unmet and KPIs
+
+
+def _unmet_listed(ctx: _Context) -> Iterator[Violation]:
+    served_stays = {stay.request_id for stay in ctx.plan.stays}
+    served_visits = {(visit.request_id, visit.visit_id) for visit in ctx.plan.visits}
+    listed = Counter((entry.request_id, entry.visit_id) for entry in ctx.plan.unmet)
+    requests = ctx.problem.request_by_id()
+    for (request_id, visit_id), count in listed.items():
+        name = request_id if visit_id is None else f"{request_id}/{visit_id}"
+        if count > 1:
+            yield Violation("UNMET", f"{name} is listed {count} times in unmet")
+        yield from _unmet_entry(
+            requests.get(request_id), name, visit_id, served_stays, served_visits
+        )
+    for entry in ctx.plan.unmet:
+        if entry.reason not in UNMET_REASONS:
+            yield Violation(
+                "UNMET", f"{entry.request_id} has reason {entry.reason!r}, not in the spec"
+            )
+    for request in ctx.problem.requests:
+        yield from _unmet_missing(request, listed, served_stays, served_visits)
+
+
+def _unmet_entry(
+    request: StayRequest | SittingRequest | None,
+    name: str,
+    visit_id: str | None,
+    served_stays: set[str],
+    served_visits: set[tuple[str, str]],
+) -> Iterator[Violation]:
+    """An entry of ``unmet`` must name something that exists and is not planned."""
+    if request is None:
+        yield Violation("PLAN", f"unmet {name} names no request (request_id is unknown)")
+    elif isinstance(request, StayRequest):
+        if visit_id is not None:
+            yield Violation("UNMET", f"{name} names a visit of stay request {request.request_id}")
+        elif request.request_id in served_stays:
+            yield Violation("UNMET", f"{name} is listed in unmet but has a stay")
+    elif visit_id is None:
+        served = [
+            v.visit_id for v in request.visits if (request.request_id, v.visit_id) in served_visits
+        ]
+        if served:
+            yield Violation(
+                "UNMET",
+                f"{name} is listed in unmet as a whole but visits {_and(served)} are planned",
+            )
+    elif visit_id not in {v.visit_id for v in request.visits}:
+        yield Violation("PLAN", f"unmet {name} names no visit of its request")
+    elif (request.request_id, visit_id) in served_visits:
+        yield Violation("UNMET", f"{name} is listed in unmet but is planned")
+
+
+def _unmet_missing(
+    request: StayRequest | SittingRequest,
+    listed: Counter[tuple[str, str | None]],
+    served_stays: set[str],
+    served_visits: set[tuple[str, str]],
+) -> Iterator[Violation]:
+    """What is not planned must be listed in ``unmet``."""
+    request_id = request.request_id
+    if isinstance(request, StayRequest):
+        if request_id not in served_stays and (request_id, None) not in listed:
+            yield Violation("UNMET", f"request {request_id} has no stay and is not listed in unmet")
+        return
+    for visit in request.visits:
+        key = (request_id, visit.visit_id)
+        if key not in served_visits and key not in listed and (request_id, None) not in listed:
+            yield Violation(
+                "UNMET", f"visit {request_id}/{visit.visit_id} is not planned nor listed in unmet"
+            )
+
+
+def _kpi_figures(ctx: _Context) -> Iterator[Violation]:
+    expected = compute_kpis(ctx.problem, ctx.plan.stays, ctx.plan.visits)
+    for name in KPI_FIELDS:
+        planned, recomputed = getattr(ctx.plan.kpis, name), getattr(expected, name)
+        if abs(planned - recomputed) > 1e-9:
+            yield Violation("KPI", f"{name} is {planned}, recomputed {recomputed}")
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def _km(a: Point, b: Point) -> float:
+    return km_between(a.lat, a.lon, b.lat, b.lon)
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def _pounds(pence: int) -> str:
+    return f"£{pence // 100:,}.{pence % 100:02d}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _and(names: Iterable[str]) -> str:
+    ordered = sorted(names)
+    return ", ".join(ordered[:-1]) + " and " + ordered[-1] if len(ordered) > 1 else "".join(ordered)
