@@ -1,0 +1,148 @@
+"""The FastAPI application: ``create_app(settings)``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.db import Database, upgrade
+from api.errors import ErrorBody, RespiteError
+from api.jobs import make_workers
+from api.routes import health_router, v1_router
+from api.routes.deps import Services
+from api.services.bookings import BookingService
+from api.services.catalogue import CatalogueService
+from api.services.keys import KeyService
+from api.services.problems import ProblemService
+from api.services.publishing import PublishingService
+from api.services.runs import RunService, new_owner
+from api.settings import Settings
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """\
+Turns carers' referrals into respite bookings: beds for nights away and
+sitting visits at home. Import a problem, start allocation runs, publish a
+plan to confirmed bookings, then change or cancel them by hand.
+
+Send an API key as `Authorization: Bearer <token>`. Every error is
+`{"error": "<code>", "detail": "<sentence naming the field or item>"}`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The brokerage service, configured by ``settings`` (default: environment)."""
+    app = FastAPI(
+        title="Respite brokerage service",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings or Settings()
+    _install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(v1_router)
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    if settings.migrate_on_start:
+        upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    workers = make_workers(settings, db)
+    runs = RunService(db, workers, settings, new_owner())
+    app.state.database = db
+    app.state.workers = workers
+    app.state.services = Services(
+        problems=ProblemService(db),
+        catalogue=CatalogueService(db),
+        runs=runs,
+        bookings=BookingService(db),
+        publishing=PublishingService(db),
+        keys=KeyService(db),
+    )
+    runs.recover()
+    reaper = _Reaper(runs, interval=max(1.0, settings.stale_after_seconds / 4))
+    try:
+        yield
+    finally:
+        reaper.stop()
+        workers.close()
+        db.dispose()
+
+
+class _Reaper:
+    """Fails runs whose worker went silent (a Dask worker lost, a machine down)."""
+
+    def __init__(self, runs: RunService, interval: float) -> None:
+        self._runs = runs
+        self._interval = interval
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="respite-reaper", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(self._interval):
+            try:
+                self._runs.fail_silent()
+            except Exception:  # the database may be briefly away; try again later
+                continue
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RespiteError, _respite_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+def _render(
+    status_code: int, body: ErrorBody, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=status_code, headers=headers
+    )
+
+
+async def _respite_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RespiteError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return _render(exc.status_code, exc.body(), headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    lines = [_error_line(error) for error in exc.errors()]
+    body = ErrorBody(error="invalid_input", detail="; ".join(lines[:5]), conflicts=lines)
+    return _render(422, body)
+
+
+def _error_line(error: Any) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorised", 403: "forbidden"}
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    headers = dict(exc.headers) if exc.headers else None
+    return _render(exc.status_code, ErrorBody(error=code, detail=str(exc.detail)), headers)

@@ -1,0 +1,46 @@
+"""Runs on a Dask distributed cluster, so several API servers share many workers.
+
+Workers need the package installed and the database reachable at the same URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.db import Database
+from api.jobs.worker import run_allocation
+from api.repositories.runs import RunRepository
+from api.services.clock import utcnow
+
+__all__ = ["DaskWorkers"]
+
+
+class DaskWorkers:
+    """Submits each job as one Dask task; plain data in and out."""
+
+    embedded = False
+
+    def __init__(self, db: Database, address: str) -> None:
+        from distributed import Client
+
+        self.db = db
+        self.client = Client(address, set_as_default=False)
+
+    def submit(self, job: dict[str, Any]) -> None:
+        future = self.client.submit(
+            run_allocation, job, key=f"respite-{job['run_id']}", pure=False, retries=0
+        )
+        future.add_done_callback(lambda done: self._settle(job["run_id"], done))
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _settle(self, run_id: str, future: Any) -> None:
+        if future.status == "finished":
+            return
+        try:
+            reason = f"the Dask task ended {future.status}: {future.exception(timeout=5)!r}"
+        except Exception as exc:
+            reason = f"the Dask task ended {future.status}: {exc!r}"
+        with self.db.write() as session:
+            RunRepository(session).fail([run_id], reason, utcnow())

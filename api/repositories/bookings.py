@@ -1,0 +1,301 @@
+"""Confirmed bookings and the rows that make double booking impossible."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, delete, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from api.repositories.base import Page, next_position, page_of
+from api.tables import (
+    BedNightRow,
+    BookingRow,
+    CaseRow,
+    ProviderRow,
+    ServedPartRow,
+    UnitRow,
+)
+from scheduler.model import StayBooking, VisitBooking
+
+__all__ = ["BookingFilter", "BookingRepository", "TakenBedNight", "TakenPart"]
+
+Booking = StayBooking | VisitBooking
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    """What a booking list may be narrowed to; None means any."""
+
+    status: str | None = "confirmed"
+    kind: str | None = None
+    case_id: str | None = None
+    request_id: str | None = None
+    unit_id: str | None = None
+    provider_id: str | None = None
+    run_id: str | None = None
+    on_or_after: dt.date | None = None
+    before: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class TakenBedNight:
+    bed_id: str
+    night: dt.date
+    booking_id: str
+
+    def __str__(self) -> str:
+        return f"bed {self.bed_id} night {self.night} (booking {self.booking_id})"
+
+
+@dataclass(frozen=True)
+class TakenPart:
+    request_id: str
+    part: str
+    booking_id: str
+
+    def __str__(self) -> str:
+        what = "stay" if self.part == "stay" else f"visit {self.part}"
+        return f"request {self.request_id} {what} (booking {self.booking_id})"
+
+
+def to_booking(row: BookingRow) -> Booking:
+    """The domain booking a row holds."""
+    if row.kind == "stay":
+        return StayBooking(
+            booking_id=row.booking_id,
+            request_id=row.request_id,
+            case_id=row.case_id,
+            unit_id=row.unit_id or "",
+            bed_id=row.bed_id or "",
+            first_night=row.first_night or dt.date.min,
+            nights=row.nights or 0,
+        )
+    return VisitBooking(
+        booking_id=row.booking_id,
+        request_id=row.request_id,
+        visit_id=row.visit_id or "",
+        case_id=row.case_id,
+        provider_id=row.provider_id or "",
+        day=row.day or dt.date.min,
+        start=row.start or "",
+        minutes=row.minutes or 0,
+        sitters=2 if row.sitters == 2 else 1,
+    )
+
+
+def _last_night(row: BookingRow) -> dt.date | None:
+    if row.first_night is None or row.nights is None:
+        return None
+    return row.first_night + dt.timedelta(days=row.nights - 1)
+
+
+class BookingRepository:
+    """Bookings, their bed-nights and the request parts they serve."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, booking_id: str) -> BookingRow | None:
+        return self.session.get(BookingRow, booking_id)
+
+    def page(self, where: BookingFilter, limit: int, offset: int) -> Page[BookingRow]:
+        return page_of(self.session, self._query(where), limit, offset)
+
+    def confirmed(
+        self,
+        *,
+        case_ids: Iterable[str] = (),
+        unit_ids: Iterable[str] = (),
+        provider_ids: Iterable[str] = (),
+    ) -> list[BookingRow]:
+        """Confirmed bookings of any of these cases, units or providers."""
+        wanted = [
+            BookingRow.case_id.in_(set(case_ids)),
+            BookingRow.unit_id.in_(set(unit_ids)),
+            BookingRow.provider_id.in_(set(provider_ids)),
+        ]
+        query = self._query(BookingFilter()).where(or_(*wanted))
+        return list(self.session.scalars(query))
+
+    def confirmed_all(self) -> list[BookingRow]:
+        """Every confirmed booking, in the order they were made."""
+        return list(self.session.scalars(self._query(BookingFilter())))
+
+    def overlapping(self, first_night: dt.date, last_night: dt.date) -> list[BookingRow]:
+        """Confirmed stays holding a night in, and visits on a day in, the range."""
+        stays = and_(
+            BookingRow.kind == "stay",
+            BookingRow.first_night <= last_night,
+        )
+        visits = and_(
+            BookingRow.kind == "visit",
+            BookingRow.day >= first_night,
+            BookingRow.day <= last_night,
+        )
+        query = self._query(BookingFilter()).where(or_(stays, visits))
+        return [
+            row
+            for row in self.session.scalars(query)
+            if row.kind == "visit" or (_last_night(row) or dt.date.min) >= first_night
+        ]
+
+    def add(self, booking: Booking, *, run_id: str | None, now: dt.datetime) -> BookingRow:
+        """Insert a confirmed booking with its bed-nights and served part.
+
+        Raises ``sqlalchemy.exc.IntegrityError`` (on flush) when a bed-night or a
+        request part is already taken.
+        """
+        row = BookingRow(
+            **_columns(booking),
+            status="confirmed",
+            version=1,
+            run_id=run_id,
+            position=next_position(self.session, BookingRow.position),
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        self._claim(booking)
+        self.session.flush()
+        return row
+
+    def replace(self, row: BookingRow, booking: Booking, now: dt.datetime) -> None:
+        """Change a booking in place: new bed-nights, one version up."""
+        self.release(row)
+        for name, value in _columns(booking).items():
+            setattr(row, name, value)
+        row.version += 1
+        row.updated_at = now
+        self.session.flush()
+        self._claim(booking)
+        self.session.flush()
+
+    def cancel(self, row: BookingRow, now: dt.datetime) -> None:
+        """Mark a booking cancelled and free its bed-nights and request part."""
+        self.release(row)
+        row.status = "cancelled"
+        row.version += 1
+        row.updated_at = now
+        self.session.flush()
+
+    def release(self, row: BookingRow) -> None:
+        for table in (BedNightRow, ServedPartRow):
+            self.session.execute(delete(table).where(table.booking_id == row.booking_id))
+
+    def taken_bed_nights(self, bed_nights: Iterable[tuple[str, dt.date]]) -> list[TakenBedNight]:
+        """Those of ``bed_nights`` already held, with the booking holding each."""
+        pairs = sorted(set(bed_nights))
+        if not pairs:
+            return []
+        query = (
+            select(BedNightRow)
+            .where(tuple_(BedNightRow.bed_id, BedNightRow.night).in_(pairs))
+            .order_by(BedNightRow.bed_id, BedNightRow.night)
+        )
+        return [
+            TakenBedNight(row.bed_id, row.night, row.booking_id)
+            for row in self.session.scalars(query)
+        ]
+
+    def taken_parts(self, parts: Iterable[tuple[str, str]]) -> list[TakenPart]:
+        """Those of ``(request_id, part)`` already served by a confirmed booking."""
+        pairs = sorted(set(parts))
+        if not pairs:
+            return []
+        query = select(ServedPartRow).where(
+            tuple_(ServedPartRow.request_id, ServedPartRow.part).in_(pairs)
+        )
+        return [
+            TakenPart(row.request_id, row.part, row.booking_id)
+            for row in self.session.scalars(query)
+        ]
+
+    def lock(
+        self, case_ids: Iterable[str], unit_ids: Iterable[str], provider_ids: Iterable[str]
+    ) -> None:
+        """Lock these cases, units and providers until commit, always in one order.
+
+        Whoever checks a booking against the hard rules holds these locks, so
+        two bookings can't both pass a capacity check that only one fits.
+        SQLite needs nothing here: its writers already hold the database lock.
+        """
+        if self.session.get_bind().dialect.name == "sqlite":
+            return
+        for column, ids in (
+            (CaseRow.case_id, case_ids),
+            (UnitRow.unit_id, unit_ids),
+            (ProviderRow.provider_id, provider_ids),
+        ):
+            if ids:
+                query = select(column).where(column.in_(set(ids))).order_by(column)
+                self.session.execute(query.with_for_update())
+
+    def _claim(self, booking: Booking) -> None:
+        if isinstance(booking, StayBooking):
+            for night in booking.night_list:
+                self.session.add(
+                    BedNightRow(bed_id=booking.bed_id, night=night, booking_id=booking.booking_id)
+                )
+            part = "stay"
+        else:
+            part = booking.visit_id
+        self.session.add(
+            ServedPartRow(request_id=booking.request_id, part=part, booking_id=booking.booking_id)
+        )
+
+    @staticmethod
+    def _query(where: BookingFilter) -> Select[BookingRow]:
+        query = select(BookingRow).order_by(BookingRow.position)
+        for column, value in (
+            (BookingRow.status, where.status),
+            (BookingRow.kind, where.kind),
+            (BookingRow.case_id, where.case_id),
+            (BookingRow.request_id, where.request_id),
+            (BookingRow.unit_id, where.unit_id),
+            (BookingRow.provider_id, where.provider_id),
+            (BookingRow.run_id, where.run_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if where.on_or_after is not None:
+            query = query.where(
+                or_(
+                    BookingRow.day >= where.on_or_after, BookingRow.first_night >= where.on_or_after
+                )
+            )
+        if where.before is not None:
+            query = query.where(
+                or_(BookingRow.day < where.before, BookingRow.first_night < where.before)
+            )
+        return query
+
+
+def _columns(booking: Booking) -> dict[str, object]:
+    common = {
+        "booking_id": booking.booking_id,
+        "request_id": booking.request_id,
+        "case_id": booking.case_id,
+    }
+    if isinstance(booking, StayBooking):
+        return {
+            **common,
+            "kind": "stay",
+            "unit_id": booking.unit_id,
+            "bed_id": booking.bed_id,
+            "first_night": booking.first_night,
+            "nights": booking.nights,
+        }
+    return {
+        **common,
+        "kind": "visit",
+        "visit_id": booking.visit_id,
+        "provider_id": booking.provider_id,
+        "day": booking.day,
+        "start": booking.start,
+        "minutes": booking.minutes,
+        "sitters": booking.sitters,
+    }

@@ -1,0 +1,12 @@
+"""Thin routes: parse, authorise, call a service, render."""
+
+from fastapi import APIRouter
+
+from api.routes import bookings, catalogue, health, keys, problem, runs
+
+__all__ = ["health_router", "v1_router"]
+
+health_router = health.router
+v1_router = APIRouter(prefix="/v1")
+for module in (problem, catalogue, runs, bookings, keys):
+    v1_router.include_router(module.router)

@@ -1,0 +1,293 @@
+"""Request and response bodies (tables live apart, in ``tables``).
+
+Planning items (cases, units, providers, requests) travel as the domain
+models of ``scheduler.model``, so the API and the problem file agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.auth import Role
+from scheduler.model import Horizon, Shift
+
+T = TypeVar("T")
+
+__all__ = [
+    "ApiKeyCreate",
+    "ApiKeyCreated",
+    "ApiKeyOut",
+    "AuditEntryOut",
+    "BookingChange",
+    "BookingCreate",
+    "BookingOut",
+    "Health",
+    "ImportResult",
+    "NightStaffIn",
+    "Page",
+    "Pagination",
+    "PublishResult",
+    "RotaIn",
+    "RunCreate",
+    "RunOut",
+    "RunProgress",
+    "StayBookingIn",
+    "VisitBookingIn",
+]
+
+Engine = Literal["cpsat", "greedy"]
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Pagination(BaseModel):
+    total: int = Field(description="Items matching the filters, on every page.")
+    limit: int
+    offset: int
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list."""
+
+    items: list[T]
+    pagination: Pagination
+
+
+class RunCreate(_Body):
+    """Start an allocation run. Omitted dates default to the imported problem's."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "week_start": "2025-03-03",
+                    "horizon": {"first_night": "2025-03-03", "last_night": "2025-03-30"},
+                    "engine": "cpsat",
+                    "time_limit": 30,
+                }
+            ]
+        },
+    )
+
+    week_start: dt.date | None = None
+    horizon: Horizon | None = None
+    engine: Engine = "cpsat"
+    time_limit: float = Field(default=10.0, gt=0, le=3600, description="Seconds.")
+    seed: int = Field(default=0, ge=0)
+
+
+class RunProgress(BaseModel):
+    """The best plan so far: its objective, the proven bound and the gap between."""
+
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    elapsed: float | None = Field(default=None, description="Seconds since the solve began.")
+    stage: str | None = None
+
+
+class RunOut(BaseModel):
+    run_id: str
+    status: RunStatus
+    week_start: dt.date
+    horizon: Horizon
+    engine: str
+    time_limit: float
+    seed: int
+    created_by: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    progress: RunProgress
+    solver_status: str | None = Field(description="The engine's own status, e.g. optimal.")
+    reason: str | None = Field(description="Why the run failed or was cancelled.")
+    cancel_requested: bool
+    published_at: dt.datetime | None
+    has_plan: bool
+
+
+class PublishResult(BaseModel):
+    run_id: str
+    booking_ids: list[str] = Field(description="The bookings this publish confirmed.")
+    already_booked: int = Field(description="Plan items that were confirmed bookings already.")
+
+
+class StayBookingIn(_Body):
+    """Book a bed by hand for a stay request."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "stay",
+                    "request_id": "R-0001",
+                    "bed_id": "B-N1-1",
+                    "first_night": "2025-03-03",
+                    "nights": 3,
+                }
+            ]
+        },
+    )
+
+    kind: Literal["stay"] = "stay"
+    request_id: str
+    bed_id: str
+    first_night: dt.date
+    nights: int = Field(gt=0)
+
+
+class VisitBookingIn(_Body):
+    """Book one visit of a sitting request by hand."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "visit",
+                    "request_id": "R-0002",
+                    "visit_id": "V1",
+                    "provider_id": "P-1",
+                    "day": "2025-03-04",
+                    "start": "10:00",
+                }
+            ]
+        },
+    )
+
+    kind: Literal["visit"] = "visit"
+    request_id: str
+    visit_id: str
+    provider_id: str
+    day: dt.date
+    start: str = Field(examples=["10:00"])
+    minutes: int | None = Field(default=None, gt=0, description="Defaults to the visit's.")
+    sitters: Literal[1, 2] | None = Field(default=None, description="Defaults to the request's.")
+
+
+BookingCreate = Annotated[StayBookingIn | VisitBookingIn, Field(discriminator="kind")]
+
+
+class BookingChange(_Body):
+    """Fields to change; the others stay. Send the version you read in ``If-Match``."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"first_night": "2025-03-04"}]}
+    )
+
+    bed_id: str | None = None
+    first_night: dt.date | None = None
+    nights: int | None = Field(default=None, gt=0)
+    provider_id: str | None = None
+    day: dt.date | None = None
+    start: str | None = None
+    minutes: int | None = Field(default=None, gt=0)
+    sitters: Literal[1, 2] | None = None
+
+
+class BookingOut(BaseModel):
+    booking_id: str
+    kind: Literal["stay", "visit"]
+    status: Literal["confirmed", "cancelled"]
+    version: int
+    request_id: str
+    case_id: str
+    unit_id: str | None = None
+    bed_id: str | None = None
+    first_night: dt.date | None = None
+    nights: int | None = None
+    visit_id: str | None = None
+    provider_id: str | None = None
+    day: dt.date | None = None
+    start: str | None = None
+    minutes: int | None = None
+    sitters: int | None = None
+    run_id: str | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ImportResult(BaseModel):
+    """How many items of each kind the import stored."""
+
+    localities: int
+    cases: int
+    units: int
+    beds: int
+    providers: int
+    requests: int
+    bookings: int
+    budgets: int
+
+
+class NightStaffIn(_Body):
+    staff: int | None = Field(ge=0, description="Staff on duty; null restores the default.")
+
+
+class RotaIn(_Body):
+    """A provider's sitter rota: weekday ("mon".."sun") -> working stretches."""
+
+    sitters: dict[str, list[Shift]]
+
+
+class ApiKeyCreate(_Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"name": "Sunrise sitting agency", "role": "provider", "provider_id": "P-1"}
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    provider_id: str | None = None
+    unit_id: str | None = None
+
+    @model_validator(mode="after")
+    def _scoped_if_provider(self) -> ApiKeyCreate:
+        scopes = (self.provider_id is not None) + (self.unit_id is not None)
+        if self.role == "provider" and scopes != 1:
+            raise ValueError("a provider key needs exactly one of provider_id or unit_id")
+        if self.role != "provider" and scopes:
+            raise ValueError("only provider keys are scoped to a provider_id or unit_id")
+        return self
+
+
+class ApiKeyOut(BaseModel):
+    key_id: str
+    name: str
+    role: Role
+    provider_id: str | None
+    unit_id: str | None
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    token: str = Field(description="Shown once; send it as 'Authorization: Bearer <token>'.")
+
+
+class AuditEntryOut(BaseModel):
+    audit_id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    database: str | None = None

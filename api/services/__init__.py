@@ -1,0 +1,1 @@
+"""The brokerage logic. Services own transactions; routes only call them."""

@@ -1,0 +1,240 @@
+"""Planning items one at a time: localities, cases, units, providers, requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+
+from api.auth import Principal
+from api.db import Database
+from api.errors import Conflict, InvalidInput, NotFound
+from api.repositories import AuditRepository, BookingRepository, PlanningRepository
+from api.repositories.base import Page
+from api.repositories.bookings import BookingFilter
+from api.services.clock import utcnow
+from scheduler.model import Case, Locality, Provider, Shift, SittingRequest, StayRequest, Unit
+
+__all__ = ["CatalogueService"]
+
+T = TypeVar("T")
+AnyRequest = StayRequest | SittingRequest
+
+
+class CatalogueService:
+    """Create, list and read planning items; every write is audited."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ------------------------------------------------------------ reads
+
+    def localities(self, limit: int, offset: int) -> Page[Locality]:
+        return self._read(lambda repo: repo.locality_page(limit, offset))
+
+    def cases(self, locality_id: str | None, limit: int, offset: int) -> Page[Case]:
+        return self._read(lambda repo: repo.case_page(locality_id, limit, offset))
+
+    def case(self, case_id: str) -> Case:
+        return _found(self._read(lambda repo: repo.case(case_id)), "case", case_id)
+
+    def units(
+        self,
+        principal: Principal,
+        locality_id: str | None,
+        spot: bool | None,
+        limit: int,
+        offset: int,
+    ) -> Page[Unit]:
+        if principal.is_provider:  # a provider key sees its own unit, if any
+            mine = [self.unit(principal, principal.unit_id)] if principal.unit_id else []
+            return Page(mine, len(mine))
+        return self._read(lambda repo: repo.unit_page(locality_id, spot, limit, offset))
+
+    def unit(self, principal: Principal, unit_id: str) -> Unit:
+        if not principal.sees_unit(unit_id):
+            raise NotFound(f"unit {unit_id} does not exist")
+        return _found(self._read(lambda repo: repo.unit(unit_id)), "unit", unit_id)
+
+    def providers(
+        self,
+        principal: Principal,
+        locality_id: str | None,
+        skill: str | None,
+        limit: int,
+        offset: int,
+    ) -> Page[Provider]:
+        if principal.is_provider:
+            mine = (
+                [self.provider(principal, principal.provider_id)] if principal.provider_id else []
+            )
+            return Page(mine, len(mine))
+        return self._read(lambda repo: repo.provider_page(locality_id, skill, limit, offset))
+
+    def provider(self, principal: Principal, provider_id: str) -> Provider:
+        if not principal.sees_provider(provider_id):
+            raise NotFound(f"provider {provider_id} does not exist")
+        found = self._read(lambda repo: repo.provider(provider_id))
+        return _found(found, "provider", provider_id)
+
+    def requests(self, limit: int, offset: int, **filters: Any) -> Page[AnyRequest]:
+        return self._read(lambda repo: repo.request_page(limit=limit, offset=offset, **filters))
+
+    def request(self, request_id: str) -> AnyRequest:
+        found: AnyRequest | None = self._read(lambda repo: repo.request(request_id))
+        if found is None:
+            raise NotFound(f"request {request_id} does not exist")
+        return found
+
+    # ------------------------------------------------------------ writes
+
+    def add_locality(self, principal: Principal, locality: Locality) -> Locality:
+        return self._add(principal, "locality", locality.locality_id, locality, _no_refs)
+
+    def add_case(self, principal: Principal, case: Case) -> Case:
+        return self._add(principal, "case", case.case_id, case, _case_refs)
+
+    def add_unit(self, principal: Principal, unit: Unit) -> Unit:
+        return self._add(principal, "unit", unit.unit_id, unit, _unit_refs)
+
+    def add_provider(self, principal: Principal, provider: Provider) -> Provider:
+        return self._add(principal, "provider", provider.provider_id, provider, _provider_refs)
+
+    def add_request(self, principal: Principal, request: AnyRequest) -> AnyRequest:
+        self._add(principal, "request", request.request_id, request, _request_refs)
+        return request
+
+    def set_night_staff(
+        self, principal: Principal, unit_id: str, night: dt.date, staff: int | None
+    ) -> Unit:
+        """Change the staff on duty one night (None: back to the unit's default)."""
+        with self.db.write() as session:
+            repo = PlanningRepository(session)
+            before = _found(repo.unit(unit_id), "unit", unit_id)
+            repo.set_night_staff(unit_id, night, staff)
+            session.flush()
+            after = _found(repo.unit(unit_id), "unit", unit_id)
+            _audit(session, principal, "change", "unit", unit_id, before, after)
+            return after
+
+    def set_rota(
+        self, principal: Principal, provider_id: str, sitters: dict[str, list[Shift]]
+    ) -> Provider:
+        """Replace a provider's sitter rota."""
+        with self.db.write() as session:
+            repo = PlanningRepository(session)
+            before = _found(repo.provider(provider_id), "provider", provider_id)
+            after = _validated(Provider, {**before.model_dump(), "sitters": sitters})
+            repo.set_rota(after)
+            _audit(session, principal, "change", "provider", provider_id, before, after)
+            return after
+
+    def withdraw_request(self, principal: Principal, request_id: str) -> None:
+        """Delete a request nobody is booked for."""
+        with self.db.write() as session:
+            repo = PlanningRepository(session)
+            before = _found(repo.request(request_id), "request", request_id)
+            booked = BookingRepository(session).page(BookingFilter(request_id=request_id), 1, 0)
+            if booked.total:
+                raise Conflict(f"request {request_id} has confirmed bookings; cancel them first")
+            repo.delete_request(request_id)
+            _audit(session, principal, "delete", "request", request_id, before, None)
+
+    # ------------------------------------------------------------ helpers
+
+    def _read(self, query: Callable[[PlanningRepository], T]) -> T:
+        with self.db.read() as session:
+            return query(PlanningRepository(session))
+
+    def _add(
+        self,
+        principal: Principal,
+        noun: str,
+        item_id: str,
+        item: T,
+        references: Callable[[PlanningRepository, Any], None],
+    ) -> T:
+        try:
+            with self.db.write() as session:
+                repo = PlanningRepository(session)
+                if repo.existing_ids(noun, [item_id]):
+                    raise Conflict(f"{noun} {item_id} exists already")
+                references(repo, item)
+                getattr(repo, f"add_{noun}")(item)
+                session.flush()
+                _audit(session, principal, "create", noun, item_id, None, item)
+        except IntegrityError as exc:
+            raise Conflict(f"{noun} {item_id} clashes with stored data: {exc.orig}") from None
+        return item
+
+
+def _found(item: T | None, noun: str, item_id: str | None) -> T:
+    if item is None:
+        raise NotFound(f"{noun} {item_id} does not exist")
+    return item
+
+
+def _validated(model: type[T], data: dict[str, Any]) -> T:
+    try:
+        return model.model_validate(data)  # type: ignore[attr-defined,no-any-return]
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def _audit(
+    session: Any,
+    principal: Principal,
+    action: str,
+    entity: str,
+    entity_id: str,
+    before: Any,
+    after: Any,
+) -> None:
+    AuditRepository(session).record(
+        actor=principal.actor,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before=None if before is None else before.model_dump(mode="json"),
+        after=None if after is None else after.model_dump(mode="json"),
+        now=utcnow(),
+    )
+
+
+def _require(repo: PlanningRepository, noun: str, field: str, ids: list[str]) -> None:
+    missing = sorted(set(ids) - repo.existing_ids(noun, ids))
+    if missing:
+        raise InvalidInput(f"{field}: '{missing[0]}' is not a {noun}")
+
+
+def _no_refs(_repo: PlanningRepository, _item: Any) -> None:
+    return None
+
+
+def _case_refs(repo: PlanningRepository, case: Case) -> None:
+    _require(repo, "locality", "locality_id", [case.locality_id])
+    _require(repo, "case", "incompatible_with", case.incompatible_with)
+    _require(
+        repo, "unit", "previous_unit_id", [case.previous_unit_id] if case.previous_unit_id else []
+    )
+    previous = [case.previous_provider_id] if case.previous_provider_id else []
+    _require(repo, "provider", "previous_provider_id", previous)
+
+
+def _unit_refs(repo: PlanningRepository, unit: Unit) -> None:
+    _require(repo, "locality", "locality_id", [unit.locality_id])
+    taken = repo.existing_ids("bed", [bed.bed_id for bed in unit.beds])
+    if taken:
+        raise Conflict(f"bed {sorted(taken)[0]} exists already")
+
+
+def _provider_refs(repo: PlanningRepository, provider: Provider) -> None:
+    _require(repo, "locality", "localities", provider.localities)
+
+
+def _request_refs(repo: PlanningRepository, request: AnyRequest) -> None:
+    _require(repo, "case", "case_id", [request.case_id])
+    if isinstance(request, StayRequest):
+        _require(repo, "unit", "preferred_units", request.preferred_units)

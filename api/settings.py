@@ -1,0 +1,51 @@
+"""Service settings, read from ``RESPITE_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Settings of the brokerage service.
+
+    Every field can be set with ``RESPITE_<FIELD>``, e.g.
+    ``RESPITE_DATABASE_URL=postgresql+psycopg://user@host/respite``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="RESPITE_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///respite.db",
+        description="SQLAlchemy URL; the default is a SQLite file in the working directory.",
+    )
+    dask_scheduler: str | None = Field(
+        default=None, description="e.g. tcp://host:8786: run solves on a Dask cluster."
+    )
+    workers: int = Field(default=1, ge=1, description="Solves run at once by local workers.")
+    solver_threads: int = Field(default=2, ge=1, description="CP-SAT num_workers per solve.")
+    start_method: Literal["spawn", "forkserver"] = "spawn"
+    allocator: str = Field(
+        default="scheduler.allocate:allocate",
+        description="module:function called by workers; tests swap in a fake.",
+    )
+    heartbeat_seconds: float = Field(default=1.0, gt=0)
+    progress_seconds: float = Field(default=0.5, ge=0)
+    stale_after_seconds: float = Field(
+        default=60.0, gt=0, description="A running job silent this long is marked failed."
+    )
+    migrate_on_start: bool = True
+    max_page_size: int = Field(default=500, ge=1)
+
+    def worker_database_url(self) -> str:
+        """The database URL with a relative SQLite path made absolute, for other processes."""
+        prefix = "sqlite:///"
+        path = self.database_url.removeprefix(prefix)
+        if not self.database_url.startswith(prefix) or path.startswith("/") or path == ":memory:":
+            return self.database_url
+        return prefix + str(Path(path).resolve())
