@@ -33,7 +33,12 @@ def _solve(tier: str, engine: str, workers: int, seed: int, queue: mp.Queue) -> 
     problem = load_problem(fixture) if fixture.exists() else generate(tier, SEEDS[tier])
     started = time.perf_counter()
     result = allocate(
-        problem, engine=engine, time_limit=TIME_LIMITS[tier], workers=workers, seed=seed
+        problem,
+        engine=engine,
+        time_limit=TIME_LIMITS[tier],
+        workers=workers,
+        seed=seed,
+        lp_bound=engine == "cpsat",
     )
     seconds = time.perf_counter() - started
     violations = check(problem, result.plan)

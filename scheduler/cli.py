@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -35,12 +35,12 @@ out = Console()
 err = Console(stderr=True)
 
 
-class Engine(str, Enum):
+class Engine(StrEnum):
     cpsat = "cpsat"
     greedy = "greedy"
 
 
-class Tier(str, Enum):
+class Tier(StrEnum):
     tiny = "tiny"
     borough = "borough"
     county = "county"
@@ -48,7 +48,7 @@ class Tier(str, Enum):
     nation = "nation"
 
 
-class SchemaKind(str, Enum):
+class SchemaKind(StrEnum):
     problem = "problem"
     plan = "plan"
 
@@ -86,6 +86,9 @@ def allocate(
     previous: Annotated[
         Path | None, typer.Option(help="Previous plan, to keep changes few when re-planning.")
     ] = None,
+    lp_bound: Annotated[
+        bool, typer.Option("--lp-bound", help="Also compute LP-relaxation bounds (GLOP).")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
 ) -> None:
     """Allocate beds and sitting hours and write the plan file."""
@@ -117,6 +120,7 @@ def allocate(
             seed=seed,
             previous=previous_plan,
             on_progress=show,
+            lp_bound=lp_bound,
         )
     write_json(out_path, result.plan)
     if result.status == "infeasible_bookings":

@@ -1,8 +1,10 @@
 """Exact decomposition: parts of a problem that no case, unit, provider or budget links.
 
-Two requests are in one part when they could meet at a case (allowance,
-overlaps), a unit (beds, night staff, residents), a provider (sitters, weekly
-hours) or a budget; incompatible cases join their parts. Parts share nothing,
+Two requests are in one part when they could meet at a case (the nights
+allowance and overlapping stays for stays; the sitting hours and overlapping
+visits for visits: no rule links a case's stays to its visits), a unit (beds,
+night staff, residents), a provider (sitters, weekly hours) or a budget;
+incompatible cases join their stay parts. Parts share nothing,
 so solving each to optimality solves the whole, tier by tier.
 """
 
@@ -68,11 +70,11 @@ def split(data: SolverInput) -> list[Part]:
     uf = _UnionFind()
     for opt in data.stay_options:
         case = data.stay_requests[opt.request].case
-        uf.union(("case", case), ("unit", data.bed_classes[opt.bed_class].unit))
+        uf.union(("stays of case", case), ("unit", data.bed_classes[opt.bed_class].unit))
     for vopt in data.visit_options:
-        uf.union(("case", data.visits[vopt.visit].case), ("provider", vopt.provider))
+        uf.union(("visits of case", data.visits[vopt.visit].case), ("provider", vopt.provider))
     for a, b in data.incompatible:
-        uf.union(("case", a), ("case", b))
+        uf.union(("stays of case", a), ("stays of case", b))
     for budget_idx, budget in enumerate(data.budgets):
         for unit in budget.units:
             uf.union(("budget", budget_idx), ("unit", unit))
@@ -87,12 +89,12 @@ def split(data: SolverInput) -> list[Part]:
         visit_opts_of[vopt.visit].append(i)
     for r, request in enumerate(data.stay_requests):
         if stay_opts_of[r]:
-            part = groups.setdefault(uf.find(("case", request.case)), Part(data))
+            part = groups.setdefault(uf.find(("stays of case", request.case)), Part(data))
             part.request_back.append(r)
             part.stay_back.extend(stay_opts_of[r])
     for v, visit in enumerate(data.visits):
         if visit_opts_of[v]:
-            part = groups.setdefault(uf.find(("case", visit.case)), Part(data))
+            part = groups.setdefault(uf.find(("visits of case", visit.case)), Part(data))
             part.visit_back.append(v)
             part.vopt_back.extend(visit_opts_of[v])
     parts = [_narrow(part) for part in groups.values()]

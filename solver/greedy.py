@@ -15,29 +15,13 @@ from solver.data import CRISIS, SolverInput
 from solver.solution import Solution
 from solver.state import State
 
-__all__ = ["solve_greedy"]
+__all__ = ["fill", "solve_greedy"]
 
 
 def solve_greedy(data: SolverInput, seed: int | None = None) -> Solution:
     """Serve requests in referral order, each in its first fitting option."""
     started = time.perf_counter()
-    state = State(data)
-    stays: dict[int, int] = {}
-    visits: dict[int, int] = {}
-    stay_opts, visit_opts = options_in_order(data)
-    for kind, idx in referral_order(data):
-        if kind == "stay":
-            for opt_idx in stay_opts[idx]:
-                if state.stay_fits(data.stay_options[opt_idx]):
-                    state.take_stay(data.stay_options[opt_idx])
-                    stays[idx] = opt_idx
-                    break
-        else:
-            for opt_idx in visit_opts[idx]:
-                if state.visit_fits(data.visit_options[opt_idx]):
-                    state.take_visit(data.visit_options[opt_idx])
-                    visits[idx] = opt_idx
-                    break
+    stays, visits = fill(data, {}, {})
     return Solution(
         stays=stays,
         visits=visits,
@@ -46,6 +30,35 @@ def solve_greedy(data: SolverInput, seed: int | None = None) -> Solution:
         seconds=time.perf_counter() - started,
         seed=seed,
     )
+
+
+def fill(
+    data: SolverInput, stays: dict[int, int], visits: dict[int, int]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Keep what is chosen, then give every request left out its first option that
+    still fits, in referral order. Serving more never lowers tiers 1 and 2, so a
+    stage's plan can be filled before the next stage starts from it."""
+    state = State(data)
+    for opt_idx in stays.values():
+        state.take_stay(data.stay_options[opt_idx])
+    for opt_idx in visits.values():
+        state.take_visit(data.visit_options[opt_idx])
+    stays, visits = dict(stays), dict(visits)
+    stay_opts, visit_opts = options_in_order(data)
+    for kind, idx in referral_order(data):
+        if kind == "stay" and idx not in stays:
+            for opt_idx in stay_opts[idx]:
+                if state.stay_fits(data.stay_options[opt_idx]):
+                    state.take_stay(data.stay_options[opt_idx])
+                    stays[idx] = opt_idx
+                    break
+        elif kind == "visit" and idx not in visits:
+            for opt_idx in visit_opts[idx]:
+                if state.visit_fits(data.visit_options[opt_idx]):
+                    state.take_visit(data.visit_options[opt_idx])
+                    visits[idx] = opt_idx
+                    break
+    return stays, visits
 
 
 def options_in_order(data: SolverInput) -> tuple[dict[int, list[int]], dict[int, list[int]]]:

@@ -17,8 +17,16 @@ __all__ = ["lp_bound"]
 INFINITY = 10**9
 
 
-def lp_bound(model: Model, nz: list[int], coef: list[int], time_limit: float = 30.0) -> int | None:
-    """Upper bound on ``sum(coef[v] * var[v])`` over the LP relaxation of ``model``.
+def lp_bound(
+    model: Model,
+    nz: list[int],
+    coef: list[int],
+    *,
+    rows: int | None = None,
+    time_limit: float = 30.0,
+) -> int | None:
+    """Upper bound on ``sum(coef[v] * var[v])`` over the LP relaxation of ``model``
+    (of its first ``rows`` rows, if given).
 
     Returns None if the LP is not solved to optimality within ``time_limit``.
     """
@@ -28,7 +36,7 @@ def lp_bound(model: Model, nz: list[int], coef: list[int], time_limit: float = 3
         upper[var.index] = float(ub)
     columns = [lp.NumVar(0.0, ub, "") for ub in upper]
     inf = lp.infinity()
-    for idx, row_coef, lo, hi in model.rows.items:
+    for idx, row_coef, lo, hi in model.rows.items[:rows]:
         row = lp.RowConstraint(lo if lo > -INFINITY else -inf, hi if hi < INFINITY else inf, "")
         for i, c in zip(idx, row_coef, strict=True):
             row.SetCoefficient(columns[i], c)

@@ -7,10 +7,12 @@ value any plan can reach, summed from each request's best option. The weights
 
 make every tier dominate all the tiers after it, whatever they hold. The
 weighted sum is exact as a Python integer but far too large for CP-SAT's
-64-bit objective, and huge coefficients weaken its search anyway, so the tiers
-are solved in *stages*, one tier each, each with the tiers before it held at
-least at the values found (lexicographic optimisation). A stage's value times
-its tier's weight is its share of the scalar.
+64-bit objective, so the tiers are solved in *stages* of consecutive tiers
+whose weighted values stay exact in a double (below 2**53), each stage with the
+stages before it held at least at the values found (lexicographic
+optimisation). Within a stage the weights are the global ones divided by the
+stage's last weight, so a stage's value times that weight is its share of the
+scalar.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 from solver.data import TIERS, SolverInput
 
 __all__ = ["Stage", "plan_stages", "scalar", "tier_ranges", "tier_weights"]
+
+EXACT = 2**53
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,30 @@ def scalar(values: list[int], weights: list[int]) -> int:
 
 
 def plan_stages(ranges: list[int]) -> list[Stage]:
-    """One stage per tier, most important first; tiers no option can change (range 0)
-    are left out."""
+    """Group consecutive tiers into stages whose weighted values stay below 2**53.
+
+    2**53 keeps every stage value exact in the double CP-SAT reports; tiers that
+    no option can change (range 0) are left out. On the fixtures this gives
+    crisis + health appointments, need + preferences, cost, travel + stability.
+    """
     weights = tier_weights(ranges)
-    return [Stage((k,), (1,), weights[k]) for k in range(len(ranges)) if ranges[k] > 0]
+    stages: list[Stage] = []
+    current: list[int] = []
+    for k in (k for k in range(len(ranges)) if ranges[k] > 0):
+        if current and _span([*current, k], ranges, weights) >= EXACT:
+            stages.append(_stage(current, weights))
+            current = []
+        current.append(k)
+    if current:
+        stages.append(_stage(current, weights))
+    return stages
+
+
+def _span(tiers: list[int], ranges: list[int], weights: list[int]) -> int:
+    unit = weights[tiers[-1]]
+    return sum(ranges[k] * (weights[k] // unit) for k in tiers)
+
+
+def _stage(tiers: list[int], weights: list[int]) -> Stage:
+    unit = weights[tiers[-1]]
+    return Stage(tuple(tiers), tuple(weights[k] // unit for k in tiers), unit)

@@ -33,6 +33,13 @@ class StageReport:
             self.status = other.status
 
     @property
+    def serves(self) -> bool:
+        """True for stages holding a service tier (crisis, health appointments, need):
+        the tiers that decide who is served. ``gap`` in a plan is theirs; the stages of
+        the tie-breakers (preferences, cost, travel, stability) report their own."""
+        return any(name in self.name for name in TIERS[:3])
+
+    @property
     def gap(self) -> float | None:
         """Relative gap against the tighter of the two bounds."""
         bounds = [b for b in (self.bound, self.lp_bound) if b is not None]
