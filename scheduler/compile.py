@@ -520,16 +520,12 @@ class _Compiler:
             return []
         options: list[sd.StayOption] = []
         for unit_idx, unit in enumerate(self.p.units):
-            if self._unit_refuses(request, case, unit):
-                continue
             fitting = [
                 c
                 for c in classes_of_unit[unit_idx]
                 if set(case.bed_needs) <= set(infos[c].features)
             ]
-            if not fitting:
-                needs = ", ".join(sorted(case.bed_needs))
-                self._remove(key, "no_suitable_bed", unit.unit_id, f"no bed with {needs}")
+            if self._unit_refuses(request, case, unit, bool(fitting)):
                 continue
             km = km_between(case.home.lat, case.home.lon, unit.location.lat, unit.location.lon)
             for start in starts:
@@ -579,7 +575,11 @@ class _Compiler:
     def _nights_left(self, case: Case) -> int:
         return self.limits[self.case_idx[case.case_id]].nights_left
 
-    def _unit_refuses(self, request: StayRequest, case: Case, unit: Unit) -> bool:
+    def _unit_refuses(
+        self, request: StayRequest, case: Case, unit: Unit, has_fitting_bed: bool
+    ) -> bool:
+        """H3 and H2 first (is the unit suitable at all?), then H7 (is it near enough?):
+        a suitable unit too far away is nearer to serving than an unsuitable one."""
         key = (request.request_id, None)
         if not unit.age_min <= case.age <= unit.age_max:
             self._remove(
@@ -592,6 +592,12 @@ class _Compiler:
         if unit.sex_policy not in ("any", case.sex):
             self._remove(
                 key, "no_suitable_bed", unit.unit_id, f"{unit.name} is {unit.sex_policy} only"
+            )
+            return True
+        if not has_fitting_bed:
+            needs = ", ".join(sorted(case.bed_needs))
+            self._remove(
+                key, "no_suitable_bed", unit.unit_id, f"{unit.name} has no bed with {needs}"
             )
             return True
         km = km_between(case.home.lat, case.home.lon, unit.location.lat, unit.location.lon)

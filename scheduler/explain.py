@@ -28,12 +28,13 @@ from solver.state import State
 
 __all__ = ["explain_unmet"]
 
-# Later stages of filtering tell a carer more than earlier ones: a unit that
-# was near enough but had no hoist bed says more than ten units too far away.
+# Later stages of filtering tell a carer more than earlier ones: the compile step
+# asks "is it suitable?" (H2, H3; locality and skills) before "is it near enough?"
+# (H7), so a suitable unit too far away is nearer to serving than an unsuitable one.
 STAGES = (
-    "too_far",
     "no_provider",
     "no_suitable_bed",
+    "too_far",
     "no_night_staff",
     "incompatible_resident",
     "provider_hours_used",
@@ -201,11 +202,15 @@ def _stay_blocker(
         return _Block(
             "allowance_used", "The nights allowance is taken by this person's other stays."
         )
-    return _Block(
-        "over_budget",
-        f"The budget for {unit.name} is spent for these nights.",
-        "A spot-purchased bed, if the commissioner agrees the cost." if not unit.spot else None,
-    )
+    if any(state.budget_left[b] < opt.cost for b in state.unit_budgets[info_unit(data, opt)]):
+        return _Block(
+            "over_budget",
+            f"The budget for {unit.name} is spent for these nights.",
+            "A spot-purchased bed, if the commissioner agrees the cost." if not unit.spot else None,
+        )
+    # Unreachable for plans the engines make (they fill every option that still fits),
+    # but a hand-made plan may leave a request out that would fit.
+    return _Block("beds_taken", f"{unit.name} could take this stay; it was not chosen.")
 
 
 def info_unit(data: SolverInput, opt: StayOption) -> int:
@@ -306,7 +311,9 @@ def _visit_blocker(compiled: Compiled, state: State, opt: VisitOption) -> _Block
         return _Block(
             "no_sitter_free", f"Another visit to this home is planned then, on {day:%A %-d %B}."
         )
-    return _Block("over_budget", f"The sitting budget for {provider.name} is spent.")
+    if any(state.budget_left[b] < opt.cost for b in state.provider_budgets[opt.provider]):
+        return _Block("over_budget", f"The sitting budget for {provider.name} is spent.")
+    return _Block("no_sitter_free", f"{provider.name} could make this visit; it was not chosen.")
 
 
 def _other_time(compiled: Compiled, state: State, opt: VisitOption) -> str | None:
