@@ -20,6 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -532,7 +533,7 @@ def _solve_stage(
 
 
 def _tune(
-    parameters: cp_model.sat_parameters_pb2.SatParameters,
+    parameters: Any,  # cp_model.CpSolver().parameters
     workers: int,
     size: int,
     first_stage: bool,
