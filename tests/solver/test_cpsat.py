@@ -176,3 +176,18 @@ def test_a_short_time_limit_still_gives_a_valid_plan_with_its_status():
     assert result.status in ("optimal", "feasible")
     assert result.plan.solver.seed == 3
     assert check(problem, result.plan) == []
+
+
+def test_the_lp_bound_is_a_bound_and_the_gap_uses_the_tighter_one():
+    from scheduler.fixtures import generate
+
+    problem = generate("borough", 1)
+    result = allocate(problem, engine="cpsat", lp_bound=True, **FAST)
+    stages = [s for s in result.plan.solver.stages if s["lp_bound"] is not None]
+    assert stages, "the service stages carry an LP bound"
+    for stage in stages:
+        # Both are upper bounds on a maximised stage value.
+        assert stage["lp_bound"] >= stage["value"]
+        tighter = min(b for b in (stage["bound"], stage["lp_bound"]) if b is not None)
+        assert stage["gap"] == pytest.approx((tighter - stage["value"]) / abs(tighter), abs=1e-6)
+    assert result.bound >= result.objective
