@@ -18,7 +18,7 @@ from scheduler.model import Plan, Problem
 from scheduler.objective import evaluate
 from solver.data import TIERS
 from solver.greedy import solve_greedy
-from solver.objective import plan_stages, scalar, tier_ranges, tier_weights
+from solver.objective import Stage, plan_stages, scalar, tier_ranges, tier_weights
 from solver.solution import Solution, StageReport
 
 __all__ = ["ENGINES", "AllocationResult", "Progress", "allocate"]
@@ -114,50 +114,93 @@ def _result(compiled: Compiled, solution: Solution, started: float) -> Allocatio
     weights = tier_weights(ranges)
     values = evaluate(compiled, plan)
     objective = scalar(values, weights)
-    bound = _bound(solution, ranges, weights)
-    gap = _largest_gap([s for s in solution.stages if s.serves])
-    gap_all = _largest_gap(solution.stages)
+    stages = plan_stages(ranges)
+    bounds = _tier_bounds(stages, solution.stages, values, ranges) if solution.stages else {}
+    gaps = {k: _relative_gap(values[k], b) for k, b in bounds.items() if b is not None}
+    service = [k for k in range(3) if ranges[k] > 0]
+    gap = _largest(gaps, service)
     seconds = time.perf_counter() - started
     info = plan.solver
-    info.objective, info.bound, info.gap, info.seconds = objective, bound, gap, round(seconds, 3)
-    info.tiers = dict(zip(TIERS, values, strict=True))  # type: ignore[attr-defined]
+    info.objective, info.gap, info.seconds = objective, gap, round(seconds, 3)
+    info.bound = _scalar_bound(stages, solution.stages, ranges, weights)
+    info.tiers = {  # type: ignore[attr-defined]
+        name: {"value": values[k], "bound": bounds.get(k), "gap": gaps.get(k)}
+        for k, name in enumerate(TIERS)
+    }
     info.stages = [  # type: ignore[attr-defined]
         {
             "tiers": s.name,
             "value": s.value,
             "bound": s.bound,
             "lp_bound": s.lp_bound,
-            "gap": None if s.gap is None else round(s.gap, 6),
             "status": s.status,
         }
         for s in solution.stages
     ]
+    info.gap_all_tiers = _largest(gaps, [k for k in range(len(TIERS)) if ranges[k] > 0])  # type: ignore[attr-defined]
     info.notes = solution.notes  # type: ignore[attr-defined]
-    info.gap_all_stages = gap_all  # type: ignore[attr-defined]
-    return AllocationResult(plan, solution.status, objective, bound, gap, seconds)
+    info.lp_seconds = round(solution.lp_seconds, 3)  # type: ignore[attr-defined]
+    return AllocationResult(plan, solution.status, objective, info.bound, gap, seconds)
 
 
-def _largest_gap(stages: list[StageReport]) -> float | None:
-    """The largest relative gap of the stages, each against its tighter bound."""
-    gaps = [stage.gap for stage in stages]
-    if not gaps or any(g is None for g in gaps):
+def _tighter(report: StageReport) -> int | None:
+    bounds = [b for b in (report.bound, report.lp_bound) if b is not None]
+    return min(bounds) if bounds else None
+
+
+def _tier_bounds(
+    stages: list[Stage], reports: list[StageReport], values: list[int], ranges: list[int]
+) -> dict[int, int | None]:
+    """A bound on each tier given the tiers above it at the plan's values.
+
+    A stage's bound B holds for ``sum(w_i * t_i)`` over its tiers; with the tiers above
+    tier j at their values and the tiers below at their largest, ``w_j * t_j`` can be
+    at most what is left. So a merged stage's tiny relative gap cannot hide a large
+    gap in its last tier.
+    """
+    bounds: dict[int, int | None] = {}
+    for stage, report in zip(stages, reports, strict=True):
+        total = _tighter(report)
+        for j, tier in enumerate(stage.tiers):
+            if total is None:
+                bounds[tier] = None
+                continue
+            above = sum(
+                w * values[t] for w, t in zip(stage.weights[:j], stage.tiers[:j], strict=True)
+            )
+            below = sum(
+                w * ranges[t]
+                for w, t in zip(stage.weights[j + 1 :], stage.tiers[j + 1 :], strict=True)
+            )
+            bounds[tier] = (total - above + below) // stage.weights[j]
+    return bounds
+
+
+def _relative_gap(value: int, bound: int) -> float:
+    return round(max(0, bound - value) / max(1, abs(bound)), 6)
+
+
+def _largest(gaps: dict[int, float], tiers: list[int]) -> float | None:
+    """The largest gap of ``tiers``; None if one of them has no bound."""
+    if not tiers or any(k not in gaps for k in tiers):
         return None
-    return round(max(g for g in gaps if g is not None), 6)
+    return max(gaps[k] for k in tiers)
 
 
-def _bound(solution: Solution, ranges: list[int], weights: list[int]) -> int | None:
-    """An upper bound on the scalar objective: stages at their bounds (the tighter of
-    CP-SAT's and the LP's), and tiers no stage covers at their largest value."""
-    if not solution.stages:
+def _scalar_bound(
+    stages: list[Stage], reports: list[StageReport], ranges: list[int], weights: list[int]
+) -> int | None:
+    """An upper bound on the scalar objective: each stage at its tighter bound (or, with
+    none, at its largest value), and tiers no stage covers at their largest value."""
+    if not reports:
         return None
-    stages = plan_stages(ranges)
     covered = {tier for stage in stages for tier in stage.tiers}
     total = sum(ranges[k] * weights[k] for k in range(len(ranges)) if k not in covered)
-    for stage, report in zip(stages, solution.stages, strict=True):
-        bounds = [b for b in (report.bound, report.lp_bound) if b is not None]
-        if not bounds:
-            return None
-        total += min(bounds) * stage.unit
+    for stage, report in zip(stages, reports, strict=True):
+        bound = _tighter(report)
+        if bound is None:
+            bound = sum(w * ranges[t] for w, t in zip(stage.weights, stage.tiers, strict=True))
+        total += bound * stage.unit
     return total
 
 

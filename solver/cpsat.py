@@ -377,6 +377,7 @@ def solve_cpsat(
     chosen.seconds = time.perf_counter() - started
     chosen.seed = params.seed
     chosen.stages = reports
+    chosen.lp_seconds = lp_seconds
     chosen.notes.append(
         f"time_limit={params.time_limit} num_workers={params.workers} random_seed={params.seed} "
         f"parts={len(parts)} lp_seconds={lp_seconds:.2f}"
@@ -435,9 +436,14 @@ def _solve_part(
     if params.lp_bound:
         # After the search, so that it does not eat the time limit; each stage's LP has
         # only the rows the stage was solved with.
+        base_rows = lp_jobs[0][1] if lp_jobs else 0
         for report, rows, nz, stage_coef in lp_jobs:
             if report.serves:
+                # Without the earlier stages' rows the LP is weaker but still a bound;
+                # it is the fallback when GLOP fails on the rows with large coefficients.
                 report.lp_bound = lp_bound(model, nz, stage_coef, rows=rows)
+                if report.lp_bound is None:
+                    report.lp_bound = lp_bound(model, nz, stage_coef, rows=base_rows)
     return _PartResult(*_decode(model, current), reports, time.perf_counter() - lp_started)
 
 

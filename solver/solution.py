@@ -39,15 +39,6 @@ class StageReport:
         the tie-breakers (preferences, cost, travel, stability) report their own."""
         return any(name in self.name for name in TIERS[:3])
 
-    @property
-    def gap(self) -> float | None:
-        """Relative gap against the tighter of the two bounds."""
-        bounds = [b for b in (self.bound, self.lp_bound) if b is not None]
-        if not bounds:
-            return None
-        bound = min(bounds)
-        return max(0.0, bound - self.value) / max(1, abs(bound))
-
 
 @dataclass
 class Solution:
@@ -61,6 +52,7 @@ class Solution:
     seed: int | None = None
     stages: list[StageReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    lp_seconds: float = 0.0  # spent on LP bounds after the search (within ``seconds``)
 
 
 def tier_values(data: SolverInput, stays: dict[int, int], visits: dict[int, int]) -> list[int]:
