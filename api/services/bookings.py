@@ -1,10 +1,13 @@
 """Bookings: list, make by hand, change, cancel, and publish a run's plan.
 
-Every write follows one path (:func:`_confirm`): lock the cases, units and
+Every write follows one path (:func:`confirm`): lock the cases, units and
 providers involved; refuse bed-nights and request parts already taken (409);
 judge the new bookings with the plan checker; insert them. The unique
 constraints on ``bed_nights`` and ``served_parts`` are the last word: if a
-racing transaction won, the insert fails and the loser gets 409 too.
+racing transaction won, the insert fails and the loser gets 409 too. Sitter
+capacity (H9) has no such constraint: the provider's row lock serialises the
+checks, and a booking that fits alone but not beside what others hold gets
+409 naming the visits that hold the sitters.
 """
 
 from __future__ import annotations
@@ -43,12 +46,21 @@ from api.services.clock import as_utc, utcnow
 from api.services.problems import Neighbourhood, problem_around
 from api.services.rules import introduced_violations
 from api.tables import BookingRow
-from scheduler.model import SittingRequest, StayBooking, StayRequest, VisitBooking
+from scheduler.model import (
+    Problem,
+    SittingRequest,
+    StayBooking,
+    StayRequest,
+    VisitBooking,
+    minutes_of,
+)
 
 __all__ = ["BookingService", "booking_out", "confirm", "monday_of", "new_booking_id"]
 
 Booking = StayBooking | VisitBooking
-_CONFLICT_RULES = ("H1",)  # a taken bed-night is a race lost, not a bad request
+# Capacity others can take first (beds, a provider's sitters): broken only beside
+# other bookings, it is a race lost, not a bad request.
+_SHARED_CAPACITY_RULES = ("H1", "H9")
 
 
 def new_booking_id() -> str:
@@ -161,9 +173,8 @@ def confirm(
 ) -> list[BookingRow]:
     """Check and store ``bookings`` in the caller's transaction.
 
-    ``strict`` (publishing) turns every broken rule into a 409: the plan was
-    valid when solved, so whatever it breaks now was booked since.
-    ``replacing`` changes that row instead of inserting.
+    ``strict`` (publishing) turns every broken rule into a 409 (see
+    :func:`_refuse_broken`). ``replacing`` changes that row instead of inserting.
     """
     repo = BookingRepository(session)
     around = _neighbourhood(bookings)
@@ -173,7 +184,7 @@ def confirm(
     problem = problem_around(session, around, week)
     if replacing is not None:
         problem.bookings = [b for b in problem.bookings if b.booking_id != replacing.booking_id]
-    _refuse_broken(introduced_violations(problem, bookings), strict=strict)
+    _refuse_broken(problem, bookings, strict=strict)
     return _store(repo, bookings, actor, action, run_id, replacing, before)
 
 
@@ -234,14 +245,47 @@ def _refuse_taken(repo: BookingRepository, bookings: list[Booking]) -> None:
         raise Conflict(f"already booked: {'; '.join(taken[:5])}", conflicts=taken)
 
 
-def _refuse_broken(violations: list[Any], *, strict: bool) -> None:
+def _refuse_broken(problem: Problem, bookings: list[Booking], *, strict: bool) -> None:
+    """422 naming the first rule the bookings break; 409 if others took the capacity.
+
+    ``strict`` (publishing) makes every broken rule a 409: the plan was valid
+    when solved, so whatever it breaks now was booked since.
+    """
+    violations = introduced_violations(problem, bookings)
     if not violations:
         return
     messages = [str(v) for v in violations]
     detail = f"breaks {messages[0]}" + (f" (and {len(messages) - 1} more)" if messages[1:] else "")
-    if strict or all(v.rule in _CONFLICT_RULES for v in violations):
-        raise Conflict(detail, conflicts=messages)
+    if strict or _capacity_taken(problem, bookings, violations):
+        raise Conflict(detail, conflicts=messages + _competing_visits(problem, bookings))
     raise RuleBroken(detail, conflicts=messages)
+
+
+def _capacity_taken(problem: Problem, bookings: list[Booking], violations: list[Any]) -> bool:
+    """Whether every violation is of shared capacity that the bookings alone fit in."""
+    rules = {v.rule for v in violations}
+    if not rules <= set(_SHARED_CAPACITY_RULES):
+        return False
+    alone = introduced_violations(problem.model_copy(update={"bookings": []}), bookings)
+    return not rules & {v.rule for v in alone}
+
+
+def _competing_visits(problem: Problem, bookings: list[Booking]) -> list[str]:
+    """The confirmed visits holding a provider's sitters while a new visit wants them."""
+    new = [b for b in bookings if isinstance(b, VisitBooking)]
+    return [
+        f"visit {held.request_id}/{held.visit_id} of provider {held.provider_id} on "
+        f"{held.day} {held.start} for {held.minutes} min (booking {held.booking_id})"
+        for held in problem.bookings
+        if isinstance(held, VisitBooking) and any(_overlap(held, visit) for visit in new)
+    ]
+
+
+def _overlap(first: VisitBooking, second: VisitBooking) -> bool:
+    if (first.provider_id, first.day) != (second.provider_id, second.day):
+        return False
+    start, other_start = minutes_of(first.start), minutes_of(second.start)
+    return start < other_start + second.minutes and other_start < start + first.minutes
 
 
 @contextmanager

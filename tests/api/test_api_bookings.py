@@ -6,12 +6,14 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from conftest import wait_for
+from conftest import tiny_problem, wait_for
 from fastapi.testclient import TestClient
 
 from api.services.clock import utcnow
+from api.services.rules import plan_of
 from api.tables import RunRow
-from scheduler.model import Plan, PlannedStay, SolverInfo
+from scheduler.checker import check
+from scheduler.model import Plan, PlannedStay, PlannedVisit, Problem, SolverInfo
 
 FINISHED = ("succeeded", "failed", "cancelled")
 
@@ -147,7 +149,12 @@ def _solved_run(run_id: str, request_id: str, first_night: str, nights: int) -> 
         first_night=dt.date.fromisoformat(first_night),
         nights=nights,
     )
-    plan = Plan(stays=[stay], solver=SolverInfo(engine="greedy", status="feasible"))
+    return _run_row(
+        run_id, Plan(stays=[stay], solver=SolverInfo(engine="greedy", status="feasible"))
+    )
+
+
+def _run_row(run_id: str, plan: Plan) -> RunRow:
     now = utcnow()
     return RunRow(
         run_id=run_id,
@@ -164,3 +171,89 @@ def _solved_run(run_id: str, request_id: str, first_night: str, nights: int) -> 
         cancel_requested=False,
         plan=plan.model_dump(mode="json"),
     )
+
+
+SITTING_DAY = "2025-03-04"
+
+
+def _sitting_racers(count: int) -> dict[str, Any]:
+    """The tiny problem plus ``count`` double-handed one-hour visits on one morning.
+
+    Each has its own case (so no H10 overlap within a case) and may start
+    between 09:00 and 10:00 on 2025-03-04, when P-1 has two sitters on shift.
+    """
+    problem = tiny_problem()
+    case = problem["cases"][0]
+    window = {"day": SITTING_DAY, "start": "09:00", "end": "11:00"}
+    for n in range(1, count + 1):
+        problem["cases"].append(case | {"case_id": f"C-S{n}"})
+        problem["requests"].append(
+            {
+                "request_id": f"R-S{n}",
+                "case_id": f"C-S{n}",
+                "kind": "sitting",
+                "priority": "planned",
+                "received": "2025-02-01",
+                "double_handed": True,
+                "visits": [{"visit_id": "V1", "minutes": 60, "windows": [window]}],
+                "max_travel_km": 20,
+            }
+        )
+    return problem
+
+
+def _visit(n: int, start: str) -> dict[str, Any]:
+    return {
+        "kind": "visit",
+        "request_id": f"R-S{n}",
+        "visit_id": "V1",
+        "provider_id": "P-1",
+        "day": SITTING_DAY,
+        "start": start,
+    }
+
+
+def _visiting_run(run_id: str, n: int, start: str) -> RunRow:
+    fields = _visit(n, start)
+    del fields["kind"]
+    visit = PlannedVisit(case_id=f"C-S{n}", sitters=2, minutes=60, **fields)
+    plan = Plan(visits=[visit], solver=SolverInfo(engine="greedy", status="feasible"))
+    return _run_row(run_id, plan)
+
+
+def test_racers_for_one_providers_sitters_one_wins_the_rest_get_409(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    # P-1 has two sitters 08:00-20:00. Four solved runs each want both of them
+    # 09:00-10:00 for their own visit, four brokers want both 09:30-10:30 for
+    # theirs: any two of these overlap and would need four sitters (H9), so
+    # exactly one may win.
+    problem = _sitting_racers(8)
+    assert client.post("/v1/problem", json=problem, headers=admin).status_code == 200
+    db = client.app.state.database  # type: ignore[attr-defined]
+    with db.write() as session:
+        for n in range(1, 5):
+            session.add(_visiting_run(f"run-sitters-{n}", n, "09:00"))
+
+    def publish(n: int) -> Any:
+        return client.post(f"/v1/allocation-runs/run-sitters-{n}/publish", headers=admin)
+
+    def book(n: int) -> Any:
+        return client.post("/v1/bookings", json=_visit(n, "09:30"), headers=admin)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        racers = [pool.submit(publish, n) for n in range(1, 5)]
+        racers += [pool.submit(book, n) for n in range(5, 9)]
+        responses = [racer.result() for racer in racers]
+    codes = [response.status_code for response in responses]
+    winners = [code for code in codes if code in (200, 201)]
+    assert len(winners) == 1 and codes.count(409) == 7, codes
+    visits = client.get("/v1/bookings?kind=visit", headers=admin).json()["items"]
+    assert len(visits) == 1
+    winner = f"{visits[0]['request_id']}/V1"
+    for response in responses:
+        if response.status_code == 409:
+            assert any(winner in c for c in response.json()["conflicts"]), response.json()
+    exported = Problem.model_validate(client.get("/v1/problem", headers=admin).json())
+    broken = check(exported, plan_of(exported.bookings), check_kpis=False)
+    assert [v for v in broken if v.rule == "H9"] == []
