@@ -98,8 +98,7 @@ class Compiled:
         return self.problem.week_start + dt.timedelta(days=day_idx)
 
     def clock(self, step_idx: int) -> str:
-        minutes = step_idx * self.step
-        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+        return clock_of(step_idx, self.step)
 
 
 # ------------------------------------------------------------------ shared formulas
@@ -151,6 +150,12 @@ def visit_cost60(provider: Provider, minutes: int, sitters: int) -> int:
 def night_load(two: int, one: int, shared: int, shared_ratio: int) -> int:
     """Staff a night needs (H5): 2 per two_to_one, 1 per one_to_one, shared in groups."""
     return 2 * two + one + math.ceil(shared / shared_ratio)
+
+
+def clock_of(step_idx: int, step_minutes: int) -> str:
+    """The "HH:MM" wall-clock time at which time step ``step_idx`` begins."""
+    minutes = step_idx * step_minutes
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def tenths_km(km: float) -> int:
@@ -767,8 +772,7 @@ class _Compiler:
         return options
 
     def _clock(self, step_idx: int) -> str:
-        minutes = step_idx * self.step
-        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+        return clock_of(step_idx, self.step)
 
     def _visit_slots(self, visit: Visit, key: tuple[str, str | None]) -> list[tuple[int, int]]:
         """(day, start step) pairs inside the visit's windows and the week (H10)."""
