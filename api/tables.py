@@ -41,6 +41,7 @@ __all__ = [
     "BookingRow",
     "BudgetRow",
     "CaseRow",
+    "FeedTokenRow",
     "LocalityRow",
     "NightStaffRow",
     "PlanningRow",
@@ -257,3 +258,14 @@ class AuditRow(Base):
     entity_id: Mapped[str] = mapped_column(String(64))
     before: Mapped[dict[str, Any] | None] = mapped_column(Json)
     after: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+
+class FeedTokenRow(Base):
+    """The hash of a provider's or unit's calendar-feed token (the token itself is never kept)."""
+
+    __tablename__ = "feed_tokens"
+    owner_kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # "provider" | "unit"
+    owner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
