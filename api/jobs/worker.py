@@ -102,6 +102,7 @@ class _Solve:
             "gap": outcome.gap,
             "elapsed": round(outcome.seconds, 3),
             "solver_status": outcome.status,
+            "stage": "done",  # not the last stage that happened to report progress
         }
         if self.orphaned:
             return "failed", {**result, "reason": "the server that queued this run stopped"}

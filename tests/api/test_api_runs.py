@@ -33,6 +33,7 @@ def test_a_run_succeeds_and_its_plan_says_who_went_without(
         client, f"/v1/allocation-runs/{run_id}", admin, lambda r: r["status"] in FINISHED
     )
     assert run["status"] == "succeeded", run
+    assert run["progress"]["stage"] == "done"  # not the last stage that reported progress
     plan = client.get(f"/v1/allocation-runs/{run_id}/plan", headers=admin).json()
     # Two beds, stays from Monday fill them for 3 nights; R-3 finds none
     # free from its earliest start (the fake does not slide dates).
