@@ -27,11 +27,15 @@ from ortools.sat.python import cp_model
 from solver.components import split
 from solver.data import ONE_TO_ONE, SHARED, TIERS, TWO_TO_ONE, SolverInput
 from solver.greedy import fill, solve_greedy
-from solver.lp import lp_bound
+from solver.lp import Relaxation, lp_bound, relax
 from solver.objective import Stage, plan_stages, tier_ranges
+from solver.rounding import round_relaxation
 from solver.solution import Solution, StageReport, tier_values
 
 __all__ = ["CpSatParams", "solve_cpsat"]
+
+NEED = TIERS.index("need_weighted_units")
+ROUNDING_ROUNDS = 30  # each a few hundredths of a second at county size
 
 ProgressFn = Callable[[float | None, float | None, float | None, float, str], None]
 
@@ -44,6 +48,7 @@ class CpSatParams:
     workers: int = 2
     seed: int = 0
     lp_bound: bool = False  # also solve each service stage's LP relaxation, after the search
+    lp_guided: bool = True  # start the need stage from its rounded LP solution (and bound it)
     log: bool = False
 
     def __post_init__(self) -> None:
@@ -74,7 +79,24 @@ class Model:
         self.num_stay = n_stay
         self.rows = Rows()
         self.extra: list[tuple[cp_model.IntVar, int]] = []  # integer helpers and their upper bounds
+        self._siblings: dict[int, list[int]] | None = None
         Rules(self).add_all()
+
+    def siblings(self, v: int) -> list[int]:
+        """The option variables of the same stay request (or visit) as variable ``v``."""
+        if self._siblings is None:
+            groups: dict[tuple[str, int], list[int]] = defaultdict(list)
+            for i, opt in enumerate(self.data.stay_options):
+                groups[("stay", opt.request)].append(self.x(i))
+            for i, vopt in enumerate(self.data.visit_options):
+                groups[("visit", vopt.visit)].append(self.y(i))
+            self._siblings = {w: group for group in groups.values() for w in group}
+        return self._siblings[v]
+
+    @property
+    def num_option_vars(self) -> int:
+        """Stay and visit option variables (the integer helpers come after them)."""
+        return self.num_stay + len(self.data.visit_options)
 
     def x(self, opt_idx: int) -> int:
         return opt_idx
@@ -424,12 +446,22 @@ def _solve_part(
             continue
         left = max(deadline - time.perf_counter(), 0.0)
         seconds = left * _share(stages, k)
+        relaxation = None
+        if NEED in stage.tiers and params.lp_guided:
+            lp_started = time.perf_counter()
+            relaxation = relax(model, nz, stage_coef, time_limit=max(seconds, 1.0))
+            if relaxation is not None:
+                earlier = _earlier_options(model, coef, stage)
+                current = _lp_start(model, relaxation, stage_coef, current, earlier)
+            seconds = max(seconds - (time.perf_counter() - lp_started), 0.0)
         value, bound, status, current = _solve_stage(
             model, nz, stage_coef, current, seconds, params, stage.name, on_progress, stop, started
         )
         current = _filled(model, current)
-        reports.append(StageReport(stage.name, value, bound, None, status))
-        lp_jobs.append((reports[-1], len(model.rows.items), nz, stage_coef))
+        lp = relaxation.bound if relaxation is not None else None
+        reports.append(StageReport(stage.name, value, bound, lp, status))
+        if lp is None:
+            lp_jobs.append((reports[-1], len(model.rows.items), nz, stage_coef))
         model.add_row(nz, [stage_coef[v] for v in nz], value, 2**62)
         model.rows.fixed += 1
     lp_started = time.perf_counter()
@@ -445,6 +477,60 @@ def _solve_part(
                 if report.lp_bound is None:
                     report.lp_bound = lp_bound(model, nz, stage_coef, rows=base_rows)
     return _PartResult(*_decode(model, current), reports, time.perf_counter() - lp_started)
+
+
+def _lp_start(
+    model: Model,
+    relaxation: Relaxation,
+    stage_coef: list[int],
+    current: list[int],
+    earlier: list[int],
+) -> list[int]:
+    """The better of the plan so far and its LP solution rounded, holding every
+    earlier stage at its value.
+
+    Rounding alone (options in order of LP value, each where it still fits) often
+    loses a crisis stay whose LP value was fractional; each round then serves first
+    what the plan so far serves in the earlier tiers (``earlier``: their option
+    variables) and the rounding lost. Should that not settle within a few rounds,
+    all of them are served first, as in the plan so far.
+    """
+    best, best_value = current, _stage_value(stage_coef, current)
+    keep: list[int] = []
+    for _ in range(ROUNDING_ROUNDS):
+        rounded = _assignment(model, *round_relaxation(model, relaxation.values, stage_coef, keep))
+        if _holds_earlier_stages(model, rounded):
+            break
+        keep += [v for v in earlier if current[v] and not _served(model, rounded, v)]
+    else:
+        keep = [v for v in earlier if current[v]]
+        rounded = _assignment(model, *round_relaxation(model, relaxation.values, stage_coef, keep))
+    if _stage_value(stage_coef, rounded) > best_value and _holds_earlier_stages(model, rounded):
+        best = rounded
+    return best
+
+
+def _earlier_options(model: Model, coef: list[list[int]], stage: Stage) -> list[int]:
+    """Option variables that count in a tier of an earlier stage."""
+    earlier = range(min(stage.tiers))
+    return [v for v in range(model.num_option_vars) if any(coef[t][v] for t in earlier)]
+
+
+def _served(model: Model, values: list[int], v: int) -> bool:
+    """Whether the request (or visit) of option variable ``v`` is served in ``values``."""
+    return any(values[w] for w in model.siblings(v))
+
+
+def _stage_value(stage_coef: list[int], values: list[int]) -> int:
+    return sum(c * x for c, x in zip(stage_coef, values, strict=False))
+
+
+def _holds_earlier_stages(model: Model, values: list[int]) -> bool:
+    fixed = model.rows.items[len(model.rows.items) - model.rows.fixed :]
+    return all(
+        lo <= sum(c * values[i] for i, c in zip(idx, row_coef, strict=True)) <= hi
+        for idx, row_coef, lo, hi in fixed
+    )
 
 
 def _stage_coefficients(stage: Stage, coef: list[list[int]], num_vars: int) -> list[int]:

@@ -1,10 +1,15 @@
-"""An LP-relaxation bound: the same rows as the CP-SAT model, variables relaxed, solved
+"""The LP relaxation: the same rows as the CP-SAT model, variables relaxed, solved
 with OR-Tools' own LP solver GLOP (HiGHS through highspy cannot share a process
-with OR-Tools: their bundled HiGHS libraries clash)."""
+with OR-Tools: their bundled HiGHS libraries clash).
+
+It serves twice: its optimum bounds a stage, and its solution, rounded, is a
+starting plan for the search (see ``solver.rounding``).
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ortools.linear_solver import pywraplp
@@ -12,21 +17,29 @@ from ortools.linear_solver import pywraplp
 if TYPE_CHECKING:
     from solver.cpsat import Model
 
-__all__ = ["lp_bound"]
+__all__ = ["Relaxation", "lp_bound", "relax"]
 
 INFINITY = 10**9
 
 
-def lp_bound(
+@dataclass
+class Relaxation:
+    """An optimal LP solution: its bound (rounded down) and each variable's value."""
+
+    bound: int
+    values: list[float]
+
+
+def relax(
     model: Model,
     nz: list[int],
     coef: list[int],
     *,
     rows: int | None = None,
     time_limit: float = 30.0,
-) -> int | None:
-    """Upper bound on ``sum(coef[v] * var[v])`` over the LP relaxation of ``model``
-    (of its first ``rows`` rows, if given).
+) -> Relaxation | None:
+    """Maximise ``sum(coef[v] * var[v])`` over the LP relaxation of ``model`` (of its
+    first ``rows`` rows, if given).
 
     Returns None if the LP is not solved to optimality within ``time_limit``.
     """
@@ -47,5 +60,20 @@ def lp_bound(
     lp.SetTimeLimit(int(time_limit * 1000))
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return None
+    value = objective.Value()
     # Coefficients are integers, so the integer optimum is at most the LP value rounded down.
-    return math.floor(objective.Value() + 1e-6 * max(1.0, abs(objective.Value())))
+    bound = math.floor(value + 1e-6 * max(1.0, abs(value)))
+    return Relaxation(bound, [column.solution_value() for column in columns])
+
+
+def lp_bound(
+    model: Model,
+    nz: list[int],
+    coef: list[int],
+    *,
+    rows: int | None = None,
+    time_limit: float = 30.0,
+) -> int | None:
+    """Upper bound on ``sum(coef[v] * var[v])`` over the LP relaxation; None if unsolved."""
+    relaxation = relax(model, nz, coef, rows=rows, time_limit=time_limit)
+    return None if relaxation is None else relaxation.bound

@@ -1,0 +1,83 @@
+"""The need stage's start from its rounded LP solution (solver.rounding, cpsat._lp_start)."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, assume, given, settings
+
+from scheduler.compile import compile_problem
+from scheduler.io import load_problem
+from solver.components import split
+from solver.cpsat import Model, _assignment, _earlier_options, _lp_start, _stage_value
+from solver.greedy import solve_greedy
+from solver.lp import relax
+from solver.objective import plan_stages, tier_ranges
+from solver.rounding import round_relaxation
+from tests.solver.test_bruteforce import tiny_problems
+
+NEED = 2
+
+
+def rows_hold(model: Model, values: list[int]) -> bool:
+    return all(
+        lo <= sum(c * values[i] for i, c in zip(idx, coef, strict=True)) <= hi
+        for idx, coef, lo, hi in model.rows.items
+    )
+
+
+def need_stage(data):
+    stages = plan_stages(tier_ranges(data))
+    need = [stage for stage in stages if NEED in stage.tiers]
+    assume(need)  # a problem with nothing to serve has no need stage
+    return need[0], stages[0]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_problems())
+def test_the_lp_start_keeps_every_rule_and_the_first_stage(problem):
+    # The first stage is held at greedy's value (a row, as after a solved stage); the
+    # start must satisfy every row of the model, that one included, and never be worse
+    # than the plan it was given.
+    data = compile_problem(problem).data
+    greedy = solve_greedy(data)
+    model = Model(data)
+    coef = model.tier_coefficients()
+    stage, first = need_stage(data)
+    current = _assignment(model, greedy.stays, greedy.visits)
+    if first is not stage:
+        first_coef = [
+            sum(w * coef[t][v] for t, w in zip(first.tiers, first.weights, strict=True))
+            for v in range(len(model.vars))
+        ]
+        nz = [v for v, c in enumerate(first_coef) if c]
+        if nz:
+            model.add_row(nz, [first_coef[v] for v in nz], _stage_value(first_coef, current), 2**62)
+            model.rows.fixed += 1
+    stage_coef = [
+        sum(w * coef[t][v] for t, w in zip(stage.tiers, stage.weights, strict=True))
+        for v in range(len(model.vars))
+    ]
+    nz = [v for v, c in enumerate(stage_coef) if c]
+    relaxation = relax(model, nz, stage_coef)
+    assert relaxation is not None
+    start = _lp_start(model, relaxation, stage_coef, current, _earlier_options(model, coef, stage))
+    assert rows_hold(model, start)
+    assert _stage_value(stage_coef, start) >= _stage_value(stage_coef, current)
+    assert _stage_value(stage_coef, start) <= relaxation.bound  # the LP bounds every plan
+
+
+def test_rounding_the_borough_lp_beats_greedy_and_stays_under_the_bound():
+    # Measured on the fixture: the need tier's LP optimum is nearly integral, and its
+    # rounding serves more need-weighted units than first come, first served (greedy).
+    # Rounding takes options only where they fit, so the plan satisfies every row.
+    data = compile_problem(load_problem("fixtures/borough-1.json")).data
+    greedy = solve_greedy(data)
+    for part in split(data):
+        model = Model(part.data)
+        coef = model.tier_coefficients()[NEED]
+        nz = [v for v, c in enumerate(coef) if c]
+        relaxation = relax(model, nz, coef)
+        assert relaxation is not None
+        rounded = _assignment(model, *round_relaxation(model, relaxation.values, coef))
+        before = _assignment(model, *part.local_hint(greedy.stays, greedy.visits))
+        assert rows_hold(model, rounded)
+        assert _stage_value(coef, before) <= _stage_value(coef, rounded) <= relaxation.bound
