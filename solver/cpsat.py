@@ -35,6 +35,7 @@ from solver.solution import Solution, StageReport, tier_values
 __all__ = ["CpSatParams", "solve_cpsat"]
 
 NEED = TIERS.index("need_weighted_units")
+CLOSEST_SHARE = 0.3  # of the need stage's time, to place earlier tiers' services near the LP
 ROUNDING_ROUNDS = 30  # each a few hundredths of a second at county size
 
 ProgressFn = Callable[[float | None, float | None, float | None, float, str], None]
@@ -452,10 +453,29 @@ def _solve_part(
             relaxation = relax(model, nz, stage_coef, time_limit=max(seconds, 1.0))
             if relaxation is not None:
                 earlier = _earlier_options(model, coef, stage)
-                current = _lp_start(model, relaxation, stage_coef, current, earlier)
+                current = _lp_start(
+                    model,
+                    relaxation,
+                    stage_coef,
+                    current,
+                    earlier,
+                    seconds * CLOSEST_SHARE,
+                    params.workers,
+                    params.seed,
+                )
             seconds = max(seconds - (time.perf_counter() - lp_started), 0.0)
         value, bound, status, current = _solve_stage(
-            model, nz, stage_coef, current, seconds, params, stage.name, on_progress, stop, started
+            model,
+            nz,
+            stage_coef,
+            current,
+            seconds,
+            params,
+            stage.name,
+            on_progress,
+            stop,
+            started,
+            improving=relaxation is not None,
         )
         current = _filled(model, current)
         lp = relaxation.bound if relaxation is not None else None
@@ -485,6 +505,9 @@ def _lp_start(
     stage_coef: list[int],
     current: list[int],
     earlier: list[int],
+    seconds: float = 1.0,
+    workers: int = 2,
+    seed: int = 0,
 ) -> list[int]:
     """The better of the plan so far and its LP solution rounded, holding every
     earlier stage at its value.
@@ -492,8 +515,10 @@ def _lp_start(
     Rounding alone (options in order of LP value, each where it still fits) often
     loses a crisis stay whose LP value was fractional; each round then serves first
     what the plan so far serves in the earlier tiers (``earlier``: their option
-    variables) and the rounding lost. Should that not settle within a few rounds,
-    all of them are served first, as in the plan so far.
+    variables) and the rounding lost. A second way places the earlier tiers'
+    services as near the LP solution as CP-SAT finds in ``seconds`` and rounds the
+    rest (county beds part: 13.2M need-weighted units against 12.9M the first way
+    and 9.7M before; the LP bound is 15.7M).
     """
     best, best_value = current, _stage_value(stage_coef, current)
     keep: list[int] = []
@@ -502,12 +527,49 @@ def _lp_start(
         if _holds_earlier_stages(model, rounded):
             break
         keep += [v for v in earlier if current[v] and not _served(model, rounded, v)]
-    else:
-        keep = [v for v in earlier if current[v]]
-        rounded = _assignment(model, *round_relaxation(model, relaxation.values, stage_coef, keep))
     if _stage_value(stage_coef, rounded) > best_value and _holds_earlier_stages(model, rounded):
-        best = rounded
+        best, best_value = rounded, _stage_value(stage_coef, rounded)
+    keep = _closest_earlier(model, relaxation, earlier, current, seconds, workers, seed)
+    rounded = _assignment(model, *round_relaxation(model, relaxation.values, stage_coef, keep))
+    if _stage_value(stage_coef, rounded) > best_value and _holds_earlier_stages(model, rounded):
+        best, best_value = rounded, _stage_value(stage_coef, rounded)
     return best
+
+
+def _closest_earlier(
+    model: Model,
+    relaxation: Relaxation,
+    earlier: list[int],
+    current: list[int],
+    seconds: float,
+    workers: int = 2,
+    seed: int = 0,
+) -> list[int]:
+    """The earlier tiers' services placed as near the LP solution as CP-SAT finds in
+    ``seconds``: only their options, every rule and the earlier stages' values held,
+    maximising agreement with the LP values. Falls back to the plan so far."""
+    sub = model.cp.clone()
+    allowed = set(earlier)
+    for v in range(model.num_option_vars):
+        if v not in allowed:
+            sub.proto.variables[v].domain[1] = 0
+    variables = [sub.get_int_var_from_proto_index(v.index) for v in model.vars]
+    sub.clear_hints()
+    for var, value in zip(variables, current, strict=True):
+        sub.add_hint(
+            var, value if var.index in allowed or var.index >= model.num_option_vars else 0
+        )
+    weights = [round(1000 * relaxation.values[v]) for v in earlier]
+    sub.maximize(cp_model.LinearExpr.weighted_sum([variables[v] for v in earlier], weights))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(seconds, 0.05)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    status = solver.solve(sub)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return [v for v in earlier if current[v]]
+    chosen = [v for v in earlier if solver.value(variables[v])]
+    return sorted(chosen, key=lambda v: -relaxation.values[v])
 
 
 def _earlier_options(model: Model, coef: list[list[int]], stage: Stage) -> list[int]:
@@ -589,6 +651,7 @@ def _solve_stage(
     on_progress: ProgressFn | None,
     stop: threading.Event | None,
     started: float,
+    improving: bool = False,
 ) -> tuple[int, int | None, str, list[int]]:
     cp = model.cp
     hinted = sum(stage_coef[v] * current[v] for v in nz)
@@ -603,7 +666,13 @@ def _solve_stage(
     solver.parameters.num_workers = params.workers
     solver.parameters.random_seed = params.seed
     solver.parameters.log_search_progress = params.log
-    _tune(solver.parameters, params.workers, len(model.vars), first_stage=not model.rows.fixed)
+    _tune(
+        solver.parameters,
+        params.workers,
+        len(model.vars),
+        first_stage=not model.rows.fixed,
+        improving=improving,
+    )
     if stop is not None and stop.is_set():
         return hinted, None, "stopped", current
     watcher = _watch(stop, solver)
@@ -629,6 +698,7 @@ def _tune(
     workers: int,
     size: int,
     first_stage: bool,
+    improving: bool = False,
 ) -> None:
     """Settings measured on the fixtures (see the README's benchmark section).
 
@@ -639,7 +709,7 @@ def _tune(
     stages none, so that they start from their hint at once (county part: 0.1 s
     against 1.9 s) and spend their time searching.
     """
-    if workers == 2:
+    if workers == 2 and not improving:
         parameters.subsolvers.extend(["max_lp", "quick_restart"])
     if size > 5000 and first_stage:
         parameters.cp_model_probing_level = 0
