@@ -37,6 +37,7 @@ __all__ = ["CpSatParams", "solve_cpsat"]
 NEED = TIERS.index("need_weighted_units")
 CLOSEST_SHARE = 0.3  # of the need stage's time, to place earlier tiers' services near the LP
 ROUNDING_ROUNDS = 30  # each a few hundredths of a second at county size
+LARGE = 5000  # variables: above this, presolve is cut short and the need stage searches by LNS
 
 ProgressFn = Callable[[float | None, float | None, float | None, float, str], None]
 
@@ -475,7 +476,7 @@ def _solve_part(
             on_progress,
             stop,
             started,
-            improving=relaxation is not None,
+            improving=relaxation is not None and len(model.vars) > LARGE,
         )
         current = _filled(model, current)
         lp = relaxation.bound if relaxation is not None else None
@@ -707,15 +708,17 @@ def _tune(
     On large models a full presolve costs seconds at every stage: the first stage
     gets a light one (it proves crisis-first optimal on the county fixture), later
     stages none, so that they start from their hint at once (county part: 0.1 s
-    against 1.9 s) and spend their time searching.
+    against 1.9 s) and spend their time searching. A large need stage that starts
+    from its rounded LP solution has its bound from the LP already, so it keeps
+    CP-SAT's default workers, whose neighbourhood searches improve on that start.
     """
     if workers == 2 and not improving:
         parameters.subsolvers.extend(["max_lp", "quick_restart"])
-    if size > 5000 and first_stage:
+    if size > LARGE and first_stage:
         parameters.cp_model_probing_level = 0
         parameters.symmetry_level = 0
         parameters.max_presolve_iterations = 1
-    elif size > 5000:
+    elif size > LARGE:
         parameters.cp_model_presolve = False
 
 
