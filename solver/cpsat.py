@@ -491,7 +491,9 @@ def _solve_part(
         # only the rows the stage was solved with.
         base_rows = lp_jobs[0][1] if lp_jobs else 0
         for report, rows, nz, stage_coef in lp_jobs:
-            if report.serves:
+            if report.serves and report.bound is not None and report.bound <= report.value:
+                report.lp_bound = report.bound  # proven optimal: the LP cannot say more
+            elif report.serves:
                 # Without the earlier stages' rows the LP is weaker but still a bound;
                 # it is the fallback when GLOP fails on the rows with large coefficients.
                 report.lp_bound = lp_bound(model, nz, stage_coef, rows=rows)
