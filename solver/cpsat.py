@@ -37,6 +37,7 @@ __all__ = ["CpSatParams", "solve_cpsat"]
 NEED = TIERS.index("need_weighted_units")
 CLOSEST_SHARE = 0.3  # of the need stage's time, to place earlier tiers' services near the LP
 ROUNDING_ROUNDS = 30  # each a few hundredths of a second at county size
+LP_SECONDS = 10.0  # GLOP on a county part: about 1 s
 LARGE = 5000  # variables: above this, presolve is cut short and the need stage searches by LNS
 
 ProgressFn = Callable[[float | None, float | None, float | None, float, str], None]
@@ -374,7 +375,7 @@ def solve_cpsat(
     parts = split(data)
     stays: dict[int, int] = {}
     visits: dict[int, int] = {}
-    reports = [StageReport(s.name, 0, 0, 0 if params.lp_bound else None) for s in stages]
+    reports = [StageReport(s.name, 0, 0, 0) for s in stages]
     for report in reports:
         if not report.serves:
             report.lp_bound = None
@@ -444,14 +445,15 @@ def _solve_part(
         stage_coef = _stage_coefficients(stage, coef, len(model.vars))
         nz = [v for v, c in enumerate(stage_coef) if c]
         if not nz:
-            reports.append(StageReport(stage.name, 0, 0, 0 if params.lp_bound else None))
+            reports.append(StageReport(stage.name, 0, 0, 0))
             continue
         left = max(deadline - time.perf_counter(), 0.0)
         seconds = left * _share(stages, k)
         relaxation = None
         if NEED in stage.tiers and params.lp_guided:
             lp_started = time.perf_counter()
-            relaxation = relax(model, nz, stage_coef, time_limit=max(seconds, 1.0))
+            # The LP is the bound and the start: it gets at least LP_SECONDS, whatever the share.
+            relaxation = relax(model, nz, stage_coef, time_limit=max(seconds, LP_SECONDS))
             if relaxation is not None:
                 earlier = _earlier_options(model, coef, stage)
                 current = _lp_start(

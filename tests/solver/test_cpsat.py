@@ -197,3 +197,16 @@ def test_the_lp_bound_is_a_bound_and_the_gap_uses_the_tighter_one():
         tiers[n]["gap"] for n in ("crisis_units", "health_appointment_units", "need_weighted_units")
     )
     assert result.bound >= result.objective
+
+
+def test_the_need_stage_carries_its_lp_bound_without_asking():
+    # The need stage starts from its LP solution, so its LP bound is known whatever
+    # lp_bound says; summed over the borough's parts it must reach the plan (and bound
+    # the need tier's value from above).
+    from scheduler.fixtures import generate
+
+    result = allocate(generate("borough", 1), engine="cpsat", lp_bound=False, **FAST)
+    need = next(s for s in result.plan.solver.stages if s["tiers"] == "need_weighted_units")
+    assert need["lp_bound"] is not None
+    assert need["lp_bound"] >= need["value"]
+    assert result.plan.solver.tiers["need_weighted_units"]["bound"] is not None
