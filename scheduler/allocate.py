@@ -155,8 +155,8 @@ def _tier_bounds(
 
     A stage's bound B holds for ``sum(w_i * t_i)`` over its tiers; with the tiers above
     tier j at their values and the tiers below at their largest, ``w_j * t_j`` can be
-    at most what is left. So a merged stage's tiny relative gap cannot hide a large
-    gap in its last tier.
+    at most what is left, and never more than the tier's range. So a merged stage's
+    tiny relative gap cannot hide a large gap in its last tier.
     """
     bounds: dict[int, int | None] = {}
     for stage, report in zip(stages, reports, strict=True):
@@ -172,7 +172,9 @@ def _tier_bounds(
                 w * ranges[t]
                 for w, t in zip(stage.weights[j + 1 :], stage.tiers[j + 1 :], strict=True)
             )
-            bounds[tier] = (total - above + below) // stage.weights[j]
+            # No plan reaches past the tier's range, which caps a bound left loose when
+            # the tier above is not proven (its slack, times its weight, lands here).
+            bounds[tier] = min((total - above + below) // stage.weights[j], ranges[tier])
     return bounds
 
 

@@ -435,10 +435,10 @@ def _solve_part(
     stop: threading.Event | None,
     started: float,
 ) -> _PartResult:
+    deadline = time.perf_counter() + time_budget  # building the model is part of the solve
     model = Model(data)
     coef = model.tier_coefficients()
     current = _assignment(model, *hint)
-    deadline = time.perf_counter() + time_budget
     reports: list[StageReport] = []
     lp_jobs: list[tuple[StageReport, int, list[int], list[int]]] = []
     for k, stage in enumerate(stages):
