@@ -15,10 +15,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.db import Database, upgrade
 from api.errors import ErrorBody, RespiteError
 from api.jobs import make_workers
+from api.logs import install_redaction
 from api.routes import health_router, v1_router
 from api.routes.deps import Services
 from api.services.bookings import BookingService
 from api.services.catalogue import CatalogueService
+from api.services.feeds import FeedService
 from api.services.keys import KeyService
 from api.services.problems import ProblemService
 from api.services.publishing import PublishingService
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    install_redaction()  # after uvicorn has configured its loggers: feed tokens are in URLs
     if settings.migrate_on_start:
         upgrade(settings.database_url)
     db = Database(settings.database_url)
@@ -69,6 +72,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         bookings=BookingService(db),
         publishing=PublishingService(db),
         keys=KeyService(db),
+        feeds=FeedService(db),
     )
     runs.recover()
     reaper = _Reaper(runs, interval=max(1.0, settings.stale_after_seconds / 4))

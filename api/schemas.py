@@ -24,6 +24,7 @@ __all__ = [
     "BookingChange",
     "BookingCreate",
     "BookingOut",
+    "FeedTokenOut",
     "Health",
     "ImportResult",
     "NightStaffIn",
@@ -275,6 +276,11 @@ class ApiKeyOut(BaseModel):
 
 class ApiKeyCreated(ApiKeyOut):
     token: str = Field(description="Shown once; send it as 'Authorization: Bearer <token>'.")
+
+
+class FeedTokenOut(BaseModel):
+    token: str = Field(description="Shown once; at least 32 random bytes, URL-safe.")
+    url: str = Field(description="The feed's address to subscribe to in a calendar client.")
 
 
 class AuditEntryOut(BaseModel):

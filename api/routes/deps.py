@@ -13,6 +13,7 @@ from api.auth import Principal, Role
 from api.errors import Forbidden
 from api.services.bookings import BookingService
 from api.services.catalogue import CatalogueService
+from api.services.feeds import FeedService
 from api.services.keys import KeyService
 from api.services.problems import ProblemService
 from api.services.publishing import PublishingService
@@ -37,6 +38,7 @@ class Services:
     bookings: BookingService
     publishing: PublishingService
     keys: KeyService
+    feeds: FeedService
 
 
 def services(request: Request) -> Services:

@@ -49,8 +49,15 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/api-keys"): ADMIN,
     ("GET", "/v1/api-keys"): ADMIN,
     ("DELETE", "/v1/api-keys/{key_id}"): ADMIN,
+    ("POST", "/v1/feeds/providers/{provider_id}/token"): WRITE,
+    ("POST", "/v1/feeds/units/{unit_id}/token"): WRITE,
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
+# Calendar feeds open with the token in their URL, never with a key (see test_api_feeds).
+BY_TOKEN = {
+    ("GET", "/v1/feeds/providers/{provider_id}.ics"),
+    ("GET", "/v1/feeds/units/{unit_id}.ics"),
+}
 
 
 def _routes(client: TestClient) -> set[tuple[str, str]]:
@@ -67,7 +74,7 @@ def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -
 
 
 def test_the_matrix_lists_every_route(client: TestClient) -> None:
-    assert _routes(client) == set(MATRIX) | PUBLIC
+    assert _routes(client) == set(MATRIX) | PUBLIC | BY_TOKEN
 
 
 @pytest.mark.parametrize("role", sorted(ALL))
@@ -96,6 +103,9 @@ def test_without_a_key_every_route_but_health_is_401(client: TestClient) -> None
     assert response.headers["WWW-Authenticate"] == "Bearer"
     for method, path in PUBLIC:
         assert _call(client, method, path, {}) == 200
+    for method, path in BY_TOKEN:  # a key opens no feed, an admin's included
+        assert _call(client, method, path, {}) == 404
+        assert _call(client, method, path, bad) == 404
 
 
 def test_a_provider_sees_only_its_own_bookings_and_records(

@@ -1,0 +1,161 @@
+"""Calendar feeds for providers and units, opened by a secret token in the URL.
+
+Calendar clients cannot send headers, so the token travels in the query string.
+It is 32 random bytes (``secrets.token_urlsafe``), kept only as its SHA-256,
+compared in constant time, and replaced (the old one dead at once) by an admin
+or broker. A wrong, missing or revoked token and an unknown provider all get the
+same 404: the answer never says whether the provider exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from api.db import Database
+from api.errors import NotFound
+from api.repositories import AuditRepository
+from api.services.clock import as_utc, utcnow
+from api.tables import BookingRow, CaseRow, FeedTokenRow, ProviderRow, UnitRow
+from scheduler.ical import FeedEvent, care_facts, render_feed
+
+__all__ = ["CANCELLED_KEPT", "Feed", "FeedService", "OwnerKind"]
+
+OwnerKind = Literal["provider", "unit"]
+CANCELLED_KEPT = dt.timedelta(days=7)  # a cancelled booking shows as CANCELLED this long
+NO_FEED = "no calendar feed at this address"  # the one answer to every bad feed URL
+
+
+@dataclass(frozen=True)
+class Feed:
+    body: bytes
+    etag: str
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    path: str
+
+
+class FeedService:
+    def __init__(self, db: Database, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.db = db
+        self.clock = clock
+
+    def issue(self, kind: OwnerKind, owner_id: str, *, actor: str) -> IssuedToken:
+        """A new token for the feed of ``owner_id``; any earlier token stops working."""
+        token = secrets.token_urlsafe(32)
+        with self.db.write() as session:
+            if _owner_name(session, kind, owner_id) is None:
+                raise NotFound(f"{kind}_id: no {kind} '{owner_id}'")
+            row = session.get(FeedTokenRow, (kind, owner_id))
+            if row is None:
+                row = FeedTokenRow(owner_kind=kind, owner_id=owner_id)
+                session.add(row)
+            row.token_sha256 = _digest(token)
+            row.created_by = actor
+            row.created_at = self.clock()
+            AuditRepository(session).record(
+                actor=actor,
+                action="issue",
+                entity="feed_token",
+                entity_id=f"{kind}:{owner_id}",
+                before=None,
+                after={"owner_kind": kind, "owner_id": owner_id},  # never the token
+                now=self.clock(),
+            )
+        return IssuedToken(token, f"/v1/feeds/{kind}s/{owner_id}.ics?token={token}")
+
+    def feed(self, kind: OwnerKind, owner_id: str, token: str | None) -> Feed:
+        """The calendar of ``owner_id``'s confirmed bookings, if ``token`` opens it."""
+        with self.db.read() as session:
+            stored = session.get(FeedTokenRow, (kind, owner_id))
+            given = _digest(token or "")
+            if stored is None or not token or not hmac.compare_digest(given, stored.token_sha256):
+                raise NotFound(NO_FEED)
+            name = _owner_name(session, kind, owner_id)
+            if name is None:
+                raise NotFound(NO_FEED)
+            events = [
+                _event(row, care, names)
+                for row, care, names in self._bookings(session, kind, owner_id)
+            ]
+        body = render_feed(f"Respite bookings: {name}", events)
+        return Feed(body, '"' + hashlib.sha256(body).hexdigest() + '"')
+
+    def _bookings(
+        self, session: Session, kind: OwnerKind, owner_id: str
+    ) -> list[tuple[BookingRow, dict[str, Any], dict[str, str]]]:
+        column = BookingRow.unit_id if kind == "unit" else BookingRow.provider_id
+        kept_since = self.clock() - CANCELLED_KEPT
+        statement = (
+            select(BookingRow, CaseRow.body)
+            .join(CaseRow, CaseRow.case_id == BookingRow.case_id)
+            .where(
+                column == owner_id,
+                or_(
+                    BookingRow.status == "confirmed",
+                    and_(BookingRow.status == "cancelled", BookingRow.updated_at >= kept_since),
+                ),
+            )
+            .order_by(BookingRow.booking_id)
+        )
+        names = {
+            unit_id: str(body.get("name", unit_id))
+            for unit_id, body in session.execute(select(UnitRow.unit_id, UnitRow.body))
+        }
+        return [(row, care, names) for row, care in session.execute(statement).all()]
+
+
+def _event(row: BookingRow, case: dict[str, Any], unit_names: dict[str, str]) -> FeedEvent:
+    changed = as_utc(row.updated_at) or row.updated_at
+    common: dict[str, Any] = {
+        "uid": f"{row.booking_id}@respite",
+        "sequence": max(0, row.version - 1),
+        "last_modified": changed,
+        "cancelled": row.status == "cancelled",
+    }
+    if row.kind == "stay":
+        unit = unit_names.get(row.unit_id or "", row.unit_id or "")
+        facts = care_facts(
+            row.case_id, night_support=case.get("night_support"), needs=case.get("bed_needs", [])
+        )
+        return FeedEvent(
+            **common,
+            summary=f"{row.case_id} stay, {row.nights} night(s)",
+            description=facts,
+            location=f"{unit}, bed {row.bed_id}",
+            first_night=row.first_night,
+            nights=row.nights,
+        )
+    facts = care_facts(row.case_id, needs=case.get("sitting_skills", []), sitters=row.sitters)
+    return FeedEvent(
+        **common,
+        summary=f"{row.case_id} sitting visit, {row.minutes} min",
+        description=facts,
+        location=f"at home ({row.case_id})",
+        day=row.day,
+        start=row.start,
+        minutes=row.minutes,
+    )
+
+
+def _owner_name(session: Session, kind: OwnerKind, owner_id: str) -> str | None:
+    if kind == "provider":
+        provider = session.get(ProviderRow, owner_id)
+        return None if provider is None else provider.name
+    unit = session.get(UnitRow, owner_id)
+    return None if unit is None else str(unit.body.get("name", owner_id))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
