@@ -24,6 +24,7 @@ from api.services.feeds import FeedService
 from api.services.keys import KeyService
 from api.services.problems import ProblemService
 from api.services.publishing import PublishingService
+from api.services.reports import ReportService
 from api.services.runs import RunService, new_owner
 from api.settings import Settings
 
@@ -65,14 +66,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     runs = RunService(db, workers, settings, new_owner())
     app.state.database = db
     app.state.workers = workers
+    problems = ProblemService(db)
     app.state.services = Services(
-        problems=ProblemService(db),
+        problems=problems,
         catalogue=CatalogueService(db),
         runs=runs,
         bookings=BookingService(db),
         publishing=PublishingService(db),
         keys=KeyService(db),
         feeds=FeedService(db),
+        reports=ReportService(db, problems),
     )
     runs.recover()
     reaper = _Reaper(runs, interval=max(1.0, settings.stale_after_seconds / 4))

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from scheduler.io import load_plan, load_problem, write_json
+from scheduler.io import load_plan, load_problem, write_json, write_text
 from scheduler.model import InvalidProblem, Plan, Problem, plan_json_schema, problem_json_schema
 
 __all__ = ["app", "main"]
@@ -48,6 +48,13 @@ class Tier(StrEnum):
     nation = "nation"
 
 
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
 class SchemaKind(StrEnum):
     problem = "problem"
     plan = "plan"
@@ -67,8 +74,21 @@ def _load_problem(path: Path) -> Problem:
         more = f" (and {len(exc.errors) - 1} more; see above)" if len(exc.errors) > 1 else ""
         for line in exc.errors[1:20]:
             err.print(f"  {line}", highlight=False)
-        fail(f"{path}: {first}{more}")
+        fail(f"{_at(path, first)}{more}")
         raise  # unreachable: fail() exits
+
+
+def _load_plan(path: Path) -> Plan:
+    try:
+        return load_plan(path)
+    except InvalidProblem as exc:
+        fail(_at(path, exc.errors[0]))
+        raise  # unreachable: fail() exits
+
+
+def _at(path: Path, message: str) -> str:
+    """``message`` prefixed with the file it is about, unless it names it already."""
+    return message if message.startswith(f"{path}:") else f"{path}: {message}"
 
 
 @app.command()
@@ -96,12 +116,7 @@ def allocate(
     from scheduler.allocate import allocate as run_allocation
 
     problem = _load_problem(problem_path)
-    previous_plan = None
-    if previous is not None:
-        try:
-            previous_plan = load_plan(previous)
-        except InvalidProblem as exc:
-            fail(f"{previous}: {exc.errors[0]}")
+    previous_plan = None if previous is None else _load_plan(previous)
     started = time.perf_counter()
     with err.status(f"Allocating with {engine.value}...") as status:
 
@@ -146,11 +161,7 @@ def check(
     from scheduler.checker import summary
 
     problem = _load_problem(problem_path)
-    try:
-        plan = load_plan(plan_path)
-    except InvalidProblem as exc:
-        fail(f"{plan_path}: {exc.errors[0]}")
-        return
+    plan = _load_plan(plan_path)
     violations = check_plan(problem, plan)
     for violation in violations:
         out.print(str(violation), highlight=False, soft_wrap=True)
@@ -158,6 +169,77 @@ def check(
         err.print(f"invalid: {len(violations)} violation(s)", highlight=False)
         raise typer.Exit(1)
     out.print(summary(problem, plan), highlight=False)
+
+
+@app.command()
+def report(
+    plan_path: Annotated[Path, typer.Argument(metavar="PLAN", help="Plan file (JSON).")],
+    problem_path: Annotated[
+        Path, typer.Option("--problem", "-p", help="The problem the plan answers.")
+    ],
+    name: Annotated[
+        str,
+        typer.Option(
+            "--report",
+            "-r",
+            help="occupancy, unmet, served, carers, budgets, sitters, or all.",
+        ),
+    ] = "all",
+    fmt: Annotated[
+        ReportFormat,
+        typer.Option("--format", "-f", help="table (terminal), json, csv, or html (one page)."),
+    ] = ReportFormat.table,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here instead of the terminal.")
+    ] = None,
+) -> None:
+    """Reports on a plan: occupancy, unmet demand, served share, carers, budgets, sitters."""
+    from scheduler.reports import REPORTS, render
+
+    problem = _load_problem(problem_path)
+    plan = _load_plan(plan_path)
+    if name != "all" and name not in REPORTS:
+        fail(f"--report: '{name}' is not one of {', '.join(REPORTS)} or all")
+    names = list(REPORTS) if name == "all" else [name]
+    if fmt is ReportFormat.csv and len(names) > 1:
+        fail("--report: CSV holds one report; name one, e.g. --report unmet")
+    if fmt is ReportFormat.html:
+        from scheduler.report_html import summary_html
+
+        text = summary_html(problem, plan, title=f"Respite allocation: {plan_path.name}")
+    elif fmt is ReportFormat.table:
+        _print_reports(problem, plan, names)
+        return
+    elif fmt is ReportFormat.csv:
+        text = render(REPORTS[names[0]](problem, plan), "csv")
+    else:
+        frames = {n: json.loads(render(REPORTS[n](problem, plan), "json")) for n in names}
+        text = json.dumps(frames if name == "all" else frames[name], indent=1, ensure_ascii=False)
+    if out_path is None:
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
+        return
+    write_text(out_path, text)
+    err.print(f"wrote {out_path}", highlight=False)
+
+
+def _print_reports(problem: Problem, plan: Plan, names: list[str]) -> None:
+    from rich.table import Table
+
+    from scheduler.reports import REPORTS
+
+    for report_name in names:
+        frame = REPORTS[report_name](problem, plan)
+        table = Table(title=f"{report_name} ({len(frame)} rows)")
+        for column in frame.columns:
+            table.add_column(str(column))
+        for row in frame.head(TABLE_ROWS).itertuples(index=False):
+            table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
+        if len(frame) > TABLE_ROWS:
+            table.caption = f"first {TABLE_ROWS}; --format csv --report {report_name} for all"
+        out.print(table)
+
+
+TABLE_ROWS = 25
 
 
 @app.command()

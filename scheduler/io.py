@@ -20,7 +20,7 @@ from scheduler.model import InvalidProblem, Plan, Problem
 
 M = TypeVar("M", bound=BaseModel)
 
-__all__ = ["dump_json", "load_plan", "load_problem", "read_json", "write_json"]
+__all__ = ["dump_json", "load_plan", "load_problem", "read_json", "write_json", "write_text"]
 
 # list name -> (noun, id field) for naming an item in an error
 _ITEMS = {
@@ -132,6 +132,11 @@ def dump_json(model: BaseModel) -> str:
 def write_json(path: str | Path, text_or_model: str | BaseModel) -> None:
     """Write atomically: the file is either the whole new content or untouched."""
     text = text_or_model if isinstance(text_or_model, str) else dump_json(text_or_model)
+    write_text(path, text)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` (and a final newline) atomically: the whole new file or none."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)

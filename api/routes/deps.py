@@ -17,6 +17,7 @@ from api.services.feeds import FeedService
 from api.services.keys import KeyService
 from api.services.problems import ProblemService
 from api.services.publishing import PublishingService
+from api.services.reports import ReportService
 from api.services.runs import RunService
 
 __all__ = ["READERS", "WRITERS", "Paging", "Services", "allow", "paging", "services"]
@@ -39,6 +40,7 @@ class Services:
     publishing: PublishingService
     keys: KeyService
     feeds: FeedService
+    reports: ReportService
 
 
 def services(request: Request) -> Services:

@@ -51,6 +51,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("DELETE", "/v1/api-keys/{key_id}"): ADMIN,
     ("POST", "/v1/feeds/providers/{provider_id}/token"): WRITE,
     ("POST", "/v1/feeds/units/{unit_id}/token"): WRITE,
+    ("GET", "/v1/reports/summary.html"): READ,
+    ("GET", "/v1/reports/{name}"): READ,
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
 # Calendar feeds open with the token in their URL, never with a key (see test_api_feeds).

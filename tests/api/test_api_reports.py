@@ -1,0 +1,71 @@
+"""Reports over the API: a run's plan or the confirmed bookings, as JSON, CSV, HTML."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pandas as pd
+from conftest import wait_for
+from fastapi.testclient import TestClient
+
+from scheduler.model import Plan, Problem
+from scheduler.reports import REPORTS
+
+
+def _finished_run(client: TestClient, admin: dict[str, str]) -> str:
+    run_id = client.post("/v1/allocation-runs", json={"engine": "greedy"}, headers=admin).json()[
+        "run_id"
+    ]
+    wait_for(client, f"/v1/allocation-runs/{run_id}", admin, lambda r: r["status"] == "succeeded")
+    return str(run_id)
+
+
+def test_a_runs_reports_match_its_plan(
+    client: TestClient, admin: dict[str, str], loaded: dict[str, Any]
+) -> None:
+    run_id = _finished_run(client, admin)
+    plan = Plan.model_validate(
+        client.get(f"/v1/allocation-runs/{run_id}/plan", headers=admin).json()
+    )
+    served = client.get(f"/v1/reports/served?run_id={run_id}", headers=admin)
+    assert served.status_code == 200 and served.headers["content-type"] == "application/json"
+    rows = served.json()
+    assert sum(row["Nights served"] for row in rows) == sum(stay.nights for stay in plan.stays)
+    # The same report computed here from the run's plan and the loaded problem.
+    expected = REPORTS["unmet"](Problem.model_validate(loaded), plan)
+    unmet = client.get(f"/v1/reports/unmet?run_id={run_id}&format=csv", headers=admin)
+    assert unmet.headers["content-type"].startswith("text/csv")
+    assert "attachment" in unmet.headers["content-disposition"]
+    back = pd.read_csv(io.StringIO(unmet.text))
+    assert back["Stays"].sum() == expected["Stays"].sum()
+    assert (
+        back["Visits"].sum()
+        == expected["Visits"].sum()
+        == len([u for u in plan.unmet if u.visit_id])
+    )
+    page = client.get(f"/v1/reports/summary.html?run_id={run_id}", headers=admin)
+    assert page.status_code == 200 and page.text.count("<img") == 3
+
+
+def test_without_a_run_the_reports_are_on_the_confirmed_bookings(
+    client: TestClient, admin: dict[str, str], loaded: dict[str, Any]
+) -> None:
+    run_id = _finished_run(client, admin)
+    assert client.post(f"/v1/allocation-runs/{run_id}/publish", headers=admin).status_code == 200
+    bookings = client.get("/v1/bookings?kind=stay", headers=admin).json()["items"]
+    occupancy = client.get("/v1/reports/occupancy", headers=admin).json()
+    # Every booked stay holds one bed for each of its nights.
+    assert sum(row["Occupied"] for row in occupancy) == sum(b["nights"] for b in bookings)
+    assert client.get("/v1/reports/unmet", headers=admin).json() == []
+
+
+def test_unknown_reports_and_runs_are_404(
+    client: TestClient, admin: dict[str, str], loaded: dict[str, Any]
+) -> None:
+    nope = client.get("/v1/reports/nope", headers=admin)
+    assert nope.status_code == 404 and nope.json()["detail"].startswith("name: no report 'nope'")
+    missing = client.get("/v1/reports/served?run_id=run-missing", headers=admin)
+    assert missing.status_code == 404 and "run_id" in missing.json()["detail"]
+    bad = client.get("/v1/reports/served?format=xlsx", headers=admin)
+    assert bad.status_code == 422 and "format" in bad.json()["detail"]

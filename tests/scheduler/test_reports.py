@@ -1,0 +1,201 @@
+"""Reports: each figure derived by hand on a small plan; totals agree with the KPIs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from scheduler.kpis import compute_kpis
+from scheduler.model import Plan, PlannedStay, PlannedVisit, SolverInfo, Unmet
+from scheduler.report_html import summary_html
+from scheduler.reports import REPORTS, budgets, carers, occupancy, render, served, sitters, unmet
+from tests.solver import builders as b
+
+MONDAY = dt.date(2026, 3, 2)
+
+
+@pytest.fixture
+def problem():
+    # One unit of 2 beds (£200 a night) for 7 nights; one provider with one sitter
+    # 08:00-18:00 Mon-Wed (£24 an hour, cap 40 h). C-1 has used 10 of 28 nights.
+    return b.problem(
+        [b.case("C-1", nights_used=10), b.case("C-2"), b.case("C-3", locality_id="L-1")],
+        [b.unit("U-1", beds=2)],
+        [
+            b.stay("R-1", "C-1", 3, "2026-03-02", "2026-03-02", priority="crisis"),
+            b.stay("R-2", "C-2", 2, "2026-03-02", "2026-03-04"),
+            b.sitting(
+                "R-3",
+                "C-3",
+                [
+                    ("V1", 120, "2026-03-03", "09:00", "12:00"),
+                    ("V2", 60, "2026-03-04", "09:00", "12:00"),
+                ],
+            ),
+        ],
+        budgets=[{"budget_id": "BG", "limit_pence": 100_000, "applies_to": ["U-1", "P-1"]}],
+    )
+
+
+@pytest.fixture
+def plan(problem):
+    # R-1 on bed B0 nights 2-4 March; R-3's V1 served; R-2 and V2 unmet.
+    stays = [
+        PlannedStay(
+            request_id="R-1",
+            case_id="C-1",
+            unit_id="U-1",
+            bed_id="U-1-B0",
+            first_night=MONDAY,
+            nights=3,
+        )
+    ]
+    visits = [
+        PlannedVisit(
+            request_id="R-3",
+            visit_id="V1",
+            case_id="C-3",
+            provider_id="P-1",
+            day=MONDAY + dt.timedelta(days=1),
+            start="09:00",
+            minutes=120,
+        )
+    ]
+    missed = [
+        Unmet(request_id="R-2", reason="beds_taken", detail="taken"),
+        Unmet(request_id="R-3", visit_id="V2", reason="no_sitter_free", detail="busy"),
+    ]
+    return Plan(
+        stays=stays,
+        visits=visits,
+        unmet=missed,
+        kpis=compute_kpis(problem, stays, visits),
+        solver=SolverInfo(engine="greedy", status="feasible", seconds=0.0, seed=0),
+    )
+
+
+def test_occupancy_counts_beds_held_each_night(problem, plan):
+    frame = occupancy(problem, plan)
+    # 7 nights x 1 unit; one of two beds held on 2, 3 and 4 March, none after.
+    assert len(frame) == 7
+    assert frame["Occupied"].tolist() == [1, 1, 1, 0, 0, 0, 0]
+    assert frame["Occupancy"].tolist()[:4] == [0.5, 0.5, 0.5, 0.0]
+    # Bed-nights held over beds x nights: the KPI's definition, 3 / 14.
+    assert frame["Occupied"].sum() / frame["Beds"].sum() == pytest.approx(
+        plan.kpis.bed_occupancy, abs=1e-4
+    )
+
+
+def test_unmet_by_reason_priority_and_locality(problem, plan):
+    frame = unmet(problem, plan)
+    rows = {(r.Reason, r.Priority): r for r in frame.itertuples()}
+    # R-2: a planned 2-night stay; V2: a planned 60-minute visit; both in L-1.
+    assert (
+        rows[("beds_taken", "planned")].Stays == 1 and rows[("beds_taken", "planned")].Nights == 2
+    )
+    assert rows[("no_sitter_free", "planned")].Visits == 1
+    assert rows[("no_sitter_free", "planned")].Hours == 1.0
+    assert set(frame["Locality"]) == {"L-1"}
+
+
+def test_served_share_by_priority(problem, plan):
+    frame = served(problem, plan).set_index("Priority")
+    # crisis: R-1 served (3 of 3 nights); planned: R-2 not, R-3 partly (a request with
+    # any visit served counts as served) -> 1 of 2, 2 of 3 hours.
+    assert frame.loc["crisis", "Served share"] == 1.0
+    assert frame.loc["planned", "Requests served"] == 1 and frame.loc["planned", "Requests"] == 2
+    assert (
+        frame.loc["planned", "Hours served"] == 2.0 and frame.loc["planned", "Hours asked"] == 3.0
+    )
+    assert frame.loc["health_appointment", "Requests"] == 0
+    assert frame["Nights served"].sum() == plan.kpis.nights_served
+    assert frame["Hours served"].sum() * 60 == plan.kpis.sitting_minutes_served
+
+
+def test_carers_who_have_had_least_come_first(problem, plan):
+    frame = carers(problem, plan)
+    # C-2 and C-3: 0 of 28 nights; C-1: 10 used + 3 planned = 13 of 28 (0.4643).
+    assert frame["Case"].tolist() == ["C-2", "C-3", "C-1"]
+    c1 = frame.set_index("Case").loc["C-1"]
+    assert c1["Nights after plan"] == 13 and c1["Share of allowance"] == pytest.approx(
+        13 / 28, abs=1e-4
+    )
+    assert frame.set_index("Case").loc["C-3", "Sitting hours this week"] == 2.0
+
+
+def test_budget_and_sitter_use(problem, plan):
+    frame = budgets(problem, plan)
+    # 3 nights x £200 + 2 h x £24 = £648 of £1,000.
+    assert frame.loc[0, "Planned (£)"] == 648.0 and frame.loc[0, "Used"] == 0.648
+    assert frame.loc[0, "Planned (£)"] * 100 == plan.kpis.cost_pence
+    rota = sitters(problem, plan).loc[0]
+    # One sitter 10 h on Mon, Tue, Wed = 30 sitter-hours; 2 planned; cap 40 h.
+    assert rota["Rota sitter-hours"] == 30.0 and rota["Planned sitter-hours"] == 2.0
+    assert rota["Utilisation"] == pytest.approx(2 / 30, abs=1e-4)
+    assert rota["Cap used"] == 0.05
+
+
+@pytest.mark.parametrize("name", sorted(REPORTS))
+def test_every_report_round_trips_through_csv_and_json(problem, plan, name):
+    frame = REPORTS[name](problem, plan)
+    back = pd.read_csv(io.StringIO(render(frame, "csv")))
+    assert list(back.columns) == list(frame.columns)
+    assert len(back) == len(frame)
+    records = json.loads(render(frame, "json"))
+    assert len(records) == len(frame) and (not records or set(records[0]) == set(frame.columns))
+
+
+def test_reports_of_an_empty_plan(problem):
+    empty = Plan(solver=SolverInfo(engine="greedy", status="feasible", seconds=0.0, seed=0))
+    assert unmet(problem, empty).empty
+    assert occupancy(problem, empty)["Occupied"].sum() == 0
+    assert "<img" in summary_html(problem, empty)
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs)["src"])
+
+
+def test_the_summary_page_is_self_contained_with_three_charts(problem, plan):
+    page = summary_html(problem, plan, title="Test week")
+    parser = _Images()
+    parser.feed(page)
+    assert len(parser.images) == 3
+    assert all(src.startswith("data:image/png;base64,") for src in parser.images)
+    assert "<script" not in page and "http" not in page  # nothing fetched when opened
+    assert "Test week" in page and "beds_taken" in page
+
+
+def test_the_report_command(tmp_path: Path, problem, plan):
+    runner = CliRunner()
+    problem_path, plan_path = tmp_path / "p.json", tmp_path / "plan.json"
+    problem_path.write_text(problem.model_dump_json())
+    plan_path.write_text(plan.model_dump_json())
+    args = ["report", str(plan_path), "--problem", str(problem_path)]
+    result = runner.invoke(app, [*args, "-r", "unmet", "-f", "csv", "-o", str(tmp_path / "u.csv")])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(tmp_path / "u.csv")["Reason"].tolist() == ["beds_taken", "no_sitter_free"]
+    assert runner.invoke(app, [*args, "-f", "html", "-o", str(tmp_path / "s.html")]).exit_code == 0
+    assert (tmp_path / "s.html").read_text().count("<img") == 3
+    everything = runner.invoke(app, [*args, "-f", "json"])
+    assert set(json.loads(everything.stdout)) == set(REPORTS)
+    # Bad input: one line naming the option, exit 2, nothing written.
+    bad = runner.invoke(app, [*args, "-r", "nope", "-o", str(tmp_path / "x.csv")])
+    assert bad.exit_code == 2 and "--report: 'nope'" in bad.output
+    assert not (tmp_path / "x.csv").exists()
+    missing = runner.invoke(app, ["report", str(tmp_path / "none.json"), "-p", str(problem_path)])
+    assert missing.exit_code == 2 and "no such file" in missing.output
