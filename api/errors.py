@@ -31,6 +31,7 @@ __all__ = [
     "PreconditionRequired",
     "RespiteError",
     "RuleBroken",
+    "TooLarge",
     "Unauthorised",
     "error_responses",
 ]
@@ -96,6 +97,11 @@ class Conflict(RespiteError):
     code = "conflict"
 
 
+class TooLarge(RespiteError):
+    status_code = 413
+    code = "too_large"
+
+
 class PreconditionFailed(RespiteError):
     status_code = 412
     code = "stale_version"
@@ -117,6 +123,7 @@ _DESCRIPTIONS = {
     404: "No such item (or not visible to this key).",
     409: "Conflicts with what is already booked or stored.",
     412: "If-Match names a version that is no longer current.",
+    413: "The upload is larger than the service accepts.",
     422: "A field is invalid, or a hard rule is broken.",
     428: "If-Match is required.",
 }

@@ -35,6 +35,7 @@ __all__ = [
     "RunCreate",
     "RunOut",
     "RunProgress",
+    "SpreadsheetCheck",
     "StayBookingIn",
     "VisitBookingIn",
 ]
@@ -276,6 +277,14 @@ class ApiKeyOut(BaseModel):
 
 class ApiKeyCreated(ApiKeyOut):
     token: str = Field(description="Shown once; send it as 'Authorization: Bearer <token>'.")
+
+
+class SpreadsheetCheck(BaseModel):
+    """A dry run's answer: the spreadsheet would import."""
+
+    ok: bool
+    cases: int
+    requests: int
 
 
 class FeedTokenOut(BaseModel):

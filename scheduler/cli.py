@@ -11,12 +11,12 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from scheduler.io import load_plan, load_problem, write_json, write_text
+from scheduler.io import load_plan, load_problem, write_bytes, write_json, write_text
 from scheduler.model import InvalidProblem, Plan, Problem, plan_json_schema, problem_json_schema
 
 __all__ = ["app", "main"]
@@ -240,6 +240,81 @@ def _print_reports(problem: Problem, plan: Plan, names: list[str]) -> None:
 
 
 TABLE_ROWS = 25
+
+
+@app.command("import")
+def import_sheet(
+    sheet_path: Annotated[
+        Path, typer.Argument(metavar="FILE", help="An .xlsx workbook or a .zip of CSV files.")
+    ],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="The problem file to write.")],
+) -> None:
+    """Turn a spreadsheet (made from `respite template`) into a problem file.
+
+    Every bad cell is listed by sheet, row and column; if there is any, nothing is written.
+    """
+    from scheduler.sheets import InvalidSpreadsheet, problem_from_workbook, read_workbook
+
+    if not sheet_path.is_file():
+        fail(f"{sheet_path}: no such file")
+    try:
+        problem = problem_from_workbook(read_workbook(sheet_path))
+    except InvalidSpreadsheet as exc:
+        for error in exc.errors[:50]:
+            err.print(f"  {error}", highlight=False, soft_wrap=True)
+        more = f" (and {len(exc.errors) - 50} more)" if len(exc.errors) > 50 else ""
+        fail(f"{sheet_path}: {len(exc.errors)} problem(s), nothing written{more}")
+        return
+    write_json(out_path, problem)
+    err.print(
+        f"wrote {out_path}: {len(problem.cases)} cases, {len(problem.requests)} requests, "
+        f"{sum(len(u.beds) for u in problem.units)} beds, {len(problem.providers)} providers",
+        highlight=False,
+    )
+
+
+@app.command()
+def template(
+    out_path: Annotated[
+        Path, typer.Option("--out", "-o", help="template.xlsx, or a .zip for CSV files.")
+    ] = Path("template.xlsx"),
+    problem_path: Annotated[
+        Path | None,
+        typer.Option("--problem", "-p", help="Fill it from this problem instead of the example."),
+    ] = None,
+) -> None:
+    """Write the spreadsheet template: a README sheet and one sheet per kind, with an example."""
+    from scheduler.fixtures import generate
+    from scheduler.sheets import template_frames
+
+    example = generate("tiny", 1) if problem_path is None else _load_problem(problem_path)
+    _write_sheets(out_path, template_frames(example))
+
+
+@app.command()
+def export(
+    plan_path: Annotated[Path, typer.Argument(metavar="PLAN", help="Plan file (JSON).")],
+    problem_path: Annotated[Path, typer.Option("--problem", "-p", help="Its problem.")],
+    out_path: Annotated[
+        Path, typer.Option("--out", "-o", help="plan.xlsx, or a .zip for CSV files.")
+    ] = Path("plan.xlsx"),
+) -> None:
+    """Write a plan as a spreadsheet: stays, visits and unmet requests, readable columns."""
+    from scheduler.sheets import plan_frames
+
+    problem = _load_problem(problem_path)
+    _write_sheets(out_path, plan_frames(problem, _load_plan(plan_path)))
+
+
+def _write_sheets(out_path: Path, frames: dict[str, Any]) -> None:
+    from scheduler.sheets import write_csv_zip, write_xlsx
+
+    suffix = out_path.suffix.lower()
+    if suffix not in (".xlsx", ".zip"):
+        fail(f"--out: '{out_path.name}' must end in .xlsx (a workbook) or .zip (CSV files)")
+    data = write_xlsx(frames) if suffix == ".xlsx" else write_csv_zip(frames)
+    write_bytes(out_path, data)
+    err.print(f"wrote {out_path} ({', '.join(frames)})", highlight=False)
 
 
 @app.command()

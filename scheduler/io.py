@@ -20,7 +20,15 @@ from scheduler.model import InvalidProblem, Plan, Problem
 
 M = TypeVar("M", bound=BaseModel)
 
-__all__ = ["dump_json", "load_plan", "load_problem", "read_json", "write_json", "write_text"]
+__all__ = [
+    "dump_json",
+    "load_plan",
+    "load_problem",
+    "read_json",
+    "write_bytes",
+    "write_json",
+    "write_text",
+]
 
 # list name -> (noun, id field) for naming an item in an error
 _ITEMS = {
@@ -137,6 +145,11 @@ def write_json(path: str | Path, text_or_model: str | BaseModel) -> None:
 
 def write_text(path: str | Path, text: str) -> None:
     """Write ``text`` (and a final newline) atomically: the whole new file or none."""
+    write_bytes(path, (text + "\n").encode("utf-8"))
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` atomically: the file is either the whole new content or untouched."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
@@ -144,9 +157,8 @@ def write_text(path: str | Path, text: str) -> None:
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a plan is an ordinary file
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.write("\n")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, target)
     except BaseException:
         os.unlink(tmp)

@@ -52,6 +52,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/feeds/providers/{provider_id}/token"): WRITE,
     ("POST", "/v1/feeds/units/{unit_id}/token"): WRITE,
     ("GET", "/v1/reports/summary.html"): READ,
+    ("POST", "/v1/imports"): WRITE,
+    ("GET", "/v1/templates/problem.{kind}"): ALL,
+    ("GET", "/v1/allocation-runs/{run_id}/plan.{kind}"): READ,
+    ("GET", "/v1/bookings.{kind}"): ALL,
     ("GET", "/v1/reports/{name}"): READ,
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
