@@ -318,6 +318,66 @@ def _write_sheets(out_path: Path, frames: dict[str, Any]) -> None:
 
 
 @app.command()
+def whatif(
+    scenario_path: Annotated[
+        Path, typer.Argument(metavar="SCENARIOS", help="Scenario file (TOML).")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory for the results.")] = Path(
+        "whatif"
+    ),
+    scheduler: Annotated[
+        str | None, typer.Option(help="A Dask scheduler, e.g. tcp://host:8786 (default: local).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Local worker processes (default: one per core).", min=1)
+    ] = None,
+    replications: Annotated[int | None, typer.Option(help="Override [simulation].", min=2)] = None,
+    weeks: Annotated[int | None, typer.Option(help="Override [simulation].", min=1)] = None,
+) -> None:
+    """Simulate a year of demand under each variant and compare them (tables, charts, report)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from scheduler.whatif.output import comparison, write_outputs
+    from scheduler.whatif.run import KPIS, run_scenario
+    from scheduler.whatif.scenario import ScenarioError, load_scenario
+
+    overrides = {k: v for k, v in (("replications", replications), ("weeks", weeks)) if v}
+    try:
+        scenario = load_scenario(scenario_path, overrides)
+    except ScenarioError as exc:
+        fail(str(exc))
+        return
+    columns = (
+        *Progress.get_default_columns()[:1],
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err) as bar:
+        task = bar.add_task("simulating (variant, replication) tasks", total=None)
+        outcome = run_scenario(
+            scenario,
+            workers=workers,
+            scheduler=scheduler,
+            on_done=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    table = comparison(outcome)
+    from rich.table import Table
+
+    shown = Table(
+        title=f"What-if: {scenario_path.name} ({outcome.seconds:.1f} s, {outcome.workers} workers)"
+    )
+    labels = ["variant", *[label for label, _ in KPIS.values()]]
+    for label in labels:
+        shown.add_column(label)
+    for record in table[labels].itertuples(index=False):
+        shown.add_row(*map(str, record))
+    out.print(shown)
+    for path in write_outputs(scenario, outcome, out_dir):
+        err.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
 def schema(kind: Annotated[SchemaKind, typer.Argument(help="problem or plan")]) -> None:
     """Print the JSON Schema of the problem or plan file."""
     document = problem_json_schema() if kind is SchemaKind.problem else plan_json_schema()

@@ -16,7 +16,7 @@ from scheduler.kpis import compute_kpis
 from scheduler.model import Plan, PlannedStay, PlannedVisit, SolverInfo
 from solver.solution import Solution
 
-__all__ = ["plan_from_solution"]
+__all__ = ["new_items", "plan_from_solution"]
 
 
 def plan_from_solution(compiled: Compiled, solution: Solution) -> Plan:
@@ -38,6 +38,14 @@ def plan_from_solution(compiled: Compiled, solution: Solution) -> Plan:
             seed=solution.seed,
         ),
     )
+
+
+def new_items(
+    compiled: Compiled, solution: Solution
+) -> tuple[list[PlannedStay], list[PlannedVisit]]:
+    """The stays (beds coloured) and visits ``solution`` adds to the bookings, without
+    the explanations of unmet requests (the what-if simulation needs only these)."""
+    return _new_stays(compiled, solution), _new_visits(compiled, solution)
 
 
 def _booked_stays(compiled: Compiled) -> list[PlannedStay]:

@@ -1,0 +1,407 @@
+"""One (variant, replication): a year of weeks, each allocated by the engine.
+
+Demand arrives week by week from a seeded model fitted to the base problem:
+for each (kind, priority, locality) the base problem's requests per week are
+the Poisson rate (times the variant's demand scale), and each arrival copies a
+base request of that group picked at random (so stay lengths, windows, visit
+patterns and the cases who ask follow the base problem), moved to its week on
+the same weekday. Each week's problem holds that week's arrivals, the planned
+and health-appointment requests still waiting, and, pinned as bookings, the
+stays confirmed in earlier weeks; it is allocated by the engine (greedy, or
+CP-SAT with a short time limit). What is served is confirmed; a crisis request
+not served in its own week is lost (turned away); others wait and come back
+the next week, until after ``max_wait_weeks`` (default 8) they are withdrawn
+and counted unmet. Each arrival is made by a carer of its locality picked at
+random (the base problem is a snapshot of a month's requests: its own askers
+would otherwise ask twelve times a year). Allowances run over the simulated
+year from zero.
+
+Tasks take and return plain data (dicts), so that they travel to Dask workers.
+Budgets are left out of the weekly problems (they cover the base problem's
+horizon, not a week); cost is reported instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from scheduler.compile import compile_problem
+from scheduler.decode import new_items
+from scheduler.kpis import rota_minutes
+from scheduler.model import (
+    Horizon,
+    PlannedStay,
+    Problem,
+    SittingRequest,
+    StayBooking,
+    StayRequest,
+    Visit,
+    Window,
+)
+from solver.greedy import solve_greedy
+
+__all__ = ["HORIZON_NIGHTS", "run_replication"]
+
+HORIZON_NIGHTS = 28  # a week of starts plus the longest stay (14) and a week to spare
+MAX_WAIT_WEEKS = 8  # a planned request unserved this long is withdrawn (counted unmet)
+Request = StayRequest | SittingRequest
+
+
+@dataclass
+class _Waiting:
+    request: Request
+    arrived: int  # week index
+
+
+@dataclass
+class _Tally:
+    arrived: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    served: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    lost_crisis: int = 0
+    withdrawn: int = 0
+    unmet_by_locality: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    waits: list[int] = field(default_factory=list)  # weeks waited by served planned stays
+    occupancy: list[float] = field(default_factory=list)
+    utilisation: list[float] = field(default_factory=list)
+    nights: int = 0
+    sitting_minutes: int = 0
+    cost_pence: float = 0.0
+    seconds: float = 0.0
+
+
+def run_replication(task: dict[str, Any]) -> dict[str, Any]:
+    """Simulate ``task['weeks']`` weeks of ``task['problem']`` (a variant applied).
+
+    ``task`` holds ``problem`` (JSON), ``demand`` ({"priority|locality": factor}),
+    ``weeks``, ``engine``, ``time_limit``, ``seed``, ``variant`` and ``replication``.
+    Returns the replication's KPIs as plain numbers.
+    """
+    started = time.perf_counter()
+    problem = Problem.model_validate(task["problem"])
+    rng = np.random.default_rng([int(task["seed"]), int(task["replication"])])
+    model = _DemandModel(problem, _demand_scale(task.get("demand", {})))
+    sim = _Simulation(problem, task)
+    for week in range(int(task["weeks"])):
+        sim.step(week, model.arrivals(rng, week, sim.week_start(week)))
+    result = sim.result()
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _demand_scale(raw: dict[str, float]) -> dict[tuple[str, str], float]:
+    return {tuple(key.split("|", 1)): value for key, value in raw.items()}  # type: ignore[misc]
+
+
+class _DemandModel:
+    """Poisson arrivals by (kind, priority, locality), copying base requests."""
+
+    def __init__(self, problem: Problem, scale: dict[tuple[str, str], float]):
+        cases = problem.case_by_id()
+        by_locality: dict[str, list[str]] = defaultdict(list)
+        for case in problem.cases:
+            by_locality[case.locality_id].append(case.case_id)
+        self.cases_in = dict(by_locality)
+        base_weeks = max(1.0, len(problem.horizon.nights) / 7)
+        groups: dict[tuple[str, str, str], list[Request]] = defaultdict(list)
+        for request in problem.requests:
+            locality = cases[request.case_id].locality_id
+            groups[(request.kind, request.priority, locality)].append(request)
+        self.groups = sorted(groups.items())
+        self.rates = []
+        for (kind, priority, locality), requests in self.groups:
+            # A sitting request covers the one sitting week of the base problem.
+            weeks = 1.0 if kind == "sitting" else base_weeks
+            factor = 1.0
+            for (p, loc), f in scale.items():
+                if p in ("*", priority) and loc in ("*", locality):
+                    factor *= f
+            self.rates.append(len(requests) / weeks * factor)
+        self.origin = problem.week_start
+        self.count = 0
+
+    def arrivals(self, rng: np.random.Generator, week: int, week_start: dt.date) -> list[Request]:
+        out: list[Request] = []
+        for ((_, _, locality), requests), rate in zip(self.groups, self.rates, strict=True):
+            cases = self.cases_in[locality]
+            for _ in range(int(rng.poisson(rate))):
+                template = requests[int(rng.integers(len(requests)))]
+                # Any carer of the locality may ask: the base problem is a month's snapshot
+                # of requests, so its own askers would ask twelve times a year.
+                case_id = cases[int(rng.integers(len(cases)))]
+                self.count += 1
+                moved = _moved(template, self.origin, week_start, f"W{week}-{self.count}")
+                out.append(moved.model_copy(update={"case_id": case_id}))
+        return out
+
+
+def _moved(request: Request, origin: dt.date, week_start: dt.date, request_id: str) -> Request:
+    """A copy of a base request in the week from ``week_start``, on the same weekdays."""
+
+    def shift(day: dt.date) -> dt.date:
+        return week_start + dt.timedelta(days=(day - origin).days % 7)
+
+    if isinstance(request, StayRequest):
+        start = shift(request.earliest_start)
+        window = request.latest_start - request.earliest_start
+        return request.model_copy(
+            update={
+                "request_id": request_id,
+                "received": start,
+                "earliest_start": start,
+                "latest_start": start + window,
+                "preferred_start": None,
+            }
+        )
+    visits = [
+        Visit.model_construct(
+            visit_id=visit.visit_id,
+            minutes=visit.minutes,
+            windows=[
+                Window.model_construct(day=shift(w.day), start=w.start, end=w.end)
+                for w in visit.windows
+            ],
+        )
+        for visit in request.visits
+    ]
+    return request.model_copy(
+        update={"request_id": request_id, "received": week_start, "visits": visits}
+    )
+
+
+class _Simulation:
+    def __init__(self, problem: Problem, task: dict[str, Any]):
+        self.problem = problem
+        self.task = task
+        self.cases = problem.case_by_id()
+        self.units = problem.unit_by_id()
+        self.providers = problem.provider_by_id()
+        self.confirmed: list[PlannedStay] = []
+        self.waiting: list[_Waiting] = []
+        self.tally = _Tally()
+        self.nights_of: dict[str, int] = defaultdict(int)
+        self.asked_stay: set[str] = set()
+        self.block_beds = sum(len(u.beds) for u in problem.units if not u.spot)
+        self.served_ids: set[str] = set()
+
+    def week_start(self, week: int) -> dt.date:
+        return self.problem.week_start + dt.timedelta(days=7 * week)
+
+    def step(self, week: int, arrivals: list[Request]) -> None:
+        start = self.week_start(week)
+        for request in arrivals:
+            self.tally.arrived[request.priority] += 1
+            if request.kind == "stay":
+                self.asked_stay.add(request.case_id)
+        requests = arrivals + [_redated(w.request, start) for w in self.waiting]
+        arrived_week = {r.request_id: week for r in arrivals}
+        arrived_week.update({w.request.request_id: w.arrived for w in self.waiting})
+        weekly = self._problem(start, requests)
+        compiled = compile_problem(weekly)
+        stays, visits = new_items(compiled, self._solve(compiled))
+        self._record(week, start, requests, arrived_week, stays, visits)
+
+    def _solve(self, compiled: Any) -> Any:
+        if self.task["engine"] == "greedy":
+            return solve_greedy(compiled.data)
+        from solver.cpsat import CpSatParams, solve_cpsat
+
+        params = CpSatParams(
+            time_limit=float(self.task["time_limit"]), workers=1, seed=int(self.task["seed"])
+        )
+        return solve_cpsat(compiled.data, params)
+
+    def _problem(self, start: dt.date, requests: list[Request]) -> Problem:
+        last = start + dt.timedelta(days=HORIZON_NIGHTS - 1)
+        bookings = [
+            StayBooking.model_construct(booking_id=f"S-{i}", **stay.model_dump())
+            for i, stay in enumerate(self.confirmed)
+            if stay.first_night + dt.timedelta(days=stay.nights) > start
+        ]
+        used = self._nights_before(start)
+        cases = [
+            case
+            if not used.get(case.case_id)
+            else case.model_copy(update={"nights_used": used[case.case_id]})
+            for case in self.problem.cases
+        ]
+        return Problem.model_construct(
+            horizon=Horizon.model_construct(first_night=start, last_night=last),
+            week_start=start,
+            localities=self.problem.localities,
+            cases=cases,
+            units=self.problem.units,
+            providers=self.problem.providers,
+            requests=requests,
+            bookings=bookings,
+            budgets=[],
+            weights=self.problem.weights,
+        )
+
+    def _nights_before(self, start: dt.date) -> dict[str, int]:
+        used: dict[str, int] = defaultdict(int)
+        for stay in self.confirmed:
+            before = min(stay.nights, (start - stay.first_night).days)
+            if before > 0:
+                used[stay.case_id] += before
+        return used
+
+    def _record(
+        self,
+        week: int,
+        start: dt.date,
+        requests: list[Request],
+        arrived_week: dict[str, int],
+        stays: list[PlannedStay],
+        visits: list[Any],
+    ) -> None:
+        tally = self.tally
+        served_stays = {s.request_id for s in stays}
+        served_visits: dict[str, set[str]] = defaultdict(set)
+        for visit in visits:
+            served_visits[visit.request_id].add(visit.visit_id)
+        self.confirmed += stays
+        for stay in stays:
+            tally.nights += stay.nights
+            tally.cost_pence += stay.nights * self.units[stay.unit_id].cost_per_night_pence
+            self.nights_of[stay.case_id] += stay.nights
+        for visit in visits:
+            tally.sitting_minutes += visit.minutes
+            provider = self.providers[visit.provider_id]
+            tally.cost_pence += visit.minutes * visit.sitters * provider.cost_per_hour_pence / 60
+        self.waiting = []
+        for request in requests:
+            self._settle(
+                week, request, arrived_week[request.request_id], served_stays, served_visits
+            )
+        tally.occupancy.append(self._occupancy(start))
+        tally.utilisation.append(self._utilisation(start, visits))
+
+    def _settle(
+        self,
+        week: int,
+        request: Request,
+        arrived: int,
+        served_stays: set[str],
+        served_visits: dict[str, set[str]],
+    ) -> None:
+        """Count what was served; what was not waits (or, if crisis, is lost)."""
+        left: Request | None
+        if isinstance(request, StayRequest):
+            served = request.request_id in served_stays
+            left = None if served else request
+            if served and request.priority == "planned":
+                self.tally.waits.append(week - arrived)
+        else:
+            done = served_visits.get(request.request_id, set())
+            served = bool(done)
+            rest = [v for v in request.visits if v.visit_id not in done]
+            left = request.model_copy(update={"visits": rest}) if rest else None
+        if served and request.request_id not in self.served_ids:
+            self.served_ids.add(request.request_id)  # a request counts once, however split
+            self.tally.served[request.priority] += 1
+        if left is None:
+            return
+        if request.priority == "crisis":  # not served in its week: turned away
+            if not served:  # (the unserved visits of a partly served one just lapse)
+                self.tally.lost_crisis += 1
+                self.tally.unmet_by_locality[self.cases[request.case_id].locality_id] += 1
+            return
+        if week - arrived + 1 >= int(self.task.get("max_wait_weeks", MAX_WAIT_WEEKS)):
+            self.tally.withdrawn += 1  # waited too long: the carer gives up; counted unmet
+            self.tally.unmet_by_locality[self.cases[request.case_id].locality_id] += 1
+            return
+        self.waiting.append(_Waiting(left, arrived))
+
+    def _occupancy(self, start: dt.date) -> float:
+        week = {start + dt.timedelta(days=d) for d in range(7)}
+        block = {u.unit_id for u in self.problem.units if not u.spot}
+        held = sum(
+            1
+            for stay in self.confirmed
+            if stay.unit_id in block
+            for night in stay.night_list
+            if night in week
+        )
+        return held / (7 * self.block_beds) if self.block_beds else 0.0
+
+    def _utilisation(self, start: dt.date, visits: list[Any]) -> float:
+        rota = sum(
+            rota_minutes(provider, start + dt.timedelta(days=d))
+            for provider in self.problem.providers
+            for d in range(7)
+        )
+        used = sum(v.minutes * v.sitters for v in visits)
+        return used / rota if rota else 0.0
+
+    def result(self) -> dict[str, Any]:
+        tally = self.tally
+        for waiting in self.waiting:
+            tally.unmet_by_locality[self.cases[waiting.request.case_id].locality_id] += 1
+        served_share = {
+            p: (tally.served[p] / tally.arrived[p] if tally.arrived[p] else math.nan)
+            for p in ("crisis", "health_appointment", "planned")
+        }
+        asked = sorted(self.asked_stay)
+        nights = [self.nights_of[c] for c in asked]
+        below_half = [
+            self.nights_of[c] < self.cases[c].nights_allowance / 2
+            for c in asked
+            if self.cases[c].nights_allowance > 0
+        ]
+        served_units = tally.nights + tally.sitting_minutes / 60
+        return {
+            "variant": self.task["variant"],
+            "replication": self.task["replication"],
+            "served_share": served_share,
+            "crisis_turned_away": tally.lost_crisis / tally.arrived["crisis"]
+            if tally.arrived["crisis"]
+            else 0.0,
+            "crisis_arrivals": tally.arrived["crisis"],
+            "nights_per_carer": float(np.mean(nights)) if nights else 0.0,
+            "share_below_half_allowance": float(np.mean(below_half)) if below_half else 0.0,
+            "planned_wait_weeks": float(np.mean(tally.waits)) if tally.waits else 0.0,
+            "unmet_by_locality": dict(sorted(tally.unmet_by_locality.items())),
+            "occupancy_by_week": [round(x, 4) for x in tally.occupancy],
+            "occupancy": float(np.mean(tally.occupancy)) if tally.occupancy else 0.0,
+            "sitter_utilisation": float(np.mean(tally.utilisation)) if tally.utilisation else 0.0,
+            "cost_pounds": round(tally.cost_pence / 100, 2),
+            "cost_per_night_or_hour": round(tally.cost_pence / 100 / served_units, 2)
+            if served_units
+            else 0.0,
+            "nights_served": tally.nights,
+            "sitting_hours_served": round(tally.sitting_minutes / 60, 1),
+            "still_waiting": len(self.waiting),
+            "withdrawn": tally.withdrawn,
+        }
+
+
+def _redated(request: Request, start: dt.date) -> Request:
+    """A waiting request moved to the week from ``start`` (same weekdays, same received)."""
+    if isinstance(request, StayRequest):
+        offset = (request.earliest_start.weekday() - start.weekday()) % 7
+        first = start + dt.timedelta(days=offset)
+        window = request.latest_start - request.earliest_start
+        return request.model_copy(update={"earliest_start": first, "latest_start": first + window})
+    visits = [
+        Visit.model_construct(
+            visit_id=visit.visit_id,
+            minutes=visit.minutes,
+            windows=[
+                Window.model_construct(
+                    day=start + dt.timedelta(days=(w.day.weekday() - start.weekday()) % 7),
+                    start=w.start,
+                    end=w.end,
+                )
+                for w in visit.windows
+            ],
+        )
+        for visit in request.visits
+    ]
+    return request.model_copy(update={"visits": visits})
