@@ -26,6 +26,7 @@ from api.services.problems import ProblemService
 from api.services.publishing import PublishingService
 from api.services.reports import ReportService
 from api.services.runs import RunService, new_owner
+from api.services.scenarios import ScenarioService
 from api.settings import Settings
 
 __all__ = ["create_app"]
@@ -63,7 +64,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         upgrade(settings.database_url)
     db = Database(settings.database_url)
     workers = make_workers(settings, db)
-    runs = RunService(db, workers, settings, new_owner())
+    owner = new_owner()
+    runs = RunService(db, workers, settings, owner)
+    scenarios = ScenarioService(db, settings, owner)
     app.state.database = db
     app.state.workers = workers
     problems = ProblemService(db)
@@ -76,13 +79,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         keys=KeyService(db),
         feeds=FeedService(db),
         reports=ReportService(db, problems),
+        scenarios=scenarios,
     )
     runs.recover()
+    scenarios.recover()
     reaper = _Reaper(runs, interval=max(1.0, settings.stale_after_seconds / 4))
     try:
         yield
     finally:
         reaper.stop()
+        scenarios.close()
         workers.close()
         db.dispose()
 

@@ -35,6 +35,7 @@ __all__ = [
     "RunCreate",
     "RunOut",
     "RunProgress",
+    "ScenarioOut",
     "SpreadsheetCheck",
     "StayBookingIn",
     "VisitBookingIn",
@@ -277,6 +278,25 @@ class ApiKeyOut(BaseModel):
 
 class ApiKeyCreated(ApiKeyOut):
     token: str = Field(description="Shown once; send it as 'Authorization: Bearer <token>'.")
+
+
+class ScenarioOut(BaseModel):
+    """A what-if scenario job: progress while it runs, the comparison when it is done."""
+
+    scenario_id: str
+    name: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    created_by: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    done: int = Field(description="(variant, replication) tasks finished")
+    total: int
+    reason: str | None = None
+    summary: dict[str, Any] | None = Field(
+        default=None, description="Per variant: each KPI's mean and 95% confidence half-width."
+    )
+    charts: list[str] = Field(default_factory=list, description="Names for .../charts/{name}.")
 
 
 class SpreadsheetCheck(BaseModel):

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     )
     migrate_on_start: bool = True
     max_page_size: int = Field(default=500, ge=1)
+    whatif_workers: int | None = Field(
+        default=None, ge=1, description="Local Dask workers for what-if scenarios (default: cores)."
+    )
     max_upload_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1, description="Larger uploads are refused with 413."
     )

@@ -48,6 +48,7 @@ __all__ = [
     "ProviderRow",
     "RequestRow",
     "RunRow",
+    "ScenarioRow",
     "ServedPartRow",
     "UnitRow",
 ]
@@ -269,3 +270,23 @@ class FeedTokenRow(Base):
     token_sha256: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScenarioRow(Base):
+    """A what-if scenario job: its file, progress, and results (charts as base64 PNG)."""
+
+    __tablename__ = "scenario_runs"
+    scenario_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    spec: Mapped[dict[str, Any]]
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    owner: Mapped[str] = mapped_column(String(100))  # the server whose thread runs it
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    files: Mapped[dict[str, Any] | None] = mapped_column(Json)

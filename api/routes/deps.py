@@ -19,6 +19,7 @@ from api.services.problems import ProblemService
 from api.services.publishing import PublishingService
 from api.services.reports import ReportService
 from api.services.runs import RunService
+from api.services.scenarios import ScenarioService
 
 __all__ = ["READERS", "WRITERS", "Paging", "Services", "allow", "paging", "services"]
 
@@ -41,6 +42,7 @@ class Services:
     keys: KeyService
     feeds: FeedService
     reports: ReportService
+    scenarios: ScenarioService
 
 
 def services(request: Request) -> Services:

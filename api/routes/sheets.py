@@ -65,8 +65,9 @@ def _download(frames: dict[str, Any], kind: Sheets, stem: str) -> Response:
     return Response(data, media_type=XLSX if kind == "xlsx" else ZIP, headers=headers)
 
 
-async def _upload(request: Request) -> tuple[bytes, str]:
-    """The uploaded file, read in chunks up to the limit; its name if it has one."""
+async def read_limited(request: Request) -> tuple[bytes, str]:
+    """The request body (or its multipart field ``file``), read in chunks and refused
+    with 413 past ``max_upload_bytes``; the file's name if it has one."""
     limit: int = request.app.state.settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -110,7 +111,7 @@ async def import_spreadsheet(
     Every bad cell is listed in ``conflicts`` by sheet, row and column; if there is
     any, nothing is imported.
     """
-    data, name = await _upload(request)
+    data, name = await read_limited(request)
     try:
         problem = await run_in_threadpool(lambda: problem_from_workbook(read_workbook(data, name)))
     except InvalidSpreadsheet as exc:

@@ -56,6 +56,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/templates/problem.{kind}"): ALL,
     ("GET", "/v1/allocation-runs/{run_id}/plan.{kind}"): READ,
     ("GET", "/v1/bookings.{kind}"): ALL,
+    ("POST", "/v1/scenarios"): {"admin", "planner"},
+    ("GET", "/v1/scenarios"): READ,
+    ("GET", "/v1/scenarios/{scenario_id}"): READ,
+    ("GET", "/v1/scenarios/{scenario_id}/charts/{name}"): READ,
+    ("GET", "/v1/scenarios/{scenario_id}/report.html"): READ,
     ("GET", "/v1/reports/{name}"): READ,
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
