@@ -53,7 +53,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(v1_router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The schema, with every error documented as what it is: the one JSON error shape
+    (FastAPI documents its own 422 body, which the handler here replaces, and gives an
+    HTML route's errors the route's content type)."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    error = {"$ref": "#/components/schemas/ErrorBody"}
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            for code, answer in operation.get("responses", {}).items():
+                if code.isdigit() and int(code) >= 400:  # JSON, even from an HTML route
+                    answer["content"] = {"application/json": {"schema": error}}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schema.get("components", {}).get("schemas", {}).pop(unused, None)
+    app.openapi_schema = schema
+    return schema
 
 
 @asynccontextmanager

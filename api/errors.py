@@ -118,6 +118,7 @@ class NotReady(RespiteError):
 
 
 _DESCRIPTIONS = {
+    400: "The body could not be parsed (not JSON, or a broken form).",
     401: "No API key, or an unknown one.",
     403: "The key's role may not do this.",
     404: "No such item (or not visible to this key).",

@@ -28,6 +28,7 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: 'Authorization: 
 READERS: tuple[Role, ...] = ("admin", "broker", "planner")
 WRITERS: tuple[Role, ...] = ("admin", "broker")
 EVERYONE: tuple[Role, ...] = ("admin", "broker", "planner", "provider")
+MAX_INDEX = 2**31 - 1  # databases store 64-bit integers at most; a bigger offset is a 422
 
 
 @dataclass
@@ -73,8 +74,8 @@ class Paging:
 
 def paging(
     request: Request,
-    limit: Annotated[int, Query(ge=1, description="Items per page.")] = 50,
-    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_INDEX, description="Items per page.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_INDEX, description="Items to skip.")] = 0,
 ) -> Paging:
     return Paging(min(limit, request.app.state.settings.max_page_size), offset)
 
