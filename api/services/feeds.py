@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.db import Database
@@ -50,6 +50,8 @@ class FeedService:
     def __init__(self, db: Database, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.db = db
         self.clock = clock
+        # (kind, owner) -> (fingerprint, feed): most refreshes find nothing changed.
+        self._cache: dict[tuple[str, str], tuple[tuple[Any, ...], Feed]] = {}
 
     def issue(self, kind: OwnerKind, owner_id: str, *, actor: str) -> IssuedToken:
         """A new token for the feed of ``owner_id``; any earlier token stops working."""
@@ -85,18 +87,39 @@ class FeedService:
             name = _owner_name(session, kind, owner_id)
             if name is None:
                 raise NotFound(NO_FEED)
+            key = (kind, owner_id)
+            mark = (name, self._fingerprint(session, kind, owner_id))
+            cached = self._cache.get(key)
+            if cached is not None and cached[0] == mark:
+                return cached[1]  # nothing the feed shows has changed
             events = [
                 _event(row, care, names)
                 for row, care, names in self._bookings(session, kind, owner_id)
             ]
         body = render_feed(f"Respite bookings: {name}", events)
-        return Feed(body, '"' + hashlib.sha256(body).hexdigest() + '"')
+        feed = Feed(body, '"' + hashlib.sha256(body).hexdigest() + '"')
+        self._cache[key] = (mark, feed)
+        return feed
+
+    def _fingerprint(self, session: Session, kind: OwnerKind, owner_id: str) -> tuple[Any, ...]:
+        """What the feed depends on, read cheaply: its bookings' count and latest change,
+        and the day (a cancelled booking leaves after 7 days)."""
+        column = BookingRow.unit_id if kind == "unit" else BookingRow.provider_id
+        count, latest = session.execute(
+            select(func.count(), func.max(BookingRow.updated_at)).where(column == owner_id)
+        ).one()
+        return (count, latest, self._kept_since())
+
+    def _kept_since(self) -> dt.datetime:
+        """Cancellations since the start of the day 7 days ago stay in the feed."""
+        day = (self.clock() - CANCELLED_KEPT).date()
+        return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
 
     def _bookings(
         self, session: Session, kind: OwnerKind, owner_id: str
     ) -> list[tuple[BookingRow, dict[str, Any], dict[str, str]]]:
         column = BookingRow.unit_id if kind == "unit" else BookingRow.provider_id
-        kept_since = self.clock() - CANCELLED_KEPT
+        kept_since = self._kept_since()
         statement = (
             select(BookingRow, CaseRow.body)
             .join(CaseRow, CaseRow.case_id == BookingRow.case_id)
