@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from typing import Any
 
 import matplotlib
 
@@ -125,13 +126,18 @@ def _png(figure: plt.Figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _nothing(figure: Any, axes: Any, message: str) -> str:
+    """A chart with nothing to draw: the message in its place."""
+    axes.text(0.5, 0.5, message, ha="center", va="center")
+    axes.set_axis_off()
+    return _png(figure)
+
+
 def _heatmap(frame: pd.DataFrame) -> str:
     grid = frame.pivot_table(index="Unit name", columns="Night", values="Occupancy", sort=False)
     figure, axes = plt.subplots(figsize=(11, 0.35 * max(len(grid), 2) + 1.2))
     if grid.empty:
-        axes.text(0.5, 0.5, "No beds", ha="center", va="center")
-        axes.set_axis_off()
-        return _png(figure)
+        return _nothing(figure, axes, "No beds")
     image = axes.imshow(grid.to_numpy(), aspect="auto", cmap="YlOrRd", vmin=0, vmax=1)
     axes.set_yticks(range(len(grid)), labels=list(grid.index), fontsize=8)
     step = max(1, len(grid.columns) // 14)
@@ -144,9 +150,7 @@ def _heatmap(frame: pd.DataFrame) -> str:
 def _unmet_chart(frame: pd.DataFrame) -> str:
     figure, axes = plt.subplots(figsize=(5.5, 3.4))
     if frame.empty:
-        axes.text(0.5, 0.5, "Every request was served", ha="center", va="center")
-        axes.set_axis_off()
-        return _png(figure)
+        return _nothing(figure, axes, "Every request was served")
     counts = frame.assign(Items=frame["Stays"] + frame["Visits"]).pivot_table(
         index="Locality", columns="Priority", values="Items", aggfunc="sum", fill_value=0
     )
@@ -170,9 +174,7 @@ def _unmet_chart(frame: pd.DataFrame) -> str:
 def _budget_chart(frame: pd.DataFrame) -> str:
     figure, axes = plt.subplots(figsize=(5.5, 3.4))
     if frame.empty:
-        axes.text(0.5, 0.5, "No budgets", ha="center", va="center")
-        axes.set_axis_off()
-        return _png(figure)
+        return _nothing(figure, axes, "No budgets")
     used = frame["Used"] * 100
     colours = ["#c0392b" if share > 95 else "#2e86c1" for share in used]
     axes.barh(frame["Budget"], used, color=colours)
