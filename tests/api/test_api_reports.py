@@ -52,6 +52,8 @@ def test_without_a_run_the_reports_are_on_the_confirmed_bookings(
     client: TestClient, admin: dict[str, str], loaded: dict[str, Any]
 ) -> None:
     run_id = _finished_run(client, admin)
+    nothing = client.get("/v1/reports/occupancy", headers=admin).json()
+    assert sum(row["Occupied"] for row in nothing) == 0  # no bookings yet (and now cached)
     assert client.post(f"/v1/allocation-runs/{run_id}/publish", headers=admin).status_code == 200
     bookings = client.get("/v1/bookings?kind=stay", headers=admin).json()["items"]
     occupancy = client.get("/v1/reports/occupancy", headers=admin).json()
