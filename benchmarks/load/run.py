@@ -150,6 +150,9 @@ def _prepare(base: str, admin: str) -> tuple[dict[str, str], list[str], str]:
             owner = item.get("provider_id") or item.get("unit_id")
             url = httpx.post(f"{base}/v1/feeds/{kind}/{owner}/token", headers=headers).json()["url"]
             feeds.append(url.removeprefix(base))
+    # A running service has its caches warm: read each report and feed once first.
+    for path in (f"/v1/reports/served?run_id={run}", "/v1/reports/occupancy", *feeds):
+        httpx.get(f"{base}{path}", headers=headers, timeout=120)
     return keys, feeds, run
 
 
