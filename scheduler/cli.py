@@ -242,10 +242,17 @@ def _print_reports(problem: Problem, plan: Plan, names: list[str]) -> None:
 TABLE_ROWS = 25
 
 
+SHEET_ERRORS_SHOWN = 50
+
+
 @app.command("import")
 def import_sheet(
     sheet_path: Annotated[
-        Path, typer.Argument(metavar="FILE", help="An .xlsx workbook or a .zip of CSV files.")
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help="An .xlsx workbook, a .zip of CSV files, or a directory of CSV files.",
+        ),
     ],
     out_path: Annotated[Path, typer.Option("--out", "-o", help="The problem file to write.")],
 ) -> None:
@@ -253,18 +260,22 @@ def import_sheet(
 
     Every bad cell is listed by sheet, row and column; if there is any, nothing is written.
     """
+    from rich.markup import escape
+
     from scheduler.sheets import InvalidSpreadsheet, problem_from_workbook, read_workbook
 
-    if not sheet_path.is_file():
-        fail(f"{sheet_path}: no such file")
+    if not sheet_path.exists():
+        fail(f"{sheet_path}: no such file or directory")
     try:
         problem = problem_from_workbook(read_workbook(sheet_path))
     except InvalidSpreadsheet as exc:
-        for error in exc.errors[:50]:
-            err.print(f"  {error}", highlight=False, soft_wrap=True)
-        more = f" (and {len(exc.errors) - 50} more)" if len(exc.errors) > 50 else ""
-        fail(f"{sheet_path}: {len(exc.errors)} problem(s), nothing written{more}")
-        return
+        shown = SHEET_ERRORS_SHOWN
+        more = f"; the first {shown} below" if len(exc.errors) > shown else ""
+        summary = f"{sheet_path}: {len(exc.errors)} problem(s), nothing written{more}"
+        err.print(f"[bold red]error:[/] {escape(summary)}", highlight=False, soft_wrap=True)
+        for error in exc.errors[:shown]:
+            err.print(f"  {error}", highlight=False, soft_wrap=True, markup=False)
+        raise typer.Exit(2) from None
     write_json(out_path, problem)
     err.print(
         f"wrote {out_path}: {len(problem.cases)} cases, {len(problem.requests)} requests, "

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from scheduler.io import load_problem
@@ -120,6 +122,8 @@ def _date(value: Any) -> str:
 
 
 def _clock(value: Any) -> str:
+    if isinstance(value, dt.datetime):  # a time cell some programs store with a date
+        value = value.time()
     if isinstance(value, dt.time):
         return value.strftime("%H:%M")
     text = _text(value)
@@ -155,11 +159,14 @@ def _eligibility(value: Any) -> list[str]:
 
 
 def _one_of(*choices: str) -> Callable[[Any], str]:
+    """A parser taking one of ``choices``, whatever its case (``Female`` is ``female``)."""
+    by_lower = {choice.lower(): choice for choice in choices}
+
     def parse(value: Any) -> str:
         text = _text(value)
-        if text not in choices:
+        if text.lower() not in by_lower:
             raise ValueError(f"'{text}' is not one of {', '.join(choices)}")
-        return text
+        return by_lower[text.lower()]
 
     return parse
 
@@ -203,6 +210,18 @@ def _c(
 
 
 PRIORITY = _one_of("crisis", "health_appointment", "planned")
+# (header, field of Weights, what it does); blank cells keep the default of Weights
+WEIGHT_COLUMNS = (
+    ("Weight: units a night", "night_units", "a night counts as this many sitting minutes"),
+    ("Weight: need base", "need_base", "need every request starts with"),
+    ("Weight: need allowance", "need_allowance", "need for an unused allowance"),
+    ("Weight: need wait", "need_wait", "need for waiting since received"),
+    ("Weight: wait cap days", "wait_cap_days", "waiting counts up to this many days"),
+    ("Weight: preferred start", "preferred_start", "points for the preferred start"),
+    ("Weight: preferred unit", "preferred_unit", "points for a preferred unit"),
+    ("Weight: continuity", "continuity", "points for the same unit or provider as before"),
+    ("Weight: change", "change", "points for each choice of the previous plan kept"),
+)
 SHEETS: tuple[Sheet, ...] = (
     Sheet(
         "settings",
@@ -210,8 +229,12 @@ SHEETS: tuple[Sheet, ...] = (
             _c("First night", "first_night", _date, help="first night of the horizon"),
             _c("Last night", "last_night", _date, help="last night of the horizon"),
             _c("Week start", "week_start", _date, help="Monday of the sitting week planned"),
+            *(
+                _c(header, f"weight.{key}", _integer, False, f"objective weight {key}; {note}")
+                for header, key, note in WEIGHT_COLUMNS
+            ),
         ),
-        "One row: the dates the allocation covers.",
+        "One row: the dates the allocation covers, and the objective weights (blank: the default).",
     ),
     Sheet(
         "localities",
@@ -383,19 +406,39 @@ OPTIONAL_SHEETS = {"night staff", "budgets", "bookings", "sitting requests", "vi
 
 # ---------------------------------------------------------------------------- reading
 
+# A workbook or zip unpacks to at most this much (zip bombs are refused unread).
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+
 
 def read_workbook(
     source: bytes | str | Path, filename: str | None = None
 ) -> dict[str, pd.DataFrame]:
-    """The sheets of an .xlsx workbook or a .zip of CSV files, every cell as read.
+    """The sheets of a workbook, every cell as read.
+
+    Parameters
+    ----------
+    source
+        An .xlsx workbook or a .zip of ``<sheet>.csv`` files (bytes or a path), or
+        a directory holding ``<sheet>.csv`` files.
+    filename
+        The name to give the file in errors when ``source`` is bytes.
 
     Raises
     ------
     InvalidSpreadsheet
-        The file is neither, or cannot be opened.
+        The file is none of these, or cannot be opened.
     """
-    data = Path(source).read_bytes() if isinstance(source, str | Path) else source
-    name = str(filename or source if isinstance(source, str | Path) else filename or "")
+    if isinstance(source, str | Path):
+        path = Path(source)
+        if path.is_dir():
+            return _read_csv_dir(path)
+        name = filename or str(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InvalidSpreadsheet([CellError(name, None, None, _unreadable(exc))]) from None
+    else:
+        data, name = source, filename or "file"
     try:
         if data[:2] == b"PK" and _is_xlsx(data):
             frames = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=object, header=0)
@@ -405,16 +448,30 @@ def read_workbook(
     except InvalidSpreadsheet:
         raise
     except Exception as exc:  # openpyxl and zipfile raise many kinds on a broken file
-        raise InvalidSpreadsheet(
-            [CellError(name or "file", None, None, f"cannot be read ({exc})")]
-        ) from None
+        raise InvalidSpreadsheet([CellError(name, None, None, _unreadable(exc))]) from None
     raise InvalidSpreadsheet(
-        [CellError(name or "file", None, None, "is not an .xlsx workbook or a .zip of CSV files")]
+        [CellError(name, None, None, "is not an .xlsx workbook or a .zip of CSV files")]
     )
+
+
+def _unreadable(exc: BaseException) -> str:
+    return f"cannot be read ({exc.strerror if isinstance(exc, OSError) else exc})"
 
 
 def _is_xlsx(data: bytes) -> bool:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        unpacked = sum(member.file_size for member in archive.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise InvalidSpreadsheet(
+                [
+                    CellError(
+                        "file",
+                        None,
+                        None,
+                        f"unpacks to {unpacked:,} bytes, over the limit of {MAX_UNPACKED_BYTES:,}",
+                    )
+                ]
+            )
         return "[Content_Types].xml" in archive.namelist()
 
 
@@ -424,16 +481,48 @@ def _read_csv_zip(data: bytes) -> dict[str, pd.DataFrame]:
         for member in archive.namelist():
             if not member.lower().endswith(".csv") or member.startswith("__MACOSX"):
                 continue
-            sheet = Path(member).stem.strip().lower()
             with archive.open(member) as handle:
-                frames[sheet] = pd.read_csv(
-                    handle, dtype=str, keep_default_na=False, encoding="utf-8-sig"
-                )
+                _add_csv(frames, Path(member).stem, handle.read())
     return frames
+
+
+def _read_csv_dir(directory: Path) -> dict[str, pd.DataFrame]:
+    frames: dict[str, pd.DataFrame] = {}
+    for path in sorted(directory.iterdir()):
+        if path.suffix.lower() == ".csv" and path.is_file():
+            _add_csv(frames, path.stem, path.read_bytes())
+    if not frames:
+        raise InvalidSpreadsheet(
+            [CellError(str(directory), None, None, "holds no .csv files (one per sheet)")]
+        )
+    return frames
+
+
+def _add_csv(frames: dict[str, pd.DataFrame], stem: str, data: bytes) -> None:
+    """Add the sheet ``stem`` read from CSV ``data``; an empty file is no sheet."""
+    sheet = stem.strip().lower()
+    if not data.strip():
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        problem = "is not UTF-8 text; save it as 'CSV UTF-8'"
+        raise InvalidSpreadsheet([CellError(sheet, None, None, problem)]) from None
+    try:
+        frames[sheet] = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InvalidSpreadsheet([CellError(sheet, None, None, _unreadable(exc))]) from None
+
+
+Layout = dict[str, dict[str, str]]  # sheet -> key -> "'Header' (letter)" as in the file
 
 
 def problem_from_workbook(frames: dict[str, pd.DataFrame]) -> Problem:
     """Build the problem from the sheets; every mistake is collected first.
+
+    Cells are checked one by one, then across rows (duplicate IDs, rows naming a
+    parent on no row of its sheet); only if all is well is the problem built, and
+    its own checks are placed on the row (and column) of the item they name.
 
     Raises
     ------
@@ -442,14 +531,20 @@ def problem_from_workbook(frames: dict[str, pd.DataFrame]) -> Problem:
     """
     errors: list[CellError] = []
     rows: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    layout: Layout = {}
     for sheet in SHEETS:
         frame = frames.get(sheet.name)
+        layout[sheet.name] = {column.key: f"'{column.header}'" for column in sheet.columns}
         if frame is None:
             if sheet.name not in OPTIONAL_SHEETS:
                 errors.append(CellError(sheet.name, None, None, "the sheet is missing"))
             rows[sheet.name] = []
             continue
-        rows[sheet.name] = _parse_sheet(sheet, frame, errors)
+        rows[sheet.name] = _parse_sheet(sheet, frame, errors, layout[sheet.name])
+    _duplicate_rows(rows, layout, errors)
+    _orphans(rows, layout, errors)
+    _dangling(rows, layout, errors)
+    _visit_rows_agree(rows, layout, errors)
     if errors:
         raise InvalidSpreadsheet(errors)
     data, where = _assemble(rows, errors)
@@ -458,36 +553,71 @@ def problem_from_workbook(frames: dict[str, pd.DataFrame]) -> Problem:
     try:
         return load_problem(data)
     except InvalidProblem as exc:
-        raise InvalidSpreadsheet([_locate(line, where) for line in exc.errors]) from None
+        raise InvalidSpreadsheet([_locate(line, where, layout) for line in exc.errors]) from None
+
+
+NOTE_PREFIX = "note"  # columns whose header starts so are the broker's own notes
 
 
 def _parse_sheet(
-    sheet: Sheet, frame: pd.DataFrame, errors: list[CellError]
+    sheet: Sheet, frame: pd.DataFrame, errors: list[CellError], layout: dict[str, str]
 ) -> list[tuple[int, dict[str, Any]]]:
     headers = [str(h).strip() for h in frame.columns]
     position = {header.lower(): i for i, header in enumerate(headers)}
+    known = {column.header.lower() for column in sheet.columns}
     for column in sheet.columns:
-        if column.required and column.header.lower() not in position:
+        at = position.get(column.header.lower())
+        if at is not None:
+            layout[column.key] = f"'{column.header}' ({get_column_letter(at + 1)})"
+        elif column.required:
             errors.append(CellError(sheet.name, 1, f"'{column.header}'", "the column is missing"))
-    parsed: list[tuple[int, dict[str, Any]]] = []
-    for index, values in enumerate(frame.itertuples(index=False, name=None)):
-        row_number = index + 2
-        if all(_blank(v) for v in values):
+    values = list(frame.itertuples(index=False, name=None))
+    for at, header in enumerate(headers):
+        if header.lower() in known or header.lower().startswith(NOTE_PREFIX):
             continue
-        item: dict[str, Any] = {}
-        for column in sheet.columns:
-            at = position.get(column.header.lower())
-            value = None if at is None else values[at]
-            if _blank(value):
-                if column.required and at is not None:
-                    errors.append(_cell(sheet, row_number, column, at, "is empty; it is required"))
-                continue
-            try:
-                item[column.key] = column.parse(value)
-            except ValueError as exc:
-                errors.append(_cell(sheet, row_number, column, at or 0, str(exc)))
-        parsed.append((row_number, item))
+        if all(_blank(row[at]) for row in values):
+            continue  # an empty stray column loses nothing
+        letter = get_column_letter(at + 1)
+        problem = (
+            "has values but no header"
+            if header.startswith("Unnamed:")
+            else "is not a column of this sheet (see the README sheet); for notes of your "
+            "own, start the header with 'Note'"
+        )
+        shown = f"({letter})" if header.startswith("Unnamed:") else f"'{header}' ({letter})"
+        errors.append(CellError(sheet.name, 1, shown, problem))
+    parsed: list[tuple[int, dict[str, Any]]] = []
+    for index, row in enumerate(values):
+        if all(_blank(v) for at, v in enumerate(row) if not _is_note(headers[at])):
+            continue
+        parsed.append((index + 2, _parse_row(sheet, row, position, index + 2, errors)))
     return parsed
+
+
+def _is_note(header: str) -> bool:
+    return header.lower().startswith(NOTE_PREFIX)
+
+
+def _parse_row(
+    sheet: Sheet,
+    row: tuple[Any, ...],
+    position: dict[str, int],
+    row_number: int,
+    errors: list[CellError],
+) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for column in sheet.columns:
+        at = position.get(column.header.lower())
+        value = None if at is None else row[at]
+        if _blank(value):
+            if column.required and at is not None:
+                errors.append(_cell(sheet, row_number, column, at, "is empty; it is required"))
+            continue
+        try:
+            item[column.key] = column.parse(value)
+        except ValueError as exc:
+            errors.append(_cell(sheet, row_number, column, at or 0, str(exc)))
+    return item
 
 
 def _cell(sheet: Sheet, row: int, column: Column, at: int, problem: str) -> CellError:
@@ -495,11 +625,124 @@ def _cell(sheet: Sheet, row: int, column: Column, at: int, problem: str) -> Cell
 
 
 def _blank(value: Any) -> bool:
-    if value is None:
+    if value is None or value is pd.NaT:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and not value.strip()
+
+
+# ----------------------------------------------------------------------- across rows
+
+# Sheets sharing one set of IDs, and the columns that together name a row.
+_UNIQUE: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("localities",), ("locality_id",)),
+    (("cases",), ("case_id",)),
+    (("units",), ("unit_id",)),
+    (("beds",), ("bed_id",)),
+    (("night staff",), ("unit_id", "night")),
+    (("providers",), ("provider_id",)),
+    (("stay requests", "sitting requests"), ("request_id",)),
+    (("budgets",), ("budget_id",)),
+    (("bookings",), ("booking_id",)),
+)
+
+
+def _duplicate_rows(rows: dict[str, Any], layout: Layout, errors: list[CellError]) -> None:
+    """Every row repeating the ID of an earlier row, named with where it was first."""
+    for sheets, keys in _UNIQUE:
+        seen: dict[tuple[str, ...], tuple[str, int]] = {}
+        for sheet in sheets:
+            for row_number, item in rows[sheet]:
+                if any(key not in item for key in keys):
+                    continue  # its cell is reported already
+                ident = tuple(str(item[key]) for key in keys)
+                if ident not in seen:
+                    seen[ident] = (sheet, row_number)
+                    continue
+                first_sheet, first_row = seen[ident]
+                there = "" if first_sheet == sheet else f" of sheet '{first_sheet}'"
+                shown = ", ".join(f"'{part}'" for part in ident)
+                verb = "is" if len(ident) == 1 else "are"
+                problem = f"{shown} {verb} already on row {first_row}{there}; list each once"
+                errors.append(CellError(sheet, row_number, layout[sheet][keys[-1]], problem))
+
+
+# child sheet -> (its column naming the parent, the parent's sheet)
+_PARENTS = {
+    "beds": ("unit_id", "units"),
+    "night staff": ("unit_id", "units"),
+    "rotas": ("provider_id", "providers"),
+    "visits": ("request_id", "sitting requests"),
+}
+
+
+def _orphans(rows: dict[str, Any], layout: Layout, errors: list[CellError]) -> None:
+    """Rows of child sheets whose parent is on no row of its sheet."""
+    for sheet, (key, parent_sheet) in _PARENTS.items():
+        parents = {str(item.get(key)) for _, item in rows[parent_sheet]}
+        for row_number, item in rows[sheet]:
+            if key in item and str(item[key]) not in parents:
+                problem = f"'{item[key]}' is not on the '{parent_sheet}' sheet"
+                errors.append(CellError(sheet, row_number, layout[sheet][key], problem))
+
+
+# (sheet, column key, the sheets whose first column's IDs it may name, what they are)
+_REFERENCES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("cases", "locality_id", ("localities",), "a locality"),
+    ("cases", "incompatible_with", ("cases",), "a case"),
+    ("cases", "previous_unit_id", ("units",), "a unit"),
+    ("cases", "previous_provider_id", ("providers",), "a provider"),
+    ("units", "locality_id", ("localities",), "a locality"),
+    ("providers", "localities", ("localities",), "a locality"),
+    ("stay requests", "case_id", ("cases",), "a case"),
+    ("stay requests", "preferred_units", ("units",), "a unit"),
+    ("sitting requests", "case_id", ("cases",), "a case"),
+    ("budgets", "applies_to", ("units", "providers"), "a unit or provider"),
+    ("bookings", "case_id", ("cases",), "a case"),
+    ("bookings", "request_id", ("stay requests", "sitting requests"), "a request"),
+    ("bookings", "unit_id", ("units",), "a unit"),
+    ("bookings", "bed_id", ("beds",), "a bed"),
+    ("bookings", "provider_id", ("providers",), "a provider"),
+)
+_ID_KEY = {
+    "localities": "locality_id",
+    "cases": "case_id",
+    "units": "unit_id",
+    "beds": "bed_id",
+    "providers": "provider_id",
+    "stay requests": "request_id",
+    "sitting requests": "request_id",
+}
+
+
+def _dangling(rows: dict[str, Any], layout: Layout, errors: list[CellError]) -> None:
+    """Cells naming an ID that is on no row of the sheet(s) it refers to."""
+    for sheet, key, targets, what in _REFERENCES:
+        known = {str(item.get(_ID_KEY[t])) for t in targets for _, item in rows[t]}
+        for row_number, item in rows[sheet]:
+            value = item.get(key)
+            for name in value if isinstance(value, list) else [] if value is None else [value]:
+                if str(name) not in known:
+                    sheets = " or ".join(f"'{t}'" for t in targets)
+                    problem = f"'{name}' is not {what} (on no row of the {sheets} sheet)"
+                    errors.append(CellError(sheet, row_number, layout[sheet][key], problem))
+
+
+def _visit_rows_agree(rows: dict[str, Any], layout: Layout, errors: list[CellError]) -> None:
+    """The rows of one visit (one per window) must give it the same length."""
+    first: dict[tuple[str, str], tuple[int, int]] = {}
+    for row_number, item in rows["visits"]:
+        if not {"request_id", "visit_id", "minutes"} <= item.keys():
+            continue
+        visit = (item["request_id"], item["visit_id"])
+        minutes = first.setdefault(visit, (row_number, item["minutes"]))
+        if minutes[1] != item["minutes"]:
+            problem = (
+                f"{item['minutes']} here but {minutes[1]} on row {minutes[0]} for the same "
+                f"visit {visit[1]} of request {visit[0]}; a visit has one length"
+            )
+            errors.append(CellError("visits", row_number, layout["visits"]["minutes"], problem))
 
 
 # -------------------------------------------------------------------------- assembling
@@ -512,18 +755,21 @@ def _assemble(
     rows: dict[str, list[tuple[int, dict[str, Any]]]], errors: list[CellError]
 ) -> tuple[dict[str, Any], ItemRows]:
     where: ItemRows = {}
-    settings = [item for _, item in rows["settings"]]
+    settings = rows["settings"]
     if len(settings) != 1:
         errors.append(
             CellError("settings", None, None, f"needs exactly one row, has {len(settings)}")
         )
         return {}, where
+    row_number, setting = settings[0]
+    where[("settings", "")] = ("settings", row_number)
+    weights = {k.removeprefix("weight."): v for k, v in setting.items() if k.startswith("weight.")}
     data: dict[str, Any] = {
         "horizon": {
-            "first_night": settings[0]["first_night"],
-            "last_night": settings[0]["last_night"],
+            "first_night": setting["first_night"],
+            "last_night": setting["last_night"],
         },
-        "week_start": settings[0]["week_start"],
+        "week_start": setting["week_start"],
         "localities": _items(rows, "localities", "locality", "locality_id", where),
         "cases": [_case(item) for item in _items(rows, "cases", "case", "case_id", where)],
         "units": _units(rows, where),
@@ -533,28 +779,9 @@ def _assemble(
         "bookings": [
             _booking(item) for item in _items(rows, "bookings", "booking", "booking_id", where)
         ],
+        "weights": weights,
     }
-    _orphans(rows, where, errors)
     return data, where
-
-
-# child sheet -> (its column naming the parent, key, the parent's noun, the parent's sheet)
-_PARENTS = {
-    "beds": ("Unit ID", "unit_id", "unit", "units"),
-    "night staff": ("Unit ID", "unit_id", "unit", "units"),
-    "rotas": ("Provider ID", "provider_id", "provider", "providers"),
-    "visits": ("Request ID", "request_id", "request", "sitting requests"),
-}
-
-
-def _orphans(rows: dict[str, Any], where: ItemRows, errors: list[CellError]) -> None:
-    """Rows of child sheets whose parent is on no row of its sheet."""
-    for sheet, (header, key, noun, parent_sheet) in _PARENTS.items():
-        for row_number, item in rows[sheet]:
-            parent = (noun, str(item.get(key)))
-            if parent not in where or where[parent][0] != parent_sheet:
-                problem = f"'{item.get(key)}' is not on the '{parent_sheet}' sheet"
-                errors.append(CellError(sheet, row_number, f"'{header}'", problem))
 
 
 def _items(
@@ -574,11 +801,12 @@ def _case(item: dict[str, Any]) -> dict[str, Any]:
 def _units(rows: dict[str, Any], where: ItemRows) -> list[dict[str, Any]]:
     beds: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row_number, bed in rows["beds"]:
-        where.setdefault(("bed", str(bed.get("bed_id"))), ("beds", row_number))
-        beds[bed.get("unit_id", "")].append({k: v for k, v in bed.items() if k != "unit_id"})
+        where.setdefault(("bed", str(bed["bed_id"])), ("beds", row_number))
+        beds[bed["unit_id"]].append({k: v for k, v in bed.items() if k != "unit_id"})
     staff: dict[str, dict[str, int]] = defaultdict(dict)
-    for _, night in rows["night staff"]:
-        staff[night.get("unit_id", "")][night["night"]] = night["staff"]
+    for row_number, night in rows["night staff"]:
+        where[("night", f"{night['unit_id']}/{night['night']}")] = ("night staff", row_number)
+        staff[night["unit_id"]][night["night"]] = night["staff"]
     units = []
     for item in _items(rows, "units", "unit", "unit_id", where):
         unit = {k: v for k, v in item.items() if k not in ("lat", "lon")}
@@ -591,10 +819,13 @@ def _units(rows: dict[str, Any], where: ItemRows) -> list[dict[str, Any]]:
 
 def _providers(rows: dict[str, Any], where: ItemRows) -> list[dict[str, Any]]:
     rota: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    for _, shift in rows["rotas"]:
-        rota[shift.get("provider_id", "")][shift["weekday"]].append(
-            {"start": shift["start"], "end": shift["end"], "count": shift["count"]}
+    for row_number, shift in rows["rotas"]:
+        shifts = rota[shift["provider_id"]][shift["weekday"]]
+        where[("shift", f"{shift['provider_id']}/{shift['weekday']}/{len(shifts)}")] = (
+            "rotas",
+            row_number,
         )
+        shifts.append({"start": shift["start"], "end": shift["end"], "count": shift["count"]})
     providers = []
     for item in _items(rows, "providers", "provider", "provider_id", where):
         provider = {k: v for k, v in item.items() if k not in ("lat", "lon")}
@@ -610,10 +841,13 @@ def _requests(rows: dict[str, Any], where: ItemRows) -> list[dict[str, Any]]:
         for item in _items(rows, "stay requests", "request", "request_id", where)
     ]
     windows: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for _, row in rows["visits"]:
-        visit = windows[row.get("request_id", "")].setdefault(
+    for row_number, row in rows["visits"]:
+        visit = windows[row["request_id"]].setdefault(
             row["visit_id"], {"visit_id": row["visit_id"], "minutes": row["minutes"], "windows": []}
         )
+        ident = f"{row['request_id']}/{row['visit_id']}"
+        where.setdefault(("visit", ident), ("visits", row_number))
+        where[("window", f"{ident}/{len(visit['windows'])}")] = ("visits", row_number)
         visit["windows"].append({"day": row["day"], "start": row["start"], "end": row["end"]})
     sittings = []
     for item in _items(rows, "sitting requests", "request", "request_id", where):
@@ -630,17 +864,58 @@ def _booking(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k in base or k in keep}
 
 
-_NAMED = re.compile(r"^(locality|case|unit|provider|request|budget|booking|bed) ([^:\s]+)[:\s]")
-_LISTED = re.compile(r"^(localities|cases|units|providers|requests|budgets|bookings)\[(\d+)\]")
+# ------------------------------------------------- the problem's own errors, placed
+
+_NAMED = re.compile(r"^(locality|case|unit|provider|request|budget|booking) (\S+?): (.*)$")
+_SETTING = re.compile(r"^(week_start|horizon|weights)(?:\.(\w+))?[:\s]")
+# Items inside an item, as scheduler.io names them: (where key, the field after it)
+_INSIDE = (
+    (re.compile(r"^bed (?P<id>[^.:\s]+)(?:\.(?P<field>\w+))?"), "bed", "{id}"),
+    (
+        re.compile(r"^visit (?P<id>[^.:\s]+)\.windows\[(?P<i>\d+)\](?:\.(?P<field>\w+))?"),
+        "window",
+        "{owner}/{id}/{i}",
+    ),
+    (re.compile(r"^visit (?P<id>[^.:\s]+)(?:\.(?P<field>\w+))?"), "visit", "{owner}/{id}"),
+    (
+        re.compile(r"^sitters\.(?P<day>\w+)\[(?P<i>\d+)\](?:\.(?P<field>\w+))?"),
+        "shift",
+        "{owner}/{day}/{i}",
+    ),
+    (re.compile(r"^night_staff\.(?P<night>[\d-]+)"), "night", "{owner}/{night}"),
+)
+_FIELD = re.compile(r"^(\w+)(?:\.(\w+))?")
 
 
-def _locate(line: str, where: ItemRows) -> CellError:
-    """A problem-level error, placed on the row of the item it names where possible."""
-    match = _NAMED.match(line)
-    if match and (match.group(1), match.group(2)) in where:
-        sheet, row = where[(match.group(1), match.group(2))]
-        return CellError(sheet, row, None, line)
-    return CellError("workbook", None, None, line)
+def _locate(line: str, where: ItemRows, layout: Layout) -> CellError:
+    """A problem-level error, placed on the row (and column) of the item it names."""
+    setting = _SETTING.match(line)
+    if setting:
+        field = setting.group(1) if setting.group(1) == "week_start" else setting.group(2)
+        if setting.group(1) == "weights" and field:
+            field = f"weight.{field}"
+        _, row = where.get(("settings", ""), ("settings", 2))
+        return CellError("settings", row, layout["settings"].get(field or ""), line)
+    named = _NAMED.match(line)
+    if not named or (named.group(1), named.group(2)) not in where:
+        return CellError("workbook", None, None, line)
+    owner, rest = named.group(2), named.group(3)
+    sheet, row = where[(named.group(1), owner)]
+    field = None
+    for pattern, noun, key in _INSIDE:
+        inside = pattern.match(rest)
+        if inside:
+            parts = inside.groupdict()
+            place = where.get((noun, key.format(owner=owner, **parts)))
+            if place is not None:
+                sheet, row = place
+            field = parts.get("field") or ("staff" if noun == "night" else None)
+            break
+    else:
+        plain = _FIELD.match(rest)
+        if plain:
+            field = plain.group(2) or plain.group(1)
+    return CellError(sheet, row, layout[sheet].get(field or ""), line)
 
 
 # ---------------------------------------------------------------------------- writing
@@ -654,6 +929,7 @@ def problem_to_frames(problem: Problem) -> dict[str, pd.DataFrame]:
             "first_night": problem.horizon.first_night,
             "last_night": problem.horizon.last_night,
             "week_start": problem.week_start,
+            **{f"weight.{k}": v for k, v in problem.weights.model_dump().items()},
         }
     )
     items["localities"] = [loc.model_dump() for loc in problem.localities]
@@ -714,35 +990,90 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
+HOW_TO = (
+    "Row 1 of every sheet holds its column headers: keep them (their order does not "
+    "matter). One row per item; blank rows are skipped.",
+    "Each sheet holds a small example that imports as it is: replace its rows with yours.",
+    f"Lists go in one cell, separated by '{LIST_SEPARATOR}' (e.g. hoist; bariatric).",
+    "Dates are YYYY-MM-DD (or DD/MM/YYYY), times HH:MM on the 24-hour clock "
+    "(Europe/London), money in whole pence, yes/no cells yes or no.",
+    "Things that hold lists of other things have their own sheet, one row each: beds "
+    "(of units), night staff (nights off the default), rotas (a provider's shifts), "
+    "visits (one row per window of a sitting visit).",
+    "The sheets night staff, sitting requests, visits, budgets and bookings may be empty "
+    "or left out.",
+    "A column whose header starts with 'Note' is yours: import ignores it. Any other "
+    "header not listed below is refused, so that a misspelt one never loses data.",
+    "As CSV: a .zip holding one UTF-8 '<sheet>.csv' per sheet (e.g. 'stay requests.csv') "
+    "with the same headers; the command line also reads a directory of them.",
+    "Import checks everything and imports nothing if anything is wrong; every mistake "
+    "is listed by sheet, row and column. This README sheet is ignored.",
+)
+
+
 def template_frames(example: Problem) -> dict[str, pd.DataFrame]:
-    """The template: a README sheet describing every column, then ``example``'s sheets."""
+    """The template: a README sheet, then ``example``'s sheets.
+
+    The README starts with how to fill it in, then describes every column of every
+    sheet: its kind, whether it is required, notes, and the example's first value.
+    """
+    frames = problem_to_frames(example)
     readme = [
-        {
-            "Sheet": sheet.name,
-            "Column": column.header,
-            "Kind": column.kind,
-            "Required": "yes" if column.required else "no",
-            "Notes": column.help or sheet.help,
-        }
-        for sheet in SHEETS
-        for column in sheet.columns
+        {"Sheet": "(all)", "Column": "", "Kind": "", "Required": "", "Notes": line, "Example": ""}
+        for line in HOW_TO
     ]
-    return {"README": pd.DataFrame(readme), **problem_to_frames(example)}
+    for sheet in SHEETS:
+        first = frames[sheet.name].iloc[0] if len(frames[sheet.name]) else None
+        readme += [
+            {
+                "Sheet": sheet.name,
+                "Column": column.header,
+                "Kind": column.kind,
+                "Required": "yes" if column.required else "no",
+                "Notes": column.help or sheet.help,
+                "Example": ""
+                if first is None or _blank(first[column.header])
+                else first[column.header],
+            }
+            for column in sheet.columns
+        ]
+    return {"README": pd.DataFrame(readme, dtype=object), **frames}
 
 
 def write_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
-    """An .xlsx workbook of ``frames`` (sheet name -> table), header row frozen."""
+    """An .xlsx workbook of ``frames`` (sheet name -> table), header row frozen.
+
+    Every text cell is written as text, never as a formula (a value starting with
+    ``=`` stays that text), without the control characters XLSX cannot hold.
+    """
+    workbook = Workbook()
+    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    for name, frame in frames.items():
+        worksheet = workbook.create_sheet(name[:31])
+        for column, header in enumerate(frame.columns, start=1):
+            _put(worksheet, 1, column, str(header))
+            worksheet.column_dimensions[get_column_letter(column)].width = max(
+                12, len(str(header)) + 2
+            )
+        for row, values in enumerate(frame.itertuples(index=False, name=None), start=2):
+            for column, value in enumerate(values, start=1):
+                _put(worksheet, row, column, value)
+        worksheet.freeze_panes = "A2"
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in frames.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-            worksheet = writer.sheets[name[:31]]
-            worksheet.freeze_panes = "A2"
-            for i, header in enumerate(frame.columns, start=1):
-                worksheet.column_dimensions[get_column_letter(i)].width = max(
-                    12, len(str(header)) + 2
-                )
+    workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _put(worksheet: Any, row: int, column: int, value: Any) -> None:
+    if _blank(value):
+        return
+    if hasattr(value, "item") and not isinstance(value, str):  # a NumPy scalar
+        value = value.item()
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell = worksheet.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # text, even when it starts with '='
 
 
 def write_csv_zip(frames: dict[str, pd.DataFrame]) -> bytes:

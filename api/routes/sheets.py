@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.auth import Principal
-from api.errors import InvalidInput, TooLarge, error_responses
+from api.errors import Forbidden, InvalidInput, TooLarge, error_responses
 from api.repositories.bookings import BookingFilter
 from api.routes.deps import EVERYONE, READERS, WRITERS, ServicesDep, allow
 from api.schemas import ImportResult, SpreadsheetCheck
@@ -104,13 +104,20 @@ async def import_spreadsheet(
     services: ServicesDep,
     principal: Writer,
     dry_run: Annotated[bool, Query(description="Only check it; store nothing.")] = False,
-    replace: Annotated[bool, Query(description="Replace the stored planning data.")] = False,
+    replace: Annotated[
+        bool, Query(description="Replace the stored planning data (admin keys only).")
+    ] = False,
 ) -> Any:
     """Import cases, requests and capacity from a workbook made from the template.
 
     Every bad cell is listed in ``conflicts`` by sheet, row and column; if there is
-    any, nothing is imported.
+    any, nothing is imported. Replacing stored planning data (units, providers and
+    bookings included) needs an admin key, as ``POST /v1/problem`` does.
     """
+    if replace and not dry_run and principal.role != "admin":
+        raise Forbidden(
+            "replace=true needs an admin key: it replaces units, providers and bookings"
+        )
     data, name = await read_limited(request)
     try:
         problem = await run_in_threadpool(lambda: problem_from_workbook(read_workbook(data, name)))

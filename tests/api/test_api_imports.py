@@ -60,11 +60,57 @@ def test_every_bad_cell_is_named_and_nothing_is_imported(
     second = problem_to_frames(generate("tiny", 1))
     second["stay requests"].loc[0, "Nights"] = -2
     again = client.post("/v1/imports", content=write_xlsx(second), headers=admin).json()
-    assert again["conflicts"][0].startswith("sheet 'stay requests', row 2: request ")
+    # a model rule, placed on the request's row and the column of the field it names
+    assert again["conflicts"] == [
+        "sheet 'stay requests', row 2, column 'Nights' (E): "
+        "request R-00001: nights: Input should be greater than 0"
+    ]
+    dry = client.post("/v1/imports?dry_run=true", content=write_xlsx(second), headers=admin)
+    assert dry.status_code == 422 and dry.json()["conflicts"] == again["conflicts"]
     not_a_sheet = client.post("/v1/imports", content=b"name,age\n", headers=admin)
     assert (
         not_a_sheet.status_code == 422 and "not an .xlsx workbook" in not_a_sheet.json()["detail"]
     )
+
+
+def test_a_broker_imports_but_only_an_admin_replaces(
+    client: TestClient, admin: dict[str, str], key_for: Any
+) -> None:
+    broker = key_for("broker")
+    template = client.get("/v1/templates/problem.xlsx", headers=broker).content
+    assert client.post("/v1/imports", content=template, headers=broker).status_code == 200
+    again = client.post("/v1/imports", content=template, headers=broker)
+    assert again.status_code == 409  # planning data exists, as for POST /v1/problem
+    refused = client.post("/v1/imports?replace=true", content=template, headers=broker)
+    assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
+    # An admin replaces it: a problem with one case fewer (and its requests and bookings).
+    problem = generate("tiny", 1).model_dump(mode="json")
+    dropped = problem["cases"].pop()["case_id"]
+    problem["requests"] = [r for r in problem["requests"] if r["case_id"] != dropped]
+    problem["bookings"] = [b for b in problem["bookings"] if b["case_id"] != dropped]
+    smaller = Problem.model_validate(problem)
+    replaced = client.post(
+        "/v1/imports?replace=true", content=write_xlsx(problem_to_frames(smaller)), headers=admin
+    )
+    assert replaced.status_code == 200, replaced.text
+    exported = Problem.model_validate(client.get("/v1/problem", headers=admin).json())
+    assert exported == smaller
+
+
+def test_duplicates_and_a_form_without_its_file_are_named(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    frames = problem_to_frames(generate("tiny", 1))
+    frames["units"].loc[1, "Unit ID"] = "U-01"  # row 3 repeats row 2's unit
+    body = client.post("/v1/imports", content=write_xlsx(frames), headers=admin).json()
+    assert (
+        "sheet 'units', row 3, column 'Unit ID' (A): 'U-01' is already on row 2; list each once"
+        in body["conflicts"]
+    )
+    wrong_field = client.post(
+        "/v1/imports", files={"upload": ("t.xlsx", b"PK", XLSX)}, headers=admin
+    )
+    assert wrong_field.status_code == 422 and "field named 'file'" in wrong_field.json()["detail"]
 
 
 @pytest.fixture
@@ -86,6 +132,11 @@ def test_oversized_uploads_are_413_before_they_are_read(
 
     streamed = small_uploads.post("/v1/imports", content=chunks(), headers=admin)
     assert streamed.status_code == 413
+    form = small_uploads.post(
+        "/v1/imports", files={"file": ("big.xlsx", b"x" * 5000, XLSX)}, headers=admin
+    )
+    assert form.status_code == 413
+    assert small_uploads.get("/v1/problem", headers=admin).status_code == 404
 
 
 def test_plans_and_bookings_download_as_spreadsheets(

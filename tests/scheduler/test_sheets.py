@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import zipfile
 from pathlib import Path
+from typing import Any
 
+import openpyxl
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,17 +16,34 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from api.cli import app
+from scheduler import sheets as sheets_module
 from scheduler.fixtures import generate
 from scheduler.io import load_problem
+from scheduler.model import Problem
 from scheduler.sheets import (
+    HOW_TO,
     SHEETS,
+    CellError,
     InvalidSpreadsheet,
     problem_from_workbook,
     problem_to_frames,
     read_workbook,
+    template_frames,
     write_csv_zip,
     write_xlsx,
 )
+
+TINY = generate("tiny", 1)
+
+
+def _unusual(problem: Problem) -> Problem:
+    """``problem`` with what a fixture lacks: other weights, no eligibility, an ID that
+    looks like a formula, capitalised words that are still text."""
+    data = problem.model_dump(mode="json")
+    data["weights"] = {**data["weights"], "need_wait": 7, "night_units": 90}
+    data["cases"][0]["eligible"] = []
+    data["localities"][0]["name"] = "=SUM(A1:A9) & Sons"
+    return load_problem(data)
 
 
 @pytest.mark.parametrize("tier", ["tiny", "borough"])
@@ -31,69 +53,237 @@ def test_a_problem_survives_the_spreadsheet(tier, write):
     assert problem_from_workbook(read_workbook(write(problem_to_frames(problem)))) == problem
 
 
-def _errors(frames: dict[str, pd.DataFrame]) -> list[str]:
+@pytest.mark.parametrize("write", [write_xlsx, write_csv_zip])
+def test_weights_empty_lists_and_formula_like_text_survive(write):
+    problem = _unusual(TINY)
+    assert problem != TINY  # the changes are real
+    assert problem_from_workbook(read_workbook(write(problem_to_frames(problem)))) == problem
+
+
+def test_real_excel_dates_times_and_numbers_import():
+    # What Excel stores when a broker types 28/04/2025, 08:00 or 78: date, time, number cells.
+    workbook = openpyxl.load_workbook(io.BytesIO(write_xlsx(problem_to_frames(TINY))))
+    settings_sheet, rotas, cases = workbook["settings"], workbook["rotas"], workbook["cases"]
+    settings_sheet["A2"].value = dt.datetime(2025, 4, 28)  # the first night, as a date cell
+    rotas["C2"].value = dt.time(8, 0)  # Monday's first shift starts at 08:00
+    rotas["D2"].value = dt.datetime(1899, 12, 30, 14, 0)  # ... and ends 14:00 (a dated time)
+    cases["E2"].value = 78.0  # the first case's age, as a float
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert problem_from_workbook(read_workbook(buffer.getvalue())) == TINY
+
+
+def test_text_is_never_written_as_a_formula():
+    data = write_xlsx(problem_to_frames(_unusual(TINY)))
+    cell = openpyxl.load_workbook(io.BytesIO(data))["localities"]["B2"]
+    assert cell.value == "=SUM(A1:A9) & Sons" and cell.data_type == "s"
+
+
+def _errors(frames: dict[str, pd.DataFrame], write: Any = write_xlsx) -> list[CellError]:
     with pytest.raises(InvalidSpreadsheet) as caught:
-        problem_from_workbook(read_workbook(write_xlsx(frames)))
-    return [str(error) for error in caught.value.errors]
+        problem_from_workbook(read_workbook(write(frames)))
+    return caught.value.errors
 
 
-# (sheet, row index, column, value, the error expected). Row index 0 is spreadsheet row 2.
+# (sheet, row index, column, new value, (sheet, spreadsheet row, column, problem contains)).
+# The tiny fixture's sheets: row index 0 is spreadsheet row 2 (the header is row 1), and a
+# column's letter is its place in SHEETS (cases: A Case ID, B Locality ID, C Home latitude,
+# E Age, F Sex; units: I Default night staff, L Spot; stay requests: B Case ID, D Received,
+# E Nights, F Earliest start; visits: C Minutes, F Window end; rotas: C Start, D End).
 BAD_CELLS = [
-    # a word where a whole number goes
-    ("cases", 0, "Age", "forty", "sheet 'cases', row 2, column 'Age' (E): 'forty' is not a number"),
-    # half a night
-    ("stay requests", 1, "Nights", 2.5, "row 3, column 'Nights' (E): '2.5' is not a whole number"),
-    # 31 February
+    # wrong type: a word where a whole number goes
+    ("cases", 0, "Age", "forty", ("cases", 2, "'Age' (E)", "'forty' is not a number")),
+    # wrong type: half a night
+    ("stay requests", 1, "Nights", 2.5, ("stay requests", 3, "'Nights' (E)", "not a whole")),
+    # bad date: 31 February
+    ("stay requests", 0, "Received", "31/02/2025", ("stay requests", 2, "'Received' (D)", "date")),
+    # a choice outside the list
+    ("cases", 1, "Sex", "other", ("cases", 3, "'Sex' (F)", "'other' is not one of female, male")),
+    # missing required: an empty cell
+    ("units", 0, "Default night staff", None, ("units", 2, "'Default night staff' (I)", "empty")),
+    # a time that is no time
+    ("rotas", 0, "Start", "9am", ("rotas", 2, "'Start' (C)", "'9am' is not a time HH:MM")),
+    # yes/no
+    ("units", 0, "Spot", "maybe", ("units", 2, "'Spot' (L)", "'maybe' is not yes or no")),
+    # unknown locality reference: the problem's own check, placed on the case's cell
+    ("cases", 0, "Locality ID", "L-99", ("cases", 2, "'Locality ID' (B)", "'L-99' is not a")),
+    # unknown case reference, likewise on the request's cell
+    ("stay requests", 1, "Case ID", "C-NOPE", ("stay requests", 3, "'Case ID' (B)", "not a case")),
+    # negative number: the model's rule (>= 0), placed on the unit's cell
+    (
+        "units",
+        0,
+        "Default night staff",
+        -1,
+        ("units", 2, "'Default night staff' (I)", "or equal to 0"),
+    ),
+    # negative number on a child sheet: placed on the night's own row (U-01, 2025-05-01)
+    ("night staff", 1, "Staff", -2, ("night staff", 3, "'Staff' (C)", "or equal to 0")),
+    # a latitude off the globe, inside the case's home
+    (
+        "cases",
+        2,
+        "Home latitude",
+        95,
+        ("cases", 4, "'Home latitude' (C)", "less than or equal to 90"),
+    ),
+    # duplicate ID: row 3 repeats row 2's case
+    ("cases", 1, "Case ID", "C-00001", ("cases", 3, "'Case ID' (A)", "already on row 2")),
+    # duplicate ID across the two request sheets (R-00001 is row 2 of 'stay requests')
+    (
+        "sitting requests",
+        0,
+        "Request ID",
+        "R-00001",
+        ("sitting requests", 2, "'Request ID' (A)", "on row 2 of sheet 'stay requests'"),
+    ),
+    # duplicate night of a unit: row 3 becomes U-01 2025-04-28 like row 2
+    ("night staff", 1, "Night", "2025-04-28", ("night staff", 3, "'Night' (B)", "on row 2")),
+    # a bed of a unit on no row of 'units'
+    ("beds", 0, "Unit ID", "U-NOPE", ("beds", 2, "'Unit ID' (A)", "not on the 'units' sheet")),
+    # a visit of no sitting request
+    ("visits", 0, "Request ID", "R-NOPE", ("visits", 2, "'Request ID' (A)", "'sitting requests'")),
+    # two windows of one visit (R-00006 V1, rows 4 and 5) disagree on its length
+    ("visits", 3, "Minutes", 90, ("visits", 5, "'Minutes' (C)", "90 here but 120 on row 4")),
+    # the second window of R-00006 V1 ends before it starts (16:00): on its own row
+    ("visits", 3, "Window end", "15:00", ("visits", 5, None, "ends at 15:00, not after 16:00")),
+    # Monday's second shift (14:00) ends before it starts: on its own row
+    ("rotas", 1, "End", "13:00", ("rotas", 3, None, "shift ends at 13:00")),
+    # a sitting week that does not start on a Monday (2025-04-29 is a Tuesday)
+    ("settings", 0, "Week start", "2025-04-29", ("settings", 2, "'Week start' (C)", "Monday")),
+    # earliest start after latest start (2025-04-30)
     (
         "stay requests",
         0,
-        "Received",
-        "31/02/2025",
-        "column 'Received' (D): '31/02/2025' is not a date",
+        "Earliest start",
+        "2025-05-01",
+        ("stay requests", 2, "'Earliest start' (F)", "is after latest_start"),
     ),
-    # a choice outside the list
-    ("cases", 1, "Sex", "other", "row 3, column 'Sex' (F): 'other' is not one of female, male"),
-    # a required cell left empty
-    ("units", 0, "Default night staff", None, "row 2, column 'Default night staff' (I): is empty"),
-    # a time that is no time
-    ("rotas", 0, "Start", "9am", "column 'Start' (C): '9am' is not a time HH:MM"),
-    # yes/no
-    ("units", 0, "Spot", "maybe", "column 'Spot' (L): 'maybe' is not yes or no"),
-    # a reference to nothing: placed on the request's row by the problem's own check
-    ("stay requests", 1, "Case ID", "C-NOPE", "sheet 'stay requests', row 3: request "),
-    # a bed of a unit on no row of 'units'
-    ("beds", 0, "Unit ID", "U-NOPE", "sheet 'beds', row 2, column 'Unit ID': 'U-NOPE' is not on"),
-    # a visit of no sitting request
-    ("visits", 0, "Request ID", "R-NOPE", "'R-NOPE' is not on the 'sitting requests' sheet"),
-    # a negative count breaks the model's own rule: placed on the unit's row
-    ("units", 0, "Default night staff", -1, "sheet 'units', row 2: unit "),
 ]
 
 
 @pytest.mark.parametrize(("sheet", "row", "column", "value", "expected"), BAD_CELLS)
-def test_each_bad_cell_is_named(sheet, row, column, value, expected):
-    frames = problem_to_frames(generate("tiny", 1))
+def test_each_bad_cell_is_named_and_nothing_is_written(
+    sheet, row, column, value, expected, tmp_path
+):
+    frames = problem_to_frames(TINY)
     frames[sheet].loc[row, column] = value
     errors = _errors(frames)
-    assert any(expected in error for error in errors), errors
+    found = [(e.sheet, e.row, e.column) for e in errors if expected[3] in e.problem]
+    assert expected[:3] in found, [str(error) for error in errors]
+    # The command line says the same and writes nothing.
+    bad, out = tmp_path / "bad.xlsx", tmp_path / "problem.json"
+    bad.write_bytes(write_xlsx(frames))
+    result = CliRunner().invoke(app, ["import", str(bad), "--out", str(out)])
+    assert result.exit_code == 2 and not out.exists()
+    lines = result.output.splitlines()
+    assert lines[0] == f"error: {bad}: {len(errors)} problem(s), nothing written"
+    assert [line.strip() for line in lines[1:]] == [str(error) for error in errors]
 
 
 def test_all_mistakes_are_listed_together_and_missing_parts_named():
-    frames = problem_to_frames(generate("tiny", 1))
+    frames = problem_to_frames(TINY)
     frames["cases"].loc[0, "Age"] = "x"
     frames["cases"].loc[1, "Age"] = "y"
     frames["beds"] = frames["beds"].drop(columns=["Bed ID"])
     del frames["units"]
-    errors = _errors(frames)
+    errors = [str(error) for error in _errors(frames)]
     assert "sheet 'units': the sheet is missing" in errors
     assert "sheet 'beds', row 1, column 'Bed ID': the column is missing" in errors
     assert sum("column 'Age'" in error for error in errors) == 2
 
 
-def test_not_a_spreadsheet():
+def test_references_are_checked_with_the_other_cells():
+    # A dangling reference is listed together with a bad cell (not only once the cells are
+    # right), on the cell naming it, also inside a list.
+    frames = problem_to_frames(TINY)
+    frames["cases"].loc[0, "Age"] = "old"
+    frames["cases"].loc[2, "Locality ID"] = "L-99"
+    frames["providers"].loc[0, "Localities"] = "L-01; L-77"
+    errors = {(e.sheet, e.row, e.column, e.problem) for e in _errors(frames)}
+    assert errors == {
+        ("cases", 2, "'Age' (E)", "'old' is not a number"),
+        (
+            "cases",
+            4,
+            "'Locality ID' (B)",
+            "'L-99' is not a locality (on no row of the 'localities' sheet)",
+        ),
+        (
+            "providers",
+            2,
+            "'Localities' (C)",
+            "'L-77' is not a locality (on no row of the 'localities' sheet)",
+        ),
+    }
+
+
+def test_many_mistakes_summarised_first(tmp_path: Path):
+    frames = problem_to_frames(generate("borough", 1))
+    frames["cases"]["Age"] = "?"  # one bad cell per case: more than the 50 shown
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(write_csv_zip(frames))
+    result = CliRunner().invoke(app, ["import", str(bad), "--out", str(tmp_path / "p.json")])
+    cases = len(frames["cases"])
+    assert result.exit_code == 2 and cases > 50
+    lines = result.output.splitlines()
+    assert lines[0] == f"error: {bad}: {cases} problem(s), nothing written; the first 50 below"
+    assert len(lines) == 51
+
+
+def test_unknown_columns_are_refused_but_notes_and_empty_columns_are_not():
+    frames = problem_to_frames(TINY)
+    frames["cases"]["Bed need"] = ""  # a misspelt header, empty: nothing is lost
+    assert problem_from_workbook(read_workbook(write_xlsx(frames))) == TINY
+    frames["cases"].loc[0, "Bed need"] = "hoist"  # now it would lose a need
+    frames["units"]["Notes from the broker"] = "call first"
+    errors = _errors(frames)
+    # 'Bed need' is the 17th column of 'cases' (Q), after the 16 of SHEETS
+    assert [(e.sheet, e.row, e.column) for e in errors] == [("cases", 1, "'Bed need' (Q)")]
+
+
+def test_rows_are_numbered_as_the_spreadsheet_shows_them_and_words_ignore_case():
+    frames = problem_to_frames(TINY)
+    cases = frames["cases"]
+    blank = pd.DataFrame([[None] * len(cases.columns)], columns=cases.columns, dtype=object)
+    # blank rows at spreadsheet rows 2 and 3, so case C-00002 moves from row 3 to row 5
+    frames["cases"] = pd.concat([blank, blank, cases], ignore_index=True)
+    frames["cases"].loc[3, "Age"] = "old"
+    frames["cases"].loc[2, "Sex"] = "FEMALE"
+    frames["rotas"].loc[0, "Weekday"] = "Mon"
+    errors = _errors(frames)
+    assert [(e.sheet, e.row, e.column) for e in errors] == [("cases", 5, "'Age' (E)")]
+
+
+def test_not_a_spreadsheet_or_unreadable_parts():
     with pytest.raises(InvalidSpreadsheet) as caught:
         read_workbook(b"just text", "notes.txt")
-    assert "is not an .xlsx workbook or a .zip of CSV files" in str(caught.value.errors[0])
+    assert str(caught.value.errors[0]) == (
+        "sheet 'notes.txt': is not an .xlsx workbook or a .zip of CSV files"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("cases.csv", "Case ID\nC-\xe9".encode("latin-1"))
+    with pytest.raises(InvalidSpreadsheet) as caught:
+        read_workbook(buffer.getvalue())
+    assert caught.value.errors[0].sheet == "cases" and "UTF-8" in caught.value.errors[0].problem
+
+
+def test_an_archive_that_unpacks_too_big_is_refused_unread(monkeypatch):
+    data = write_xlsx(problem_to_frames(TINY))
+    monkeypatch.setattr(sheets_module, "MAX_UNPACKED_BYTES", 1000)
+    with pytest.raises(InvalidSpreadsheet) as caught:
+        read_workbook(data)
+    assert "over the limit of 1,000" in caught.value.errors[0].problem
+
+
+def test_the_template_documents_every_column():
+    readme = template_frames(TINY)["README"]
+    assert list(readme["Notes"][: len(HOW_TO)]) == list(HOW_TO)
+    described = set(zip(readme["Sheet"], readme["Column"], strict=True))
+    assert described >= {(s.name, c.header) for s in SHEETS for c in s.columns}
+    age = readme[(readme["Sheet"] == "cases") & (readme["Column"] == "Age")].iloc[0]
+    assert (age["Kind"], age["Required"], age["Example"]) == ("whole number", "yes", 78)
 
 
 CELL = st.one_of(
@@ -101,27 +291,31 @@ CELL = st.one_of(
     st.text(max_size=12),
     st.integers(-5, 10**6),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(["2025-04-30", "24:00", "yes", "none", "C-00001", "U-01", ";"]),
+    st.sampled_from(["2025-04-30", "24:00", "yes", "none", "C-00001", "U-01", ";", "=1+1"]),
 )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    sheet=st.sampled_from([s.name for s in SHEETS if s.name != "settings"]),
+    sheet=st.sampled_from([s.name for s in SHEETS]),
     changes=st.lists(
-        st.tuples(st.integers(0, 3), st.integers(0, 20), CELL), min_size=1, max_size=4
+        st.tuples(st.integers(-1, 20), st.integers(0, 20), CELL), min_size=1, max_size=4
     ),
+    xlsx=st.booleans(),
 )
-def test_fuzzed_cells_give_a_problem_or_named_errors(sheet, changes):
-    # Whatever lands in the cells: a valid problem, or errors that each name a sheet;
-    # never another exception.
-    frames = problem_to_frames(generate("tiny", 1))
+def test_fuzzed_cells_give_a_problem_or_named_errors(sheet, changes, xlsx):
+    # Whatever lands in the cells (row -1 is the header): a valid problem, or errors that
+    # each name a sheet; never another exception.
+    frames = problem_to_frames(TINY)
     frame = frames[sheet]
     for row, column, value in changes:
-        if len(frame) and len(frame.columns):
-            frame.iloc[row % len(frame), column % len(frame.columns)] = value
+        at = column % len(frame.columns)
+        if row < 0:
+            frame.columns = [*frame.columns[:at], str(value), *frame.columns[at + 1 :]]
+        elif len(frame):
+            frame.iloc[row % len(frame), at] = value
     try:
-        problem_from_workbook(read_workbook(write_csv_zip(frames)))
+        problem_from_workbook(read_workbook((write_xlsx if xlsx else write_csv_zip)(frames)))
     except InvalidSpreadsheet as exc:
         assert exc.errors and all(str(error).startswith("sheet '") for error in exc.errors)
 
@@ -132,25 +326,41 @@ def test_template_import_allocate_export(tmp_path: Path):
     assert runner.invoke(app, ["template", "--out", str(template)]).exit_code == 0
     imported = runner.invoke(app, ["import", str(template), "--out", str(problem)])
     assert imported.exit_code == 0, imported.output
-    assert load_problem(problem) == generate("tiny", 1)
+    assert load_problem(problem) == TINY
     allocated = runner.invoke(
         app, ["allocate", str(problem), "--out", str(plan), "--time-limit", "2", "-q"]
     )
     assert allocated.exit_code == 0, allocated.output
-    out = tmp_path / "plan.zip"
-    assert (
-        runner.invoke(app, ["export", str(plan), "-p", str(problem), "-o", str(out)]).exit_code == 0
-    )
-    assert read_workbook(out).keys() == {"stays", "visits", "unmet"}
+    for name in ("plan.zip", "plan.xlsx"):
+        out = tmp_path / name
+        exported = runner.invoke(app, ["export", str(plan), "-p", str(problem), "-o", str(out)])
+        assert exported.exit_code == 0, exported.output
+        assert read_workbook(out).keys() == {"stays", "visits", "unmet"}
 
 
-def test_a_bad_spreadsheet_writes_nothing(tmp_path: Path):
-    frames = problem_to_frames(generate("tiny", 1))
-    frames["cases"].loc[0, "Age"] = "forty"
-    bad = tmp_path / "bad.xlsx"
-    bad.write_bytes(write_xlsx(frames))
-    result = CliRunner().invoke(app, ["import", str(bad), "--out", str(tmp_path / "p.json")])
-    assert result.exit_code == 2
-    assert "1 problem(s), nothing written" in result.output
-    assert "sheet 'cases', row 2, column 'Age' (E)" in result.output
-    assert not (tmp_path / "p.json").exists()
+def test_the_csv_template_unzipped_to_a_directory_imports(tmp_path: Path):
+    runner = CliRunner()
+    archive = tmp_path / "template.zip"
+    assert runner.invoke(app, ["template", "--out", str(archive)]).exit_code == 0
+    folder = tmp_path / "sheets"
+    with zipfile.ZipFile(archive) as opened:
+        assert "stay requests.csv" in opened.namelist()
+        opened.extractall(folder)
+    out = tmp_path / "p.json"
+    imported = runner.invoke(app, ["import", str(folder), "--out", str(out)])
+    assert imported.exit_code == 0, imported.output
+    assert load_problem(out) == TINY
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    refused = runner.invoke(app, ["import", str(empty), "--out", str(tmp_path / "q.json")])
+    assert refused.exit_code == 2 and "holds no .csv files" in refused.output
+
+
+def test_bad_out_and_missing_file_are_one_line_errors(tmp_path: Path):
+    runner = CliRunner()
+    wrong = runner.invoke(app, ["template", "--out", str(tmp_path / "t.txt")])
+    assert wrong.exit_code == 2 and "must end in .xlsx" in wrong.output
+    assert not (tmp_path / "t.txt").exists()
+    missing = runner.invoke(app, ["import", str(tmp_path / "nope.xlsx"), "--out", "p.json"])
+    assert missing.exit_code == 2 and "no such file" in missing.output
+    assert "Traceback" not in wrong.output + missing.output
