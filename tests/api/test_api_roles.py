@@ -143,3 +143,36 @@ def test_a_provider_sees_only_its_own_bookings_and_records(
     # Filters cannot widen a provider's view.
     widened = client.get("/v1/bookings?provider_id=P-1&kind=stay", headers=unit).json()
     assert widened["items"] == []
+
+
+def test_a_provider_gets_nothing_of_another_on_any_route_that_takes_an_id(
+    client: TestClient, key_for: Any, admin: dict[str, str], loaded: Any
+) -> None:
+    # The tiny problem has one sitting provider (P-1) and one unit (U-N1). A key scoped
+    # to the unit is "another provider" for P-1's routes and the other way round; each
+    # tries every route that takes an id, by every method, with the other's ids (and
+    # the other's bookings). None may answer 2xx: refused (403) or not found (404).
+    from conftest import wait_for
+
+    run = client.post("/v1/allocation-runs", json={"engine": "greedy"}, headers=admin).json()
+    url = f"/v1/allocation-runs/{run['run_id']}"
+    wait_for(client, url, admin, lambda r: r["status"] == "succeeded")
+    assert client.post(f"{url}/publish", headers=admin).status_code == 200
+    bookings = client.get("/v1/bookings", headers=admin).json()["items"]
+    visit = next(b["booking_id"] for b in bookings if b["kind"] == "visit")
+    stay = next(b["booking_id"] for b in bookings if b["kind"] == "stay")
+    keys = {
+        "sitter": (key_for("provider", provider_id="P-1"), {"unit_id": "U-N1", "booking_id": stay}),
+        "unit": (key_for("provider", unit_id="U-N1"), {"provider_id": "P-1", "booking_id": visit}),
+    }
+    for who, (headers, others) in keys.items():
+        for method, path in sorted(MATRIX):
+            names = set(re.findall(r"\{([a-z_]+)\}", path))
+            if not names & set(others):
+                continue
+            concrete = path
+            for name in names:
+                concrete = concrete.replace(f"{{{name}}}", others.get(name, "2025-03-03"))
+            body: Any = {} if method in ("POST", "PUT", "PATCH") else None
+            status = client.request(method, concrete, json=body, headers=headers).status_code
+            assert status in (403, 404), (who, method, concrete, status)
