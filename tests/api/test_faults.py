@@ -127,3 +127,53 @@ def test_a_server_killed_mid_publish_leaves_all_or_nothing(server: Server) -> No
     # The service answers again, and the run can be published (again) without repair.
     again = httpx.post(f"{url}/publish", headers=headers, timeout=60)
     assert again.status_code == (200 if new == 0 else 409), again.text
+
+
+@pytest.mark.postgres
+def test_the_service_answers_again_after_the_database_drops_its_connections(
+    postgres_url: str,
+) -> None:
+    # Every connection of the service to PostgreSQL is terminated while readers are busy.
+    # Requests caught mid-query may fail (500, never a hang); afterwards every request
+    # succeeds again with no repair (the pool checks connections before use).
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import FAKE_ALLOCATOR, _empty_postgres, tiny_problem
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.schemas import ApiKeyCreate
+    from api.settings import Settings
+
+    settings = Settings(database_url=postgres_url, allocator=FAKE_ALLOCATOR, workers=1)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        keys = client.app.state.services.keys  # type: ignore[attr-defined]
+        token = keys.create(ApiKeyCreate(name="t", role="admin"), actor="t").token
+        admin = {"Authorization": f"Bearer {token}"}
+        assert client.post(
+            "/v1/problem?replace=true", json=tiny_problem(), headers=admin
+        ).is_success
+
+        def read(_: int) -> int:
+            return client.get("/v1/bookings", headers=admin).status_code
+
+        name = postgres_url.rsplit("/", 1)[1]
+        killer = create_engine(postgres_url.rsplit("/", 1)[0] + "/postgres")
+        with ThreadPoolExecutor(4) as pool:
+            during = pool.map(read, range(40))
+            with killer.connect() as connection:
+                killed = connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                ).all()
+            statuses = list(during)
+        killer.dispose()
+        assert killed, "there were connections to drop"
+        assert set(statuses) <= {200, 500}
+        after = [read(i) for i in range(10)]
+        assert after == [200] * 10
+        assert client.get("/readyz").status_code == 200
+    _empty_postgres(postgres_url)  # the session's database, as the next test expects it
