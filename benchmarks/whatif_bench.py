@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -62,6 +63,8 @@ def main() -> None:
                 "workers": workers,
                 "seconds": round(seconds, 1),
                 "seconds_per_simulated_week": round(week_seconds, 3),
+                # Other work on the machine shows here (above the run's own workers).
+                "load_average_1min_after": round(os.getloadavg()[0], 2),
             }
         )
         print(rows[-1], flush=True)
@@ -83,12 +86,23 @@ def main() -> None:
         f"{args.tier}, greedy, {args.weeks} weeks x {args.replications} replications"
         f" x {len(VARIANTS)} scenarios ({tasks} tasks)",
         "",
-        "| LocalCluster workers | seconds | seconds per simulated week (in a worker) |",
-        "|---|---|---|",
-        *(f"| {r['workers']} | {r['seconds']} | {r['seconds_per_simulated_week']} |" for r in rows),
+        "| LocalCluster workers | seconds | seconds per simulated week (in a worker)"
+        " | load average after |",
+        "|---|---|---|---|",
+        *(
+            f"| {r['workers']} | {r['seconds']} | {r['seconds_per_simulated_week']}"
+            f" | {r['load_average_1min_after']} |"
+            for r in rows
+        ),
         "",
         f"2 workers vs 1: {speedup:.2f}x faster",
     ]
+    full = 52 * 10 / (args.weeks * args.replications)
+    if full != 1:  # tasks are independent and alike: time grows with weeks x replications
+        lines.append(
+            f"Projected for 52 weeks x 10 replications (x{full:.1f}): "
+            + ", ".join(f"{r['workers']} worker(s) {r['seconds'] * full:.0f} s" for r in rows)
+        )
     (args.out / "whatif.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -6,12 +6,14 @@ the Poisson rate (times the variant's demand scale), and each arrival copies a
 base request of that group picked at random (so stay lengths, windows, visit
 patterns and the cases who ask follow the base problem), moved to its week on
 the same weekday. Each week's problem holds that week's arrivals, the planned
-and health-appointment requests still waiting, and, pinned as bookings, the
+and health-appointment stay requests still waiting, and, pinned as bookings, the
 stays confirmed in earlier weeks; it is allocated by the engine (greedy, or
 CP-SAT with a short time limit). What is served is confirmed; a crisis request
-not served in its own week is lost (turned away); others wait and come back
-the next week, until after ``max_wait_weeks`` (default 8) they are withdrawn
-and counted unmet. Each arrival is made by a carer of its locality picked at
+not served in its own week is lost (turned away); other stay requests wait and
+come back the next week, until after ``max_wait_weeks`` (default 8) they are
+withdrawn and counted unmet. Sitting is asked afresh every week (the rate is
+the base problem's sitting week), so a week's sitting not given lapses and is
+counted unmet rather than asked for twice. Each arrival is made by a carer of its locality picked at
 random (the base problem is a snapshot of a month's requests: its own askers
 would otherwise ask twelve times a year). Allowances run over the simulated
 year from zero.
@@ -56,7 +58,7 @@ Request = StayRequest | SittingRequest
 
 @dataclass
 class _Waiting:
-    request: Request
+    request: StayRequest
     arrived: int  # week index
 
 
@@ -128,6 +130,7 @@ class _DemandModel:
 
     def arrivals(self, rng: np.random.Generator, week: int, week_start: dt.date) -> list[Request]:
         out: list[Request] = []
+        moved: dict[int, dict[str, Any]] = {}  # a template's dates in this week, made once
         for ((_, _, locality), requests), rate in zip(self.groups, self.rates, strict=True):
             cases = self.cases_in[locality]
             for _ in range(int(rng.poisson(rate))):
@@ -136,13 +139,17 @@ class _DemandModel:
                 # of requests, so its own askers would ask twelve times a year.
                 case_id = cases[int(rng.integers(len(cases)))]
                 self.count += 1
-                moved = _moved(template, self.origin, week_start, f"W{week}-{self.count}")
-                out.append(moved.model_copy(update={"case_id": case_id}))
+                dates = moved.get(id(template))
+                if dates is None:
+                    dates = moved[id(template)] = _moved(template, self.origin, week_start)
+                update = {**dates, "request_id": f"W{week}-{self.count}", "case_id": case_id}
+                out.append(template.model_copy(update=update))
         return out
 
 
-def _moved(request: Request, origin: dt.date, week_start: dt.date, request_id: str) -> Request:
-    """A copy of a base request in the week from ``week_start``, on the same weekdays."""
+def _moved(request: Request, origin: dt.date, week_start: dt.date) -> dict[str, Any]:
+    """The dates of a base request moved to the week from ``week_start`` (same weekdays),
+    as a ``model_copy`` update."""
 
     def shift(day: dt.date) -> dt.date:
         return week_start + dt.timedelta(days=(day - origin).days % 7)
@@ -150,15 +157,12 @@ def _moved(request: Request, origin: dt.date, week_start: dt.date, request_id: s
     if isinstance(request, StayRequest):
         start = shift(request.earliest_start)
         window = request.latest_start - request.earliest_start
-        return request.model_copy(
-            update={
-                "request_id": request_id,
-                "received": start,
-                "earliest_start": start,
-                "latest_start": start + window,
-                "preferred_start": None,
-            }
-        )
+        return {
+            "received": start,
+            "earliest_start": start,
+            "latest_start": start + window,
+            "preferred_start": None,
+        }
     visits = [
         Visit.model_construct(
             visit_id=visit.visit_id,
@@ -170,9 +174,7 @@ def _moved(request: Request, origin: dt.date, week_start: dt.date, request_id: s
         )
         for visit in request.visits
     ]
-    return request.model_copy(
-        update={"request_id": request_id, "received": week_start, "visits": visits}
-    )
+    return {"received": week_start, "visits": visits}
 
 
 class _Simulation:
@@ -188,7 +190,6 @@ class _Simulation:
         self.nights_of: dict[str, int] = defaultdict(int)
         self.asked_stay: set[str] = set()
         self.block_beds = sum(len(u.beds) for u in problem.units if not u.spot)
-        self.served_ids: set[str] = set()
 
     def week_start(self, week: int) -> dt.date:
         return self.problem.week_start + dt.timedelta(days=7 * week)
@@ -199,7 +200,7 @@ class _Simulation:
             self.tally.arrived[request.priority] += 1
             if request.kind == "stay":
                 self.asked_stay.add(request.case_id)
-        requests = arrivals + [_redated(w.request, start) for w in self.waiting]
+        requests: list[Request] = [*arrivals, *(_redated(w.request, start) for w in self.waiting)]
         arrived_week = {r.request_id: week for r in arrivals}
         arrived_week.update({w.request.request_id: w.arrived for w in self.waiting})
         weekly = self._problem(start, requests)
@@ -291,33 +292,31 @@ class _Simulation:
         served_stays: set[str],
         served_visits: dict[str, set[str]],
     ) -> None:
-        """Count what was served; what was not waits (or, if crisis, is lost)."""
-        left: Request | None
+        """Count what was served; what was not waits, or is lost.
+
+        A crisis request not served in its week is turned away. Sitting is weekly and
+        asked afresh each week by the demand model, so a week's visits not given lapse
+        (the request is unmet if none was given): carrying them over would ask for the
+        same week twice. A planned or health-appointment stay not served waits.
+        """
         if isinstance(request, StayRequest):
             served = request.request_id in served_stays
-            left = None if served else request
             if served and request.priority == "planned":
                 self.tally.waits.append(week - arrived)
         else:
-            done = served_visits.get(request.request_id, set())
-            served = bool(done)
-            rest = [v for v in request.visits if v.visit_id not in done]
-            left = request.model_copy(update={"visits": rest}) if rest else None
-        if served and request.request_id not in self.served_ids:
-            self.served_ids.add(request.request_id)  # a request counts once, however split
+            served = request.request_id in served_visits
+        if served:
             self.tally.served[request.priority] += 1
-        if left is None:
             return
-        if request.priority == "crisis":  # not served in its week: turned away
-            if not served:  # (the unserved visits of a partly served one just lapse)
-                self.tally.lost_crisis += 1
-                self.tally.unmet_by_locality[self.cases[request.case_id].locality_id] += 1
-            return
-        if week - arrived + 1 >= int(self.task.get("max_wait_weeks", MAX_WAIT_WEEKS)):
-            self.tally.withdrawn += 1  # waited too long: the carer gives up; counted unmet
-            self.tally.unmet_by_locality[self.cases[request.case_id].locality_id] += 1
-            return
-        self.waiting.append(_Waiting(left, arrived))
+        locality = self.cases[request.case_id].locality_id
+        if request.priority == "crisis":
+            self.tally.lost_crisis += 1
+        elif isinstance(request, StayRequest):
+            if week - arrived + 1 < int(self.task.get("max_wait_weeks", MAX_WAIT_WEEKS)):
+                self.waiting.append(_Waiting(request, arrived))
+                return
+            self.tally.withdrawn += 1  # waited too long: the carer gives up
+        self.tally.unmet_by_locality[locality] += 1
 
     def _occupancy(self, start: dt.date) -> float:
         week = {start + dt.timedelta(days=d) for d in range(7)}
@@ -364,6 +363,8 @@ class _Simulation:
             if tally.arrived["crisis"]
             else 0.0,
             "crisis_arrivals": tally.arrived["crisis"],
+            "arrived": dict(sorted(tally.arrived.items())),
+            "served": dict(sorted(tally.served.items())),
             "nights_per_carer": float(np.mean(nights)) if nights else 0.0,
             "share_below_half_allowance": float(np.mean(below_half)) if below_half else 0.0,
             "planned_wait_weeks": float(np.mean(tally.waits)) if tally.waits else 0.0,
@@ -382,26 +383,9 @@ class _Simulation:
         }
 
 
-def _redated(request: Request, start: dt.date) -> Request:
-    """A waiting request moved to the week from ``start`` (same weekdays, same received)."""
-    if isinstance(request, StayRequest):
-        offset = (request.earliest_start.weekday() - start.weekday()) % 7
-        first = start + dt.timedelta(days=offset)
-        window = request.latest_start - request.earliest_start
-        return request.model_copy(update={"earliest_start": first, "latest_start": first + window})
-    visits = [
-        Visit.model_construct(
-            visit_id=visit.visit_id,
-            minutes=visit.minutes,
-            windows=[
-                Window.model_construct(
-                    day=start + dt.timedelta(days=(w.day.weekday() - start.weekday()) % 7),
-                    start=w.start,
-                    end=w.end,
-                )
-                for w in visit.windows
-            ],
-        )
-        for visit in request.visits
-    ]
-    return request.model_copy(update={"visits": visits})
+def _redated(request: StayRequest, start: dt.date) -> StayRequest:
+    """A waiting stay request moved to the week from ``start`` (same weekday and window)."""
+    offset = (request.earliest_start.weekday() - start.weekday()) % 7
+    first = start + dt.timedelta(days=offset)
+    window = request.latest_start - request.earliest_start
+    return request.model_copy(update={"earliest_start": first, "latest_start": first + window})

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from scheduler.model import Problem
+from scheduler.model import Problem, StayRequest
 from scheduler.whatif.run import summarise
 from scheduler.whatif.scenario import ScenarioError, load_scenario, parse_scenario
 from scheduler.whatif.simulate import run_replication
@@ -108,7 +108,7 @@ def test_a_crisis_bed_pool_loses_what_erlang_b_says(beds, erlangs):
     # weeks: the turn-away share must hold B(c, a) inside its 95% CI.
     mean_nights = 3.0
     problem = crisis_pool(beds, templates=400, mean_nights=mean_nights, seed=beds)
-    lengths = [r.nights for r in problem.requests]
+    lengths = [r.nights for r in problem.requests if isinstance(r, StayRequest)]
     per_night = erlangs / (float(np.mean(lengths)) - 0.5)
     scale = per_night * 28 / len(lengths)
     results = [
@@ -129,6 +129,87 @@ def test_a_crisis_bed_pool_loses_what_erlang_b_says(beds, erlangs):
     turned = summarise(results, ["pool"])["pool"]["crisis_turned_away"]
     expected = erlang_b(beds, erlangs)
     assert abs(turned["mean"] - expected) <= turned["half_width"], (turned, expected)
+
+
+def one_slot_a_week(kind: str) -> Problem:
+    """One sitter for one hour a week (Monday 10:00) and one bed; each of 8 carers asks
+    for that hour (planned sitting), or each for the bed on Monday night for 7 nights (a
+    planned stay, no slack), as ``kind`` says: one request a week can be served."""
+    home = {"lat": 51.2, "lon": 0.5}
+    cases = [
+        {"case_id": f"C-{i}", "locality_id": "L", "home": home, "age": 50, "sex": "female",
+         "nights_allowance": 365, "sitting_hours_per_week": 5}
+        for i in range(8)
+    ]  # fmt: skip
+    monday = str(MONDAY)
+    sitting = [
+        {"request_id": f"S-{i}", "case_id": f"C-{i}", "kind": "sitting", "priority": "planned",
+         "received": monday, "max_travel_km": 100,
+         "visits": [{"visit_id": "V1", "minutes": 60,
+                     "windows": [{"day": monday, "start": "10:00", "end": "11:00"}]}]}
+        for i in range(8)
+    ]  # fmt: skip
+    stays = [
+        {"request_id": f"B-{i}", "case_id": f"C-{i}", "kind": "stay", "priority": "planned",
+         "received": monday, "nights": 7, "earliest_start": monday, "latest_start": monday,
+         "max_travel_km": 100}
+        for i in range(8)
+    ]  # fmt: skip
+    one_hour = {"mon": [{"start": "10:00", "end": "11:00", "count": 1}]}
+    return Problem.model_validate(
+        {
+            "horizon": {"first_night": monday, "last_night": str(MONDAY + dt.timedelta(days=6))},
+            "week_start": monday,
+            "localities": [{"locality_id": "L", "name": "Town"}],
+            "cases": cases,
+            "units": [
+                {"unit_id": "U", "name": "Unit", "locality_id": "L", "location": home,
+                 "beds": [{"bed_id": "B"}], "default_night_staff": 5,
+                 "cost_per_night_pence": 100}
+            ],
+            "providers": [
+                {"provider_id": "P", "name": "Sitters", "localities": ["L"], "base": home,
+                 "max_travel_km": 100, "sitters": one_hour, "weekly_hours_cap": 10,
+                 "cost_per_hour_pence": 600}
+            ],
+            "requests": sitting if kind == "sitting" else stays,
+        }
+    )  # fmt: skip
+
+
+def one_slot_year(kind: str, weeks: int) -> dict:
+    return run_replication(
+        {
+            "problem": one_slot_a_week(kind).model_dump(mode="json"),
+            "demand": {},
+            "weeks": weeks,
+            "engine": "greedy",
+            "time_limit": 1,
+            "seed": 3,
+            "replication": 0,
+            "variant": kind,
+            "max_wait_weeks": 3,
+        }
+    )
+
+
+def test_unserved_sitting_lapses_and_unserved_stays_wait():
+    # 8 requests arrive a week (Poisson, rate 8: a week with none has probability
+    # e^-8 = 3e-4, and this seed has none); one can be served a week (a 7-night stay
+    # from Monday frees the bed for next Monday). So over 10 weeks 10 are served, and
+    # unmet = arrived - served: for sitting, the rest lapse in their own week (nothing
+    # waits or is withdrawn); stay requests wait up to 3 weeks, then are withdrawn, and
+    # some are still waiting at the end (counted unmet too).
+    weeks = 10
+    sitting = one_slot_year("sitting", weeks)
+    stays = one_slot_year("stay", weeks)
+    for result in (sitting, stays):
+        assert result["served"]["planned"] == weeks
+        assert result["unmet_by_locality"]["L"] == result["arrived"]["planned"] - weeks
+    assert sitting["still_waiting"] == 0 and sitting["withdrawn"] == 0
+    assert stays["still_waiting"] > 0 and stays["withdrawn"] > 0
+    # A stay request waits at most 3 weeks: served ones waited 0, 1 or 2 weeks.
+    assert 0 < stays["planned_wait_weeks"] <= 2
 
 
 def scenario_text(**extra: str) -> str:
