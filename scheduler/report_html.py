@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import numbers
 from typing import Any
 
 import matplotlib
@@ -14,13 +15,18 @@ import matplotlib
 matplotlib.use("Agg")  # no screen; must come before pyplot
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
-from scheduler.model import PRIORITIES, Plan, Problem
+from scheduler.model import PRIORITIES, Plan, Problem, StayRequest
 from scheduler.reports import budgets, carers, occupancy, served, sitters, unmet
 
 __all__ = ["summary_html"]
 
+SHARES = {"Occupancy", "Served share", "Share of allowance", "Used", "Utilisation", "Cap used"}
+"""Columns holding a fraction, shown as a percentage."""
+NEAR_LIMIT = 0.95
+"""A budget planned to this share of its limit or more is drawn (and counted) as at its limit."""
 COLOURS = {"crisis": "#c0392b", "health_appointment": "#e67e22", "planned": "#2e86c1"}
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; max-width: 1100px; }
@@ -34,7 +40,8 @@ h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 16px; margin: 18px 0
 .wide { grid-column: 1 / 3; }
 table { border-collapse: collapse; font-size: 13px; margin-bottom: 8px; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
+th, td.text { text-align: left; } td { white-space: nowrap; }
+.figure span { display: block; color: #666; font-size: 12px; }
 """
 
 
@@ -45,7 +52,7 @@ def summary_html(problem: Problem, plan: Plan, title: str = "Respite allocation"
     budget_frame = budgets(problem, plan)
     charts = [
         ("Bed occupancy by unit and night", _heatmap(occupancy(problem, plan)), "wide"),
-        ("Unmet requests by locality", _unmet_chart(unmet_frame), ""),
+        ("Unmet stays and visits by locality", _unmet_chart(problem, unmet_frame), ""),
         ("Budget use", _budget_chart(budget_frame), ""),
     ]
     first, last = problem.horizon.first_night, problem.horizon.last_night
@@ -55,7 +62,7 @@ def summary_html(problem: Problem, plan: Plan, title: str = "Respite allocation"
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='muted'>Nights {first} to {last}; sitting week from {problem.week_start}; "
         f"plan by {html.escape(plan.solver.engine)} ({html.escape(plan.solver.status)}).</p>",
-        _figures(problem, plan, served_frame),
+        _figures(plan, served_frame, unmet_frame, budget_frame, _disjoint(problem)),
         "<div class='charts'>",
         *(
             f"<div class='{css}'><h2>{html.escape(name)}</h2>"
@@ -71,40 +78,71 @@ def summary_html(problem: Problem, plan: Plan, title: str = "Respite allocation"
         _table(budget_frame),
         "<h2>Sitter utilisation this week</h2>",
         _table(sitters(problem, plan)),
-        "<h2>Carers who have had least (ten lowest shares of their allowance)</h2>",
-        _table(carers(problem, plan).head(10)),
+        "<h2>Carers asking for a stay who have had least (ten lowest shares of their "
+        "allowance after this plan)</h2>",
+        _table(_asking_for_stays(problem, carers(problem, plan)).head(10)),
         "</body></html>",
     ]
     return "\n".join(parts)
 
 
-def _figures(problem: Problem, plan: Plan, served_frame: pd.DataFrame) -> str:
+def _figures(
+    plan: Plan,
+    served_frame: pd.DataFrame,
+    unmet_frame: pd.DataFrame,
+    budget_frame: pd.DataFrame,
+    disjoint: bool,
+) -> str:
+    """Headline figures: requests served by priority, nights, hours, cost against budgets."""
     kpis = plan.kpis
-    hours = (kpis.sitting_minutes_served / 60, kpis.sitting_minutes_requested / 60)
-    crisis = served_frame.set_index("Priority").loc["crisis"]
     items = [
         (
-            "Requests served",
-            f"{served_frame['Requests served'].sum()} of {served_frame['Requests'].sum()}",
-        ),
-        (
-            "Crisis requests served",
-            f"{int(crisis['Requests served'])} of {int(crisis['Requests'])}",
-        ),
-        ("Nights served", f"{kpis.nights_served} of {kpis.nights_requested}"),
-        (
-            "Sitting hours served",
-            f"{hours[0]:,.0f} of {hours[1]:,.0f}",
-        ),
-        ("Bed occupancy", f"{kpis.bed_occupancy:.0%}"),
-        ("Cost", f"£{kpis.cost_pence / 100:,.0f}"),
-        ("Unmet", f"{len(plan.unmet)}"),
+            f"{priority.replace('_', ' ').capitalize()} requests served",
+            f"{int(row['Requests served']):,} of {int(row['Requests']):,}",
+            f"{row['Served share']:.0%}" if row["Requests"] else "none asked",
+        )
+        for priority, row in served_frame.set_index("Priority").iterrows()
+    ]
+    hours = (kpis.sitting_minutes_served / 60, kpis.sitting_minutes_requested / 60)
+    unmet_items = int(unmet_frame["Stays"].sum() + unmet_frame["Visits"].sum())
+    items += [
+        ("Nights served", f"{kpis.nights_served:,} of {kpis.nights_requested:,}", ""),
+        ("Sitting hours served", f"{hours[0]:,.0f} of {hours[1]:,.0f}", ""),
+        ("Bed occupancy", f"{kpis.bed_occupancy:.0%}", "block beds, every night"),
+        ("Unmet stays and visits", f"{unmet_items:,}", ""),
+        ("Cost", f"£{kpis.cost_pence / 100:,.0f}", _budget_note(budget_frame, disjoint)),
     ]
     cells = "".join(
-        f"<div class='figure'>{html.escape(label)}<b>{html.escape(value)}</b></div>"
-        for label, value in items
+        f"<div class='figure'>{html.escape(label)}<b>{html.escape(value)}</b>"
+        + (f"<span>{html.escape(note)}</span>" if note else "")
+        + "</div>"
+        for label, value, note in items
     )
     return f"<div class='figures'>{cells}</div>"
+
+
+def _budget_note(frame: pd.DataFrame, disjoint: bool) -> str:
+    """Cost against the budgets: their totals when no unit or provider is in two of them."""
+    if frame.empty:
+        return "no budgets set"
+    near = int((frame["Used"] >= NEAR_LIMIT).sum())
+    at_limit = f"{near} of {len(frame)} budgets at {NEAR_LIMIT:.0%}+"
+    if not disjoint:
+        return at_limit
+    planned, limit = frame["Planned (£)"].sum(), frame["Limit (£)"].sum()
+    return f"£{planned:,.0f} of £{limit:,.0f} budgeted; {at_limit}"
+
+
+def _disjoint(problem: Problem) -> bool:
+    """Whether no unit or provider counts against two budgets (so their totals add up)."""
+    owners = [owner for budget in problem.budgets for owner in budget.applies_to]
+    return len(owners) == len(set(owners))
+
+
+def _asking_for_stays(problem: Problem, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`scheduler.reports.carers` for carers with a stay request."""
+    asking = {r.case_id for r in problem.requests if isinstance(r, StayRequest)}
+    return frame[frame["Case"].isin(asking)]
 
 
 def _by_reason(frame: pd.DataFrame) -> pd.DataFrame:
@@ -113,9 +151,31 @@ def _by_reason(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _table(frame: pd.DataFrame) -> str:
+    """A small HTML table: shares as percentages, numbers right-aligned, text left."""
     if frame.empty:
         return "<p class='muted'>None.</p>"
-    return frame.to_html(index=False, border=0, float_format=lambda x: f"{x:,.2f}")
+    head = "".join(f"<th>{html.escape(str(column))}</th>" for column in frame.columns)
+    rows = []
+    for values in frame.itertuples(index=False):
+        cells = (_cell(column, value) for column, value in zip(frame.columns, values, strict=True))
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "<td></td>"
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return f"<td class='text'>{html.escape(str(value))}</td>"
+    if column in SHARES:
+        return f"<td>{value:.0%}</td>"
+    if isinstance(value, numbers.Integral):
+        text = f"{int(value):,}"
+    elif "£" in column:
+        text = f"{value:,.0f}"
+    else:
+        text = f"{value:,.2f}".removesuffix(".00")
+    return f"<td>{text}</td>"
 
 
 def _png(figure: plt.Figure) -> str:
@@ -134,12 +194,17 @@ def _nothing(figure: Any, axes: Any, message: str) -> str:
 
 
 def _heatmap(frame: pd.DataFrame) -> str:
-    grid = frame.pivot_table(index="Unit name", columns="Night", values="Occupancy", sort=False)
+    grid = frame.pivot_table(index="Unit", columns="Night", values="Occupancy", sort=False)
+    units = frame.drop_duplicates("Unit").set_index("Unit")
+    labels = [
+        f"{units.loc[unit, 'Unit name']}{' (spot)' if units.loc[unit, 'Spot'] else ''}"
+        for unit in grid.index
+    ]
     figure, axes = plt.subplots(figsize=(11, 0.35 * max(len(grid), 2) + 1.2))
     if grid.empty:
         return _nothing(figure, axes, "No beds")
     image = axes.imshow(grid.to_numpy(), aspect="auto", cmap="YlOrRd", vmin=0, vmax=1)
-    axes.set_yticks(range(len(grid)), labels=list(grid.index), fontsize=8)
+    axes.set_yticks(range(len(grid)), labels=labels, fontsize=8)
     step = max(1, len(grid.columns) // 14)
     ticks = list(range(0, len(grid.columns), step))
     axes.set_xticks(ticks, labels=[grid.columns[i].strftime("%d %b") for i in ticks], fontsize=8)
@@ -147,18 +212,20 @@ def _heatmap(frame: pd.DataFrame) -> str:
     return _png(figure)
 
 
-def _unmet_chart(frame: pd.DataFrame) -> str:
-    figure, axes = plt.subplots(figsize=(5.5, 3.4))
+def _unmet_chart(problem: Problem, frame: pd.DataFrame) -> str:
+    figure, axes = plt.subplots(figsize=(5.5, 3.6))
     if frame.empty:
         return _nothing(figure, axes, "Every request was served")
+    names = {locality.locality_id: locality.name for locality in problem.localities}
     counts = frame.assign(Items=frame["Stays"] + frame["Visits"]).pivot_table(
         index="Locality", columns="Priority", values="Items", aggfunc="sum", fill_value=0
     )
+    labels = [names.get(locality, locality) for locality in counts.index]
     bottom = pd.Series(0, index=counts.index)
     for priority in PRIORITIES:
         if priority in counts:
             axes.bar(
-                counts.index,
+                labels,
                 counts[priority],
                 bottom=bottom,
                 label=priority.replace("_", " "),
@@ -166,7 +233,7 @@ def _unmet_chart(frame: pd.DataFrame) -> str:
             )
             bottom = bottom + counts[priority]
     axes.set_ylabel("unmet stays and visits")
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=8, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     axes.tick_params(axis="x", labelsize=8, rotation=30)
     return _png(figure)
 
@@ -176,8 +243,9 @@ def _budget_chart(frame: pd.DataFrame) -> str:
     if frame.empty:
         return _nothing(figure, axes, "No budgets")
     used = frame["Used"] * 100
-    colours = ["#c0392b" if share > 95 else "#2e86c1" for share in used]
+    colours = ["#c0392b" if share >= NEAR_LIMIT * 100 else "#2e86c1" for share in used]
     axes.barh(frame["Budget"], used, color=colours)
+    axes.invert_yaxis()  # first budget on top, as in the table
     axes.axvline(100, color="#333", linestyle="--", linewidth=1)
     axes.set_xlabel("% of budget planned")
     axes.tick_params(axis="y", labelsize=8)

@@ -15,15 +15,16 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 
-from scheduler.kpis import in_week, rota_minutes
+from scheduler.kpis import in_week, nights_in_horizon, rota_minutes
 from scheduler.model import PRIORITIES, Plan, Problem, SittingRequest, StayRequest
 from scheduler.report import budget_rows
 
 __all__ = [
+    "NOT_PLANNED",
     "REPORTS",
     "budgets",
     "carers",
@@ -33,6 +34,9 @@ __all__ = [
     "sitters",
     "unmet",
 ]
+
+NOT_PLANNED = "not_planned"
+"""The reason of an item neither served nor explained in the plan's ``unmet`` list."""
 
 
 def occupancy(problem: Problem, plan: Plan) -> pd.DataFrame:
@@ -60,36 +64,50 @@ def occupancy(problem: Problem, plan: Plan) -> pd.DataFrame:
 
 
 def unmet(problem: Problem, plan: Plan) -> pd.DataFrame:
-    """Unmet stays and visits by reason, priority and locality: how many, and how much."""
-    requests = problem.request_by_id()
+    """Unmet stays and visits by reason, priority and locality: how many, and how much.
+
+    Reasons come from the plan's ``unmet`` list. A stay request or visit that is
+    neither in the plan nor in that list (the confirmed bookings read as a plan,
+    which say nothing of who went without) counts under :data:`NOT_PLANNED`, so
+    the items here always add up to the KPI ``unmet_count``.
+    """
     cases = problem.case_by_id()
-    minutes = {
-        (r.request_id, v.visit_id): v.minutes
-        for r in problem.requests
-        if isinstance(r, SittingRequest)
-        for v in r.visits
-    }
     totals: dict[tuple[str, str, str], dict[str, float]] = defaultdict(
         lambda: {"Stays": 0, "Visits": 0, "Nights": 0, "Hours": 0.0}
     )
-    for item in plan.unmet:
-        request = requests.get(item.request_id)
-        if request is None:
-            continue
-        locality = cases[request.case_id].locality_id
-        row = totals[(item.reason, request.priority, locality)]
+    for reason, request, minutes in _unmet_items(problem, plan):
+        row = totals[(reason, request.priority, cases[request.case_id].locality_id)]
         if isinstance(request, StayRequest):
             row["Stays"] += 1
             row["Nights"] += request.nights
         else:
             row["Visits"] += 1
-            row["Hours"] += minutes.get((item.request_id, item.visit_id or ""), 0) / 60
+            row["Hours"] += minutes / 60
     rows = [
         {"Reason": reason, "Priority": priority, "Locality": locality, **figures}
         for (reason, priority, locality), figures in sorted(totals.items())
     ]
     frame = pd.DataFrame(rows, columns=_columns("unmet"))
     return frame.astype({"Stays": int, "Visits": int, "Nights": int})
+
+
+def _unmet_items(
+    problem: Problem, plan: Plan
+) -> Iterator[tuple[str, StayRequest | SittingRequest, int]]:
+    """``(reason, request, visit minutes)`` for each stay request or visit not served."""
+    reasons = {(u.request_id, u.visit_id): u.reason for u in plan.unmet}
+    stays = {s.request_id for s in plan.stays}
+    visits = {(v.request_id, v.visit_id) for v in plan.visits}
+    for request in problem.requests:
+        if isinstance(request, StayRequest):
+            if request.request_id not in stays:
+                yield reasons.get((request.request_id, None), NOT_PLANNED), request, 0
+            continue
+        whole = reasons.get((request.request_id, None))
+        for visit in request.visits:
+            if (request.request_id, visit.visit_id) not in visits:
+                reason = reasons.get((request.request_id, visit.visit_id), whole or NOT_PLANNED)
+                yield reason, request, visit.minutes
 
 
 def served(problem: Problem, plan: Plan) -> pd.DataFrame:
@@ -129,8 +147,8 @@ def carers(problem: Problem, plan: Plan) -> pd.DataFrame:
     ``Share of allowance`` is that over the yearly allowance.
     """
     nights: dict[str, int] = defaultdict(int)
-    for stay in plan.stays:
-        nights[stay.case_id] += stay.nights
+    for stay in plan.stays:  # nights inside the horizon, as H8 counts them
+        nights[stay.case_id] += nights_in_horizon(problem, stay.first_night, stay.nights)
     minutes: dict[str, int] = defaultdict(int)
     for visit in plan.visits:
         if in_week(problem, visit.day):

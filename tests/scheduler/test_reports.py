@@ -16,7 +16,17 @@ from api.cli import app
 from scheduler.kpis import compute_kpis
 from scheduler.model import Plan, PlannedStay, PlannedVisit, SolverInfo, Unmet
 from scheduler.report_html import summary_html
-from scheduler.reports import REPORTS, budgets, carers, occupancy, render, served, sitters, unmet
+from scheduler.reports import (
+    NOT_PLANNED,
+    REPORTS,
+    budgets,
+    carers,
+    occupancy,
+    render,
+    served,
+    sitters,
+    unmet,
+)
 from tests.solver import builders as b
 
 MONDAY = dt.date(2026, 3, 2)
@@ -104,6 +114,25 @@ def test_unmet_by_reason_priority_and_locality(problem, plan):
     assert rows[("no_sitter_free", "planned")].Visits == 1
     assert rows[("no_sitter_free", "planned")].Hours == 1.0
     assert set(frame["Locality"]) == {"L-1"}
+    # Every stay request and visit not served is counted once, as the KPI counts them.
+    assert frame["Stays"].sum() + frame["Visits"].sum() == plan.kpis.unmet_count == 2
+
+
+def test_unmet_counts_what_the_plan_neither_serves_nor_explains(problem, plan):
+    # The confirmed bookings read as a plan have no unmet list: R-2 (a 2-night stay)
+    # and V2 (60 minutes) are neither served nor explained, so they count as not_planned.
+    bookings_only = plan.model_copy(update={"unmet": []})
+    frame = unmet(problem, bookings_only).set_index("Reason")
+    assert list(frame.index) == [NOT_PLANNED]
+    assert frame.loc[NOT_PLANNED, "Stays"] == 1 and frame.loc[NOT_PLANNED, "Nights"] == 2
+    assert frame.loc[NOT_PLANNED, "Visits"] == 1 and frame.loc[NOT_PLANNED, "Hours"] == 1.0
+    # An unmet entry for a whole sitting request counts each of its visits not served:
+    # only V2 (60 minutes), since V1 is in the plan.
+    whole = plan.model_copy(
+        update={"unmet": [Unmet(request_id="R-3", reason="no_provider", detail="none")]}
+    )
+    rows = unmet(problem, whole).set_index("Reason")
+    assert rows.loc["no_provider", "Visits"] == 1 and rows.loc["no_provider", "Hours"] == 1.0
 
 
 def test_served_share_by_priority(problem, plan):
@@ -131,6 +160,15 @@ def test_carers_who_have_had_least_come_first(problem, plan):
     assert frame.set_index("Case").loc["C-3", "Sitting hours this week"] == 2.0
 
 
+def test_carers_count_only_nights_inside_the_horizon(problem, plan):
+    # A booking of 3 nights from 28 February: only 2 March is inside the horizon
+    # (its earlier nights are in nights_used already, as H8 counts them).
+    early = plan.stays[0].model_copy(update={"first_night": MONDAY - dt.timedelta(days=2)})
+    frame = carers(problem, plan.model_copy(update={"stays": [early]})).set_index("Case")
+    assert frame.loc["C-1", "Nights in plan"] == 1
+    assert frame.loc["C-1", "Nights after plan"] == 11  # 10 used before + 1
+
+
 def test_budget_and_sitter_use(problem, plan):
     frame = budgets(problem, plan)
     # 3 nights x £200 + 2 h x £24 = £648 of £1,000.
@@ -155,9 +193,44 @@ def test_every_report_round_trips_through_csv_and_json(problem, plan, name):
 
 def test_reports_of_an_empty_plan(problem):
     empty = Plan(solver=SolverInfo(engine="greedy", status="feasible", seconds=0.0, seed=0))
-    assert unmet(problem, empty).empty
+    # Nothing served and nothing explained: all 4 items (2 stays, 2 visits) not planned.
+    assert unmet(problem, empty)["Reason"].tolist() == [NOT_PLANNED, NOT_PLANNED]
     assert occupancy(problem, empty)["Occupied"].sum() == 0
-    assert "<img" in summary_html(problem, empty)
+    assert summary_html(problem, empty).count("<img") == 3
+
+
+def test_reports_with_no_sitting_and_nothing_unmet():
+    # Only a stay request, served in full; no provider, no sitting, no budgets.
+    problem = b.problem(
+        [b.case("C-1")],
+        [b.unit("U-1")],
+        [b.stay("R-1", "C-1", 2, "2026-03-02", "2026-03-02")],
+        providers=[],
+    )
+    stays = [
+        PlannedStay(
+            request_id="R-1",
+            case_id="C-1",
+            unit_id="U-1",
+            bed_id="U-1-B0",
+            first_night=MONDAY,
+            nights=2,
+        )
+    ]
+    plan = Plan(
+        stays=stays,
+        kpis=compute_kpis(problem, stays, []),
+        solver=SolverInfo(engine="greedy", status="optimal", seconds=0.0, seed=0),
+    )
+    assert unmet(problem, plan).empty and sitters(problem, plan).empty
+    assert budgets(problem, plan).empty
+    assert served(problem, plan).set_index("Priority").loc["planned", "Hours asked"] == 0
+    for name, report in REPORTS.items():
+        frame = report(problem, plan)
+        rows = json.loads(render(frame, "json"))
+        assert rows == [] if frame.empty else list(frame.columns) == list(rows[0]), name
+    page = summary_html(problem, plan)
+    assert page.count("<img") == 3 and "no budgets set" in page
 
 
 class _Images(HTMLParser):
@@ -178,6 +251,11 @@ def test_the_summary_page_is_self_contained_with_three_charts(problem, plan):
     assert all(src.startswith("data:image/png;base64,") for src in parser.images)
     assert "<script" not in page and "http" not in page  # nothing fetched when opened
     assert "Test week" in page and "beds_taken" in page
+    # Headline figures: crisis 1 of 1 requests; cost £648 (3 x £200 + 2 h x £24), all of
+    # it under budget BG's £1,000, which is 65% used (below 95%: 0 of 1 at its limit).
+    assert "Crisis requests served<b>1 of 1</b>" in page
+    assert "Cost<b>£648</b><span>£648 of £1,000 budgeted; 0 of 1 budgets at 95%+</span>" in page
+    assert "<td>65%</td>" in page
 
 
 def test_the_report_command(tmp_path: Path, problem, plan):
