@@ -197,6 +197,8 @@ class _Compiler:
         self.conflicts: list[str] = []
         self.seen: set[tuple[tuple[str, str | None], str, str]] = set()
         self.limits: list[sd.CaseLimits] = []
+        self._fits_cache: dict[tuple[int, int, int], list[list[bool]]] = {}
+        self._serving_cache: dict[str, tuple[list[tuple[int, float]], list[Removed]]] = {}
         self.previous_stays = {
             s.request_id: (s.unit_id, s.first_night) for s in (previous.stays if previous else [])
         }
@@ -730,10 +732,23 @@ class _Compiler:
             return []
         slots = self._visit_slots(visit, key)
         sitters = 2 if request.double_handed else 1
+        steps = visit.minutes // self.step
+        busy = case_limits.busy
+        kept_at = self.previous_visits.get(key)
         options: list[sd.VisitOption] = []
-        for provider_idx, provider in enumerate(self.p.providers):
-            km = self._provider_reach(request, case, provider, key)
-            if km is None:
+        serving, refusals = self._serving(case)
+        if refusals:  # providers that do not cover the area or lack a skill (once each)
+            self.removed[key].extend(refusals)
+        for provider_idx, km in serving:
+            provider = self.p.providers[provider_idx]
+            limit = min(provider.max_travel_km, request.max_travel_km)
+            if km > limit + 1e-9:
+                self._remove(
+                    key,
+                    "too_far",
+                    provider.provider_id,
+                    f"{provider.name} is {km:.0f} km away, the limit is {limit:.0f} km",
+                )
                 continue
             week = providers[provider_idx]
             if week.minutes_left < visit.minutes * sitters:
@@ -744,32 +759,65 @@ class _Compiler:
                     f"{provider.name} has used its contracted hours this week",
                 )
                 continue
+            fits = self._fits(provider_idx, week, steps, sitters)
+            cost = visit_cost60(provider, visit.minutes, sitters)
+            travel = tenths_km(km)
+            points = visit_points(case, provider, self.w)
             for day, start in slots:
-                if not self._sitters_free(
-                    week, case_limits, day, start, visit.minutes, sitters, key, provider
-                ):
+                if not fits[day][start]:
+                    if (key, "no_sitter_free", provider.provider_id) not in self.seen:
+                        self._remove(
+                            key,
+                            "no_sitter_free",
+                            provider.provider_id,
+                            f"{provider.name} has no sitter free on "
+                            f"{self.p.week_start + dt.timedelta(days=day)} at "
+                            f"{self._clock(start)}",
+                        )
                     continue
+                if busy and any(busy[day][t] for t in range(start, start + steps)):
+                    self._remove(
+                        key, "no_sitter_free", provider.provider_id, "another visit is booked then"
+                    )
+                    continue
+                kept = kept_at is not None and kept_at == (
+                    provider.provider_id,
+                    self.p.week_start + dt.timedelta(days=day),
+                    self._clock(start),
+                )
                 options.append(
                     sd.VisitOption(
                         visit=visit_idx,
                         provider=provider_idx,
                         day=day,
                         start=start,
-                        steps=visit.minutes // self.step,
-                        cost=visit_cost60(provider, visit.minutes, sitters),
-                        travel=tenths_km(km),
-                        points=visit_points(case, provider, self.w),
-                        kept=int(
-                            self.previous_visits.get(key)
-                            == (
-                                provider.provider_id,
-                                self.p.week_start + dt.timedelta(days=day),
-                                self._clock(start),
-                            )
-                        ),
+                        steps=steps,
+                        cost=cost,
+                        travel=travel,
+                        points=points,
+                        kept=int(kept),
                     )
                 )
         return options
+
+    def _fits(
+        self, provider_idx: int, week: sd.ProviderWeek, steps: int, sitters: int
+    ) -> list[list[bool]]:
+        """``[day][start]``: ``sitters`` of the provider are free for ``steps`` from ``start``.
+
+        Made once per provider, length and sitters (the tables do not change while
+        compiling); a start whose span runs past the day does not fit.
+        """
+        cache_key = (provider_idx, steps, sitters)
+        fits = self._fits_cache.get(cache_key)
+        if fits is None:
+            fits = []
+            for free in week.free:
+                ends = len(free) - steps + 1
+                day = [min(free[t : t + steps]) >= sitters for t in range(max(ends, 0))]
+                fits.append(day + [False] * (len(free) - len(day)))
+            self._fits_cache[cache_key] = fits
+        return fits
 
     def _clock(self, step_idx: int) -> str:
         return clock_of(step_idx, self.step)
@@ -789,62 +837,28 @@ class _Compiler:
             slots.extend((day, t) for t in range(first, last + 1))
         return slots
 
-    def _provider_reach(
-        self, request: SittingRequest, case: Case, provider: Provider, key: tuple[str, str | None]
-    ) -> float | None:
-        if case.locality_id not in provider.localities:
-            self._remove(
-                key, "no_provider", provider.provider_id, f"{provider.name} does not cover the area"
-            )
-            return None
-        missing = set(case.sitting_skills) - set(provider.skills)
-        if missing:
-            self._remove(
-                key,
-                "no_provider",
-                provider.provider_id,
-                f"{provider.name} has no sitters with {', '.join(sorted(missing))}",
-            )
-            return None
-        km = km_between(provider.base.lat, provider.base.lon, case.home.lat, case.home.lon)
-        limit = min(provider.max_travel_km, request.max_travel_km)
-        if km > limit + 1e-9:
-            self._remove(
-                key,
-                "too_far",
-                provider.provider_id,
-                f"{provider.name} is {km:.0f} km away, the limit is {limit:.0f} km",
-            )
-            return None
-        return km
-
-    def _sitters_free(
-        self,
-        week: sd.ProviderWeek,
-        case_limits: sd.CaseLimits,
-        day: int,
-        start: int,
-        minutes: int,
-        sitters: int,
-        key: tuple[str, str | None],
-        provider: Provider,
-    ) -> bool:
-        span = range(start, start + minutes // self.step)
-        if min(week.free[day][t] for t in span) < sitters:
-            self._remove(
-                key,
-                "no_sitter_free",
-                provider.provider_id,
-                f"{provider.name} has no sitter free on "
-                f"{self.p.week_start + dt.timedelta(days=day)} at {self._clock(start)}",
-            )
-            return False
-        if case_limits.busy and any(case_limits.busy[day][t] for t in span):
-            self._remove(
-                key, "no_sitter_free", provider.provider_id, "another visit is booked then"
-            )
-            return False
-        return True
+    def _serving(self, case: Case) -> tuple[list[tuple[int, float]], list[Removed]]:
+        """The providers that may serve the case (H9: area and skills), with their distance
+        from base to home; and why each of the others may not. Made once per case."""
+        found = self._serving_cache.get(case.case_id)
+        if found is None:
+            serving: list[tuple[int, float]] = []
+            refusals: list[Removed] = []
+            for provider_idx, provider in enumerate(self.p.providers):
+                missing = set(case.sitting_skills) - set(provider.skills)
+                if case.locality_id not in provider.localities:
+                    detail = f"{provider.name} does not cover the area"
+                elif missing:
+                    detail = f"{provider.name} has no sitters with {', '.join(sorted(missing))}"
+                else:
+                    home, base = case.home, provider.base
+                    serving.append(
+                        (provider_idx, km_between(base.lat, base.lon, home.lat, home.lon))
+                    )
+                    continue
+                refusals.append(Removed("no_provider", provider.provider_id, detail))
+            found = self._serving_cache[case.case_id] = (serving, refusals)
+        return found
 
 
 def _date_range(first: dt.date, last: dt.date) -> list[dt.date]:
