@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     whatif_workers: int | None = Field(
         default=None, ge=1, description="Local Dask workers for what-if scenarios (default: cores)."
     )
+    job_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="Niceness of solver and scenario processes, so the API answers first.",
+    )
     max_upload_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1, description="Larger uploads are refused with 413."
     )

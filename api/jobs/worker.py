@@ -20,7 +20,7 @@ from api.db import Database
 from api.repositories.runs import RunRepository
 from api.services.clock import utcnow
 
-__all__ = ["resolve_allocator", "run_allocation"]
+__all__ = ["lower_priority", "resolve_allocator", "run_allocation"]
 
 
 def resolve_allocator(path: str) -> Callable[..., Any]:
@@ -29,13 +29,21 @@ def resolve_allocator(path: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module_name), name or "allocate")  # type: ignore[no-any-return]
 
 
+def lower_priority(nice: int) -> None:
+    """Run this process at niceness ``nice`` (at least), so that a server on the same
+    machine answers first; a worker process reused for many jobs goes no lower."""
+    if nice > 0 and hasattr(os, "nice"):
+        os.nice(max(0, nice - os.nice(0)))
+
+
 def run_allocation(job: dict[str, Any]) -> dict[str, Any]:
     """Solve one run and store its outcome; returns ``{"run_id", "status"}``.
 
     ``job`` holds plain data: ``run_id``, ``database_url``, ``problem`` (the
     problem file as JSON), ``engine``, ``time_limit``, ``seed``, ``threads``,
-    ``allocator``, ``heartbeat_seconds``, ``progress_seconds``.
+    ``allocator``, ``heartbeat_seconds``, ``progress_seconds`` and ``nice``.
     """
+    lower_priority(int(job.get("nice", 0)))
     db = Database(job["database_url"])
     run_id = job["run_id"]
     try:

@@ -157,6 +157,7 @@ class RunService:
             "allocator": self.settings.allocator,
             "heartbeat_seconds": self.settings.heartbeat_seconds,
             "progress_seconds": self.settings.progress_seconds,
+            "nice": self.settings.job_nice,
         }
 
 

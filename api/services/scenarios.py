@@ -1,4 +1,4 @@
-"""What-if scenario jobs: queued by planners, run on Dask from a thread of the server.
+"""What-if scenario jobs: queued by planners, each run on Dask from a child process.
 
 The job's state lives in ``scenario_runs``: progress as (done, total) tasks, and
 when it ends the comparison (each KPI's mean and 95% interval per variant) and
@@ -9,12 +9,11 @@ when its server stopped is marked failed at the next start, never left running.
 from __future__ import annotations
 
 import base64
-import tempfile
+import multiprocessing
 import threading
 import tomllib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -22,6 +21,8 @@ from sqlalchemy import select, update
 from api.auth import Principal
 from api.db import Database
 from api.errors import Conflict, InvalidInput, NotFound
+from api.jobs.local import exit_reason
+from api.jobs.scenario import CHART, end_group, finish_scenario, run_scenario_job
 from api.repositories.base import Page, page_of
 from api.schemas import ScenarioOut
 from api.services.clock import as_utc, utcnow
@@ -32,7 +33,6 @@ from scheduler.whatif.scenario import ScenarioError, parse_scenario
 __all__ = ["ScenarioService", "scenario_out"]
 
 ACTIVE = ("queued", "running")
-CHART = ".png"
 
 
 def scenario_out(row: ScenarioRow) -> ScenarioOut:
@@ -58,10 +58,20 @@ class ScenarioService:
         self.settings = settings
         self.owner = owner
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="respite-whatif")
+        self._context: Any = multiprocessing.get_context(settings.start_method)
         self._lock = threading.Lock()
+        self._process: Any = None
+        self._closed = False
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop taking scenarios; end the one running (it is marked failed)."""
+        with self._lock:
+            self._closed = True
+            process = self._process
+        self._pool.shutdown(wait=False, cancel_futures=True)  # queued ones never start
+        if process is not None:
+            process.terminate()
+        self._pool.shutdown(wait=True)  # the running one records that it was stopped
 
     def create(self, principal: Principal, text: str, name: str | None) -> ScenarioOut:
         """Check the scenario file (TOML) and queue it; 422 names what is wrong."""
@@ -133,45 +143,36 @@ class ScenarioService:
     # ----------------------------------------------------------------- the job thread
 
     def _run(self, scenario_id: str) -> None:
-        from scheduler.whatif.output import write_outputs
-        from scheduler.whatif.run import run_scenario
-
+        """Run the scenario in a child process and wait for it; if the process dies
+        before recording an outcome, the scenario fails with the reason."""
+        with self.db.read() as session:
+            spec = dict(_row(session, scenario_id).spec)
+        job = {
+            "scenario_id": scenario_id,
+            "database_url": self.settings.worker_database_url(),
+            "spec": spec,
+            "workers": self.settings.whatif_workers,
+            "scheduler": self.settings.dask_scheduler,
+            "nice": self.settings.job_nice,
+        }
         try:
-            with self.db.write() as session:
-                row = _row(session, scenario_id)
-                row.status, row.started_at = "running", utcnow()
-                spec = dict(row.spec)
-            scenario = parse_scenario(spec)
-            outcome = run_scenario(
-                scenario,
-                workers=self.settings.whatif_workers,
-                scheduler=self.settings.dask_scheduler,
-                on_done=lambda done, total: self._progress(scenario_id, done),
+            process = self._context.Process(
+                target=run_scenario_job, args=(job,), name=f"respite-{scenario_id}", daemon=False
             )
-            with tempfile.TemporaryDirectory() as tmp:
-                write_outputs(scenario, outcome, Path(tmp))
-                files = {
-                    path.name: base64.b64encode(path.read_bytes()).decode("ascii")
-                    for path in Path(tmp).iterdir()
-                    if path.suffix in (CHART, ".html", ".csv")
-                }
-            self._finish(scenario_id, "succeeded", summary=_json_safe(outcome.summary), files=files)
-        except Exception as exc:  # a failed job says why; the server carries on
-            self._finish(scenario_id, "failed", reason=f"{type(exc).__name__}: {exc}")
-
-    def _progress(self, scenario_id: str, done: int) -> None:
-        with self.db.write() as session:
-            session.execute(
-                update(ScenarioRow).where(ScenarioRow.scenario_id == scenario_id).values(done=done)
-            )
-
-    def _finish(self, scenario_id: str, status: str, **values: Any) -> None:
-        with self.db.write() as session:
-            session.execute(
-                update(ScenarioRow)
-                .where(ScenarioRow.scenario_id == scenario_id)
-                .values(status=status, finished_at=utcnow(), **values)
-            )
+            with self._lock:
+                if self._closed:
+                    return
+                process.start()
+                self._process = process
+            process.join()
+            end_group(process.pid)  # its Dask workers, if it could not close them
+            reason = exit_reason(process.exitcode)
+        except Exception as exc:  # the process could not be started
+            reason = f"the scenario could not be started: {exc}"
+        finally:
+            with self._lock:
+                self._process = None
+        finish_scenario(self.db, scenario_id, "failed", only_active=True, reason=reason)
 
 
 def _row(session: Any, scenario_id: str) -> ScenarioRow:
@@ -179,14 +180,3 @@ def _row(session: Any, scenario_id: str) -> ScenarioRow:
     if row is None:
         raise NotFound(f"scenario_id: no scenario '{scenario_id}'")
     return row  # type: ignore[no-any-return]
-
-
-def _json_safe(value: Any) -> Any:
-    """NaN (a KPI with nothing to average) as null, so that every database stores it."""
-    if isinstance(value, float):
-        return None if value != value else value
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value

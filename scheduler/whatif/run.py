@@ -105,8 +105,10 @@ def run_scenario(
     cluster = None
     if scheduler is None:
         count = workers or max(1, os.cpu_count() or 1)
+        # ":0": the scheduler's HTTP server takes a free port (None still binds 8787,
+        # so two clusters on one machine would clash).
         cluster = LocalCluster(
-            n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
     try:
         with Client(scheduler or cluster) as client:

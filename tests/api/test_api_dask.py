@@ -32,7 +32,7 @@ def dask_scheduler() -> Iterator[str]:
         processes=True,
         host="127.0.0.1",
         scheduler_port=0,
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port: None still binds 8787, which may be taken
     )
     try:
         yield cluster.scheduler_address

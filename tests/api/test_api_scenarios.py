@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -114,3 +115,43 @@ def test_a_restart_fails_what_a_stopped_server_left_running(settings: Settings) 
         services = second.app.state.services  # type: ignore[attr-defined]
         row = services.scenarios.get("scn-orphan")
         assert row.status == "failed" and "server stopped" in (row.reason or "")
+
+
+def test_a_killed_scenario_process_fails_with_the_reason(
+    one_worker: TestClient, key_for: Any
+) -> None:
+    # The scenario runs in a child process of the server (not a thread of it); if that
+    # process dies, the scenario is marked failed with why, and the server answers on.
+    planner = key_for("planner")
+    longer = SCENARIO.replace("weeks = 2", "weeks = 40").replace(
+        "replications = 2", "replications = 4"
+    )
+    url = _post(one_worker, planner, longer).headers["Location"]
+    service = one_worker.app.state.services.scenarios  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 60
+    # Kill it once its Dask workers have finished a task (so they exist).
+    while one_worker.get(url, headers=planner).json()["done"] < 1:
+        assert time.monotonic() < deadline, "the scenario did not get going"
+        time.sleep(0.05)
+    process = service._process
+    assert process.pid != os.getpid()
+    process.kill()
+    while (body := one_worker.get(url, headers=planner).json())["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline, body
+        time.sleep(0.1)
+    assert body["status"] == "failed" and "killed (SIGKILL)" in body["reason"], body
+    # Nothing of its process group (its Dask workers) is left running: they are
+    # killed with it, not left to notice on their own.
+    assert _group_gone(process.pid, within=10), "the scenario's Dask workers outlived it"
+    assert one_worker.get("/v1/scenarios", headers=planner).status_code == 200
+
+
+def _group_gone(pgid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
