@@ -45,7 +45,9 @@ def serve(
 
         for line in prepare_demo(settings, problem, port=port):
             typer.echo(line)
-    uvicorn.run(create_app(settings), host=host, port=port)
+    # Clients (calendar apps, the brokers' browsers) keep connections open between
+    # requests; closing them after uvicorn's default 5 s races their next request.
+    uvicorn.run(create_app(settings), host=host, port=port, timeout_keep_alive=75)
 
 
 @db_app.command("upgrade")

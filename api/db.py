@@ -29,7 +29,9 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and explicit BEGINs."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    # A pool as large as the server's thread pool is busy: a connection opened past
+    # it is closed again after one request, and opening one costs its PRAGMAs.
+    engine = create_engine(url, connect_args={"timeout": 30}, pool_size=20, max_overflow=20)
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine

@@ -30,7 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 __all__ = [
     "ApiKeyRow",
@@ -230,8 +230,11 @@ class RunRow(Base):
     stage: Mapped[str | None] = mapped_column(String(100))
     solver_status: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
-    plan: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    # Deferred: a county plan is megabytes of JSON, read only when the plan is asked
+    # for; lists and status polls read ``has_plan`` instead.
+    plan: Mapped[dict[str, Any] | None] = mapped_column(Json, deferred=True)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    has_plan: Mapped[bool] = column_property(plan.column.is_not(None))  # type: ignore[attr-defined]
 
 
 class ApiKeyRow(Base):

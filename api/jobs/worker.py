@@ -6,6 +6,7 @@ worker process (local or Dask).
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import multiprocessing
 import os
@@ -39,8 +40,9 @@ def lower_priority(nice: int) -> None:
 def run_allocation(job: dict[str, Any]) -> dict[str, Any]:
     """Solve one run and store its outcome; returns ``{"run_id", "status"}``.
 
-    ``job`` holds plain data: ``run_id``, ``database_url``, ``problem`` (the
-    problem file as JSON), ``engine``, ``time_limit``, ``seed``, ``threads``,
+    ``job`` holds plain data: ``run_id``, ``database_url``, ``week_start``,
+    ``first_night`` and ``last_night`` (ISO dates; the problem is read from the
+    database when solving starts), ``engine``, ``time_limit``, ``seed``, ``threads``,
     ``allocator``, ``heartbeat_seconds``, ``progress_seconds`` and ``nice``.
     """
     lower_priority(int(job.get("nice", 0)))
@@ -90,9 +92,15 @@ class _Solve:
         return status
 
     def _solve(self) -> tuple[str, dict[str, Any]]:
-        from scheduler.model import Problem
+        from api.services.problems import build_problem
+        from scheduler.model import Horizon
 
-        problem = Problem.model_validate(self.job["problem"])
+        horizon = Horizon(
+            first_night=dt.date.fromisoformat(self.job["first_night"]),
+            last_night=dt.date.fromisoformat(self.job["last_night"]),
+        )
+        with self.db.read() as session:
+            problem = build_problem(session, dt.date.fromisoformat(self.job["week_start"]), horizon)
         allocate = resolve_allocator(self.job["allocator"])
         outcome = allocate(
             problem,

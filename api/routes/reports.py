@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from api.auth import Principal
 from api.errors import NotFound, error_responses
 from api.routes.deps import READERS, ServicesDep, allow
-from scheduler.reports import REPORTS, render
+from scheduler.reports import REPORTS
 
 router = APIRouter(tags=["reports"], responses=error_responses(401, 403, 404, 422))
 Reader = Annotated[Principal, Depends(allow(*READERS))]
@@ -57,8 +57,7 @@ def report(
     """One report: occupancy, unmet, served, carers, budgets or sitters."""
     if name not in REPORTS:
         raise NotFound(f"name: no report '{name}' (there are {NAMES} and summary.html)")
-    problem, plan = services.reports.source(run_id)
-    text = render(REPORTS[name](problem, plan), format)
+    text = services.reports.text(run_id, name, format)
     if format == "csv":
         filename = f"{name}-{run_id or 'bookings'}.csv"
         return Response(

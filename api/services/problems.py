@@ -95,6 +95,22 @@ def build_problem(session: Session, week_start: dt.date | None, horizon: Horizon
     InvalidInput
         No problem imported and no dates given, or the stored data breaks the contract.
     """
+    week_start, horizon, weights = run_dates(session, week_start, horizon)
+    bookings = BookingRepository(session).overlapping(horizon.first_night, horizon.last_night)
+    return _assemble(session, horizon, week_start, weights, bookings=bookings)
+
+
+def run_dates(
+    session: Session, week_start: dt.date | None, horizon: Horizon | None
+) -> tuple[dt.date, Horizon, Weights]:
+    """The sitting week and horizon a run covers (those given, else those stored), and
+    the stored weights.
+
+    Raises
+    ------
+    InvalidInput
+        No problem imported and no dates given.
+    """
     settings = PlanningRepository(session).settings()
     if settings is None and (week_start is None or horizon is None):
         raise InvalidInput("week_start and horizon are needed: no problem has been imported")
@@ -102,8 +118,7 @@ def build_problem(session: Session, week_start: dt.date | None, horizon: Horizon
     horizon = horizon or (settings[0] if settings else None)
     week_start = week_start or (settings[1] if settings else None)
     assert horizon is not None and week_start is not None
-    bookings = BookingRepository(session).overlapping(horizon.first_night, horizon.last_night)
-    return _assemble(session, horizon, week_start, weights, bookings=bookings)
+    return week_start, horizon, weights
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import time
+import threading
+from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,44 +13,71 @@ from api.errors import NotFound
 from api.repositories.runs import RunRepository
 from api.services.problems import ProblemService, build_problem
 from api.services.rules import plan_of
-from api.tables import BookingRow, RunRow
+from api.tables import AuditRow, BookingRow, RunRow
 from scheduler.kpis import compute_kpis
 from scheduler.model import Horizon, Plan, Problem
+from scheduler.reports import REPORTS, render
 
-__all__ = ["FRESH_SECONDS", "ReportService"]
-
-FRESH_SECONDS = 60.0
+__all__ = ["ReportService"]
 
 
 def _fingerprint(session: Any, run_id: str | None) -> tuple[Any, ...]:
+    """What a report's source depends on, read cheaply: the bookings' count and latest
+    change, the latest audited change (every import and catalogue edit is audited), and
+    the run's status."""
     count, latest = session.execute(select(func.count(), func.max(BookingRow.updated_at))).one()
-    run = session.get(RunRow, run_id) if run_id is not None else None
-    return (count, latest, None if run is None else (run.status, run.finished_at))
+    audited = session.scalar(select(func.max(AuditRow.audit_id)))
+    run = (
+        session.execute(
+            select(RunRow.status, RunRow.finished_at).where(RunRow.run_id == run_id)
+        ).one_or_none()
+        if run_id is not None
+        else None
+    )
+    return (count, latest, audited, None if run is None else tuple(run))
 
 
 class ReportService:
     def __init__(self, db: Database, problems: ProblemService) -> None:
         self.db = db
         self.problems = problems
-        # run_id (or None) -> (fingerprint, when, (problem, plan)): building a county
-        # problem takes seconds, and reports are read far more often than data changes.
-        self._cache: dict[str | None, tuple[tuple[Any, ...], float, tuple[Problem, Plan]]] = {}
+        # run_id (or None) -> (fingerprint, (problem, plan)): building a county problem
+        # takes seconds, and reports are read far more often than data changes.
+        self._cache: dict[str | None, tuple[tuple[Any, ...], tuple[Problem, Plan]]] = {}
+        # (run_id, report, format) -> (the source it was made from, the text)
+        self._texts: dict[tuple[str | None, str, str], tuple[tuple[Problem, Plan], str]] = {}
+        self._locks: dict[str | None, threading.Lock] = defaultdict(threading.Lock)
+        self._locks_lock = threading.Lock()
+
+    def text(self, run_id: str | None, name: str, fmt: str) -> str:
+        """Report ``name`` as JSON or CSV text, made again only when its source is."""
+        source = self.source(run_id)
+        key = (run_id, name, fmt)
+        cached = self._texts.get(key)
+        if cached is not None and cached[0] is source:
+            return cached[1]
+        text = render(REPORTS[name](*source), fmt)
+        self._texts[key] = (source, text)
+        return text
 
     def source(self, run_id: str | None) -> tuple[Problem, Plan]:
-        """The problem and plan of :meth:`build`, cached while the bookings and the run
-        are unchanged, for at most ``FRESH_SECONDS`` (catalogue edits show after that)."""
+        """The problem and plan of :meth:`build`, cached while what they are made of is
+        unchanged. One build at a time per source: requests arriving meanwhile wait for
+        it rather than each building their own (which would starve the server)."""
         with self.db.read() as session:
             mark = _fingerprint(session, run_id)
         cached = self._cache.get(run_id)
-        if (
-            cached is not None
-            and cached[0] == mark
-            and time.monotonic() - cached[1] < FRESH_SECONDS
-        ):
-            return cached[2]
-        built = self.build(run_id)
-        self._cache[run_id] = (mark, time.monotonic(), built)
-        return built
+        if cached is not None and cached[0] == mark:
+            return cached[1]
+        with self._locks_lock:
+            lock = self._locks[run_id]
+        with lock:
+            cached = self._cache.get(run_id)
+            if cached is not None and cached[0] == mark:
+                return cached[1]  # built by the request this one waited for
+            built = self.build(run_id)
+            self._cache[run_id] = (mark, built)
+            return built
 
     def build(self, run_id: str | None) -> tuple[Problem, Plan]:
         """The problem and plan a report is about.

@@ -16,7 +16,7 @@ from api.repositories import RunRepository
 from api.repositories.base import Page
 from api.schemas import RunCreate, RunOut, RunProgress
 from api.services.clock import as_utc, utcnow
-from api.services.problems import build_problem
+from api.services.problems import run_dates
 from api.settings import Settings
 from api.tables import RunRow
 from scheduler.model import Horizon, Plan
@@ -54,7 +54,7 @@ def run_out(row: RunRow) -> RunOut:
         reason=row.reason,
         cancel_requested=row.cancel_requested,
         published_at=as_utc(row.published_at),
-        has_plan=row.plan is not None,
+        has_plan=_has_plan(row),
     )
 
 
@@ -68,15 +68,17 @@ class RunService:
         self.owner = owner
 
     def create(self, principal: Principal, body: RunCreate) -> RunOut:
-        """Queue a run on the problem as stored now (confirmed bookings pinned)."""
+        """Queue a run. Its worker reads the problem as stored when it starts solving
+        (confirmed bookings then pinned): building a county problem takes the server
+        half a second, which its other requests would wait for."""
         with self.db.read() as session:
-            problem = build_problem(session, body.week_start, body.horizon)
+            week_start, horizon, _ = run_dates(session, body.week_start, body.horizon)
         row = RunRow(
             run_id=f"run-{uuid.uuid4().hex[:12]}",
             status="queued",
-            week_start=problem.week_start,
-            first_night=problem.horizon.first_night,
-            last_night=problem.horizon.last_night,
+            week_start=week_start,
+            first_night=horizon.first_night,
+            last_night=horizon.last_night,
             engine=body.engine,
             time_limit=body.time_limit,
             seed=body.seed,
@@ -87,7 +89,7 @@ class RunService:
         )
         with self.db.write() as session:
             RunRepository(session).add(row)
-        self.workers.submit(self._job(row, problem.model_dump(mode="json")))
+        self.workers.submit(self._job(row))
         return run_out(row)
 
     def get(self, run_id: str) -> RunOut:
@@ -145,11 +147,13 @@ class RunService:
             reason = f"no word from the worker for {limit:g} s; it has stopped"
             return runs.fail([row.run_id for row in silent], reason, utcnow())
 
-    def _job(self, row: RunRow, problem: dict[str, Any]) -> dict[str, Any]:
+    def _job(self, row: RunRow) -> dict[str, Any]:
         return {
             "run_id": row.run_id,
             "database_url": self.settings.worker_database_url(),
-            "problem": problem,
+            "week_start": row.week_start.isoformat(),
+            "first_night": row.first_night.isoformat(),
+            "last_night": row.last_night.isoformat(),
             "engine": row.engine,
             "time_limit": row.time_limit,
             "seed": row.seed,
@@ -159,6 +163,14 @@ class RunService:
             "progress_seconds": self.settings.progress_seconds,
             "nice": self.settings.job_nice,
         }
+
+
+def _has_plan(row: RunRow) -> bool:
+    """Whether the run has a plan, without reading the plan (a deferred column)."""
+    loaded = row.__dict__
+    if "plan" in loaded:  # set here, or read already
+        return loaded["plan"] is not None
+    return bool(loaded.get("has_plan"))  # read with the row (a new row has no plan)
 
 
 def _run(runs: RunRepository, run_id: str) -> RunRow:

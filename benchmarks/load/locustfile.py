@@ -96,7 +96,7 @@ class Planner(HttpUser):
     wait_time = between(2, 5)
 
     def on_start(self) -> None:
-        if random.random() < 0.2:
+        if random.random() < float(os.environ.get("RESPITE_LOAD_SCENARIO_SHARE", "0.2")):
             headers = _auth("planner") | {"Content-Type": "application/toml"}
             self.client.post("/v1/scenarios", data=SCENARIO, headers=headers, name="write")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -77,3 +79,43 @@ def test_unknown_reports_and_runs_are_404(
     assert missing.status_code == 404 and "run_id" in missing.json()["detail"]
     bad = client.get("/v1/reports/served?format=xlsx", headers=admin)
     assert bad.status_code == 422 and "format" in bad.json()["detail"]
+
+
+def test_a_catalogue_change_shows_in_the_next_report(
+    client: TestClient, admin: dict[str, str], loaded: dict[str, Any]
+) -> None:
+    # Reports are cached while their data is unchanged; an audited catalogue change
+    # (a new unit here) is a change, seen at once, not after a while.
+    before = client.get("/v1/reports/occupancy", headers=admin).json()
+    first = loaded["units"][0]
+    beds = [{**bed, "bed_id": f"U-NEW-{bed['bed_id']}"} for bed in first["beds"]]
+    unit = {**first, "unit_id": "U-NEW", "name": "New unit", "beds": beds}
+    assert client.post("/v1/units", json=unit, headers=admin).status_code == 201
+    after = client.get("/v1/reports/occupancy", headers=admin).json()
+    nights = len({row["Night"] for row in before})
+    assert {row["Unit"] for row in after} - {row["Unit"] for row in before} == {"U-NEW"}
+    assert len(after) == len(before) + nights
+
+
+def test_concurrent_report_requests_build_their_source_once(
+    client: TestClient, admin: dict[str, str], loaded: dict[str, Any], monkeypatch: Any
+) -> None:
+    # Requests arriving while a report's data is being built wait for that build
+    # instead of each making their own.
+    service = client.app.state.services.reports  # type: ignore[attr-defined]
+    builds = []
+    real_build = service.build
+
+    def slow_build(run_id: str | None) -> Any:
+        builds.append(run_id)
+        time.sleep(0.3)
+        return real_build(run_id)
+
+    monkeypatch.setattr(service, "build", slow_build)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(lambda _: client.get("/v1/reports/occupancy", headers=admin), range(4))
+        )
+    assert [a.status_code for a in answers] == [200] * 4
+    assert len({a.text for a in answers}) == 1
+    assert builds == [None]
