@@ -62,6 +62,10 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+class _Unreadable(Exception):
+    """The problem could not be read from the database."""
+
+
 class _Solve:
     """One solve with its watcher thread: heartbeat, cancel flag, orphan check."""
 
@@ -80,6 +84,8 @@ class _Solve:
         watcher.start()
         try:
             status, result = self._solve()
+        except _Unreadable as exc:
+            status, result = "failed", {"reason": f"the stored problem cannot be solved: {exc}"}
         except Exception as exc:
             status = "failed"
             result = {"reason": f"the solver raised {type(exc).__name__}: {exc}"}
@@ -92,6 +98,9 @@ class _Solve:
         return status
 
     def _solve(self) -> tuple[str, dict[str, Any]]:
+        from pydantic import ValidationError
+
+        from api.errors import InvalidInput
         from api.services.problems import build_problem
         from scheduler.model import Horizon
 
@@ -99,8 +108,17 @@ class _Solve:
             first_night=dt.date.fromisoformat(self.job["first_night"]),
             last_night=dt.date.fromisoformat(self.job["last_night"]),
         )
-        with self.db.read() as session:
-            problem = build_problem(session, dt.date.fromisoformat(self.job["week_start"]), horizon)
+        try:
+            with self.db.read() as session:
+                week_start = dt.date.fromisoformat(self.job["week_start"])
+                problem = build_problem(session, week_start, horizon)
+        except InvalidInput as exc:  # the stored data breaks the problem contract
+            raise _Unreadable(exc.detail) from exc
+        except ValidationError as exc:  # a stored row no longer makes its model
+            where = "; ".join(
+                f"{exc.title}.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+            )
+            raise _Unreadable(where) from exc
         allocate = resolve_allocator(self.job["allocator"])
         outcome = allocate(
             problem,

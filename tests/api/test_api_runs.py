@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.services.clock import utcnow
 from api.settings import Settings
-from api.tables import RunRow
+from api.tables import RunRow, UnitRow
 
 FINISHED = ("succeeded", "failed", "cancelled")
 
@@ -111,3 +111,21 @@ def test_a_run_needs_valid_input(client: TestClient, admin: dict[str, str], load
     body = response.json()
     assert body["error"] == "invalid_input"
     assert "body.engine" in body["detail"] and "body.time_limit" in body["detail"]
+
+
+def test_a_run_on_stored_data_that_breaks_the_contract_fails_saying_why(
+    client: TestClient, admin: dict[str, str], loaded: dict[str, Any]
+) -> None:
+    # The worker reads the problem when it starts solving; data changed behind the
+    # service's back (a unit with a negative cost) fails the run with the field named.
+    db = client.app.state.database  # type: ignore[attr-defined]
+    with db.write() as session:
+        unit = session.get(UnitRow, loaded["units"][0]["unit_id"])
+        unit.body = {**unit.body, "cost_per_night_pence": -5}
+    run_id = _start(client, admin, engine="greedy")
+    run = wait_for(
+        client, f"/v1/allocation-runs/{run_id}", admin, lambda r: r["status"] in FINISHED
+    )
+    assert run["status"] == "failed", run
+    assert run["reason"].startswith("the stored problem cannot be solved:"), run["reason"]
+    assert "cost_per_night_pence" in run["reason"], run["reason"]
