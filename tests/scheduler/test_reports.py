@@ -55,19 +55,18 @@ def problem():
     )
 
 
+def _r1_on_b0(nights: int) -> PlannedStay:
+    """C-1's stay R-1 on bed U-1-B0 from Monday."""
+    return PlannedStay(
+        request_id="R-1", case_id="C-1", unit_id="U-1", bed_id="U-1-B0",
+        first_night=MONDAY, nights=nights,
+    )  # fmt: skip
+
+
 @pytest.fixture
 def plan(problem):
     # R-1 on bed B0 nights 2-4 March; R-3's V1 served; R-2 and V2 unmet.
-    stays = [
-        PlannedStay(
-            request_id="R-1",
-            case_id="C-1",
-            unit_id="U-1",
-            bed_id="U-1-B0",
-            first_night=MONDAY,
-            nights=3,
-        )
-    ]
+    stays = [_r1_on_b0(nights=3)]
     visits = [
         PlannedVisit(
             request_id="R-3",
@@ -207,16 +206,7 @@ def test_reports_with_no_sitting_and_nothing_unmet():
         [b.stay("R-1", "C-1", 2, "2026-03-02", "2026-03-02")],
         providers=[],
     )
-    stays = [
-        PlannedStay(
-            request_id="R-1",
-            case_id="C-1",
-            unit_id="U-1",
-            bed_id="U-1-B0",
-            first_night=MONDAY,
-            nights=2,
-        )
-    ]
+    stays = [_r1_on_b0(nights=2)]
     plan = Plan(
         stays=stays,
         kpis=compute_kpis(problem, stays, []),
