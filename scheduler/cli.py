@@ -376,13 +376,15 @@ def whatif(
     from rich.table import Table
 
     shown = Table(
-        title=f"What-if: {scenario_path.name} ({outcome.seconds:.1f} s, {outcome.workers} workers)"
+        title=f"What-if: {scenario_path.name} ({outcome.seconds:.1f} s, {outcome.workers} "
+        f"worker{'s' if outcome.workers != 1 else ''})"
     )
-    labels = ["variant", *[label for label, _ in KPIS.values()]]
-    for label in labels:
-        shown.add_column(label)
-    for record in table[labels].itertuples(index=False):
-        shown.add_row(*map(str, record))
+    # A KPI a row, a variant a column: a dozen KPIs side by side would not fit a terminal.
+    shown.add_column("KPI (mean ± 95% half-width)")
+    for variant in table["variant"]:
+        shown.add_column(str(variant), justify="right")
+    for label, _ in KPIS.values():
+        shown.add_row(label, *map(str, table[label]))
     out.print(shown)
     for path in write_outputs(scenario, outcome, out_dir):
         err.print(f"wrote {path}", highlight=False)

@@ -292,6 +292,10 @@ def test_the_cli_runs_a_small_scenario_on_dask(tmp_path: Path):
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["whatif", str(path), "--out", str(out), "--workers", "2"])
     assert result.exit_code == 0, result.output
+    # The terminal table: a KPI a row, a variant a column.
+    header = next(line for line in result.output.splitlines() if "KPI" in line)
+    assert "today" in header and "more beds" in header
+    assert any(line.lstrip("│ ").startswith("bed occupancy") for line in result.output.splitlines())
     summary = json.loads((out / "comparison.json").read_text())
     assert summary["workers"] == 2 and set(summary["variants"]) == {"today", "more beds"}
     for name in ("served.png", "unmet_by_locality.png", "occupancy.png", "comparison.csv"):
