@@ -2,7 +2,8 @@
 
 Keys and feed URLs come from the environment (``benchmarks.load.run`` prepares
 them): RESPITE_LOAD_KEYS (JSON role -> token), RESPITE_LOAD_FEEDS (JSON list of
-feed paths with their tokens), RESPITE_LOAD_RUN (a finished run's id).
+feed paths with their tokens), RESPITE_LOAD_RUN (a finished run's id);
+RESPITE_LOAD_SCENARIO_SHARE (default 0.2) is the share of planners who start a scenario.
 Request names group the statistics: "feed", "read", "write".
 """
 
