@@ -28,7 +28,10 @@ PERCENT = {
     "served_crisis",
     "served_health_appointment",
     "served_planned",
+    "served_stays",
+    "served_sitting",
     "crisis_turned_away",
+    "crisis_sitting_not_given",
     "share_below_half_allowance",
     "occupancy",
     "sitter_utilisation",
@@ -174,8 +177,8 @@ def _capacity_curve(scenario: Scenario, outcome: Outcome) -> bytes | None:
         points = [v for v in swept if v.sweep == sweep]
         x = [float(v.sweep_value or 0) for v in points]
         for key, label in (
-            ("served_planned", "planned served"),
-            ("crisis_turned_away", "crisis turned away"),
+            ("served_stays", "stays served"),
+            ("crisis_turned_away", "crisis stays turned away"),
         ):
             means = [outcome.summary[v.name][key]["mean"] * 100 for v in points]
             errors = [outcome.summary[v.name][key]["half_width"] * 100 for v in points]

@@ -38,7 +38,13 @@ KPIS: dict[str, tuple[str, Callable[[dict[str, Any]], float]]] = {
         lambda r: r["served_share"]["health_appointment"],
     ),
     "served_planned": ("planned requests served", lambda r: r["served_share"]["planned"]),
-    "crisis_turned_away": ("crisis turned away", lambda r: r["crisis_turned_away"]),
+    "served_stays": ("stay requests served", lambda r: r["served_by_kind"]["stay"]),
+    "served_sitting": ("sitting requests served", lambda r: r["served_by_kind"]["sitting"]),
+    "crisis_turned_away": ("crisis stays turned away", lambda r: r["crisis_turned_away"]),
+    "crisis_sitting_not_given": (
+        "crisis sitting not given",
+        lambda r: r["crisis_sitting_not_given"],
+    ),
     "nights_per_carer": ("nights per carer asking", lambda r: r["nights_per_carer"]),
     "share_below_half_allowance": (
         "carers under half their allowance",

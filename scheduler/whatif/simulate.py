@@ -66,7 +66,9 @@ class _Waiting:
 class _Tally:
     arrived: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     served: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    lost_crisis: int = 0
+    arrived_kind: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    served_kind: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    lost_crisis: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # by kind
     withdrawn: int = 0
     unmet_by_locality: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     waits: list[int] = field(default_factory=list)  # weeks waited by served planned stays
@@ -198,6 +200,7 @@ class _Simulation:
         start = self.week_start(week)
         for request in arrivals:
             self.tally.arrived[request.priority] += 1
+            self.tally.arrived_kind[(request.kind, request.priority)] += 1
             if request.kind == "stay":
                 self.asked_stay.add(request.case_id)
         requests: list[Request] = [*arrivals, *(_redated(w.request, start) for w in self.waiting)]
@@ -307,10 +310,11 @@ class _Simulation:
             served = request.request_id in served_visits
         if served:
             self.tally.served[request.priority] += 1
+            self.tally.served_kind[(request.kind, request.priority)] += 1
             return
         locality = self.cases[request.case_id].locality_id
         if request.priority == "crisis":
-            self.tally.lost_crisis += 1
+            self.tally.lost_crisis[request.kind] += 1
         elif isinstance(request, StayRequest):
             if week - arrived + 1 < int(self.task.get("max_wait_weeks", MAX_WAIT_WEEKS)):
                 self.waiting.append(_Waiting(request, arrived))
@@ -359,10 +363,22 @@ class _Simulation:
             "variant": self.task["variant"],
             "replication": self.task["replication"],
             "served_share": served_share,
-            "crisis_turned_away": tally.lost_crisis / tally.arrived["crisis"]
-            if tally.arrived["crisis"]
-            else 0.0,
-            "crisis_arrivals": tally.arrived["crisis"],
+            # Beds and sitting apart: what a bed buys shows in the stays alone.
+            "served_by_kind": {
+                kind: _share(
+                    sum(n for (k, _), n in tally.served_kind.items() if k == kind),
+                    sum(n for (k, _), n in tally.arrived_kind.items() if k == kind),
+                )
+                for kind in ("stay", "sitting")
+            },
+            # A crisis stay not served in its week is turned away (no bed): Erlang B's loss.
+            "crisis_turned_away": _share(
+                tally.lost_crisis["stay"], tally.arrived_kind[("stay", "crisis")], empty=0.0
+            ),
+            "crisis_sitting_not_given": _share(
+                tally.lost_crisis["sitting"], tally.arrived_kind[("sitting", "crisis")], empty=0.0
+            ),
+            "crisis_stay_arrivals": tally.arrived_kind[("stay", "crisis")],
             "arrived": dict(sorted(tally.arrived.items())),
             "served": dict(sorted(tally.served.items())),
             "nights_per_carer": float(np.mean(nights)) if nights else 0.0,
@@ -381,6 +397,11 @@ class _Simulation:
             "still_waiting": len(self.waiting),
             "withdrawn": tally.withdrawn,
         }
+
+
+def _share(part: int, whole: int, empty: float = math.nan) -> float:
+    """``part / whole``, or ``empty`` when nothing arrived (NaN: left out of the means)."""
+    return part / whole if whole else empty
 
 
 def _redated(request: StayRequest, start: dt.date) -> StayRequest:

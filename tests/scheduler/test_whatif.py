@@ -131,7 +131,7 @@ def test_a_crisis_bed_pool_loses_what_erlang_b_says(beds, erlangs):
     assert abs(turned["mean"] - expected) <= turned["half_width"], (turned, expected)
 
 
-def one_slot_a_week(kind: str) -> Problem:
+def one_slot_a_week(kind: str, priority: str = "planned") -> Problem:
     """One sitter for one hour a week (Monday 10:00) and one bed; each of 8 carers asks
     for that hour (planned sitting), or each for the bed on Monday night for 7 nights (a
     planned stay, no slack), as ``kind`` says: one request a week can be served."""
@@ -143,14 +143,14 @@ def one_slot_a_week(kind: str) -> Problem:
     ]  # fmt: skip
     monday = str(MONDAY)
     sitting = [
-        {"request_id": f"S-{i}", "case_id": f"C-{i}", "kind": "sitting", "priority": "planned",
+        {"request_id": f"S-{i}", "case_id": f"C-{i}", "kind": "sitting", "priority": priority,
          "received": monday, "max_travel_km": 100,
          "visits": [{"visit_id": "V1", "minutes": 60,
                      "windows": [{"day": monday, "start": "10:00", "end": "11:00"}]}]}
         for i in range(8)
     ]  # fmt: skip
     stays = [
-        {"request_id": f"B-{i}", "case_id": f"C-{i}", "kind": "stay", "priority": "planned",
+        {"request_id": f"B-{i}", "case_id": f"C-{i}", "kind": "stay", "priority": priority,
          "received": monday, "nights": 7, "earliest_start": monday, "latest_start": monday,
          "max_travel_km": 100}
         for i in range(8)
@@ -177,10 +177,10 @@ def one_slot_a_week(kind: str) -> Problem:
     )  # fmt: skip
 
 
-def one_slot_year(kind: str, weeks: int) -> dict:
+def one_slot_year(kind: str, weeks: int, priority: str = "planned") -> dict:
     return run_replication(
         {
-            "problem": one_slot_a_week(kind).model_dump(mode="json"),
+            "problem": one_slot_a_week(kind, priority).model_dump(mode="json"),
             "demand": {},
             "weeks": weeks,
             "engine": "greedy",
@@ -210,6 +210,26 @@ def test_unserved_sitting_lapses_and_unserved_stays_wait():
     assert stays["still_waiting"] > 0 and stays["withdrawn"] > 0
     # A stay request waits at most 3 weeks: served ones waited 0, 1 or 2 weeks.
     assert 0 < stays["planned_wait_weeks"] <= 2
+    # Stays and sitting are counted apart: each year here asks for one kind only.
+    for result, kind, other in ((sitting, "sitting", "stay"), (stays, "stay", "sitting")):
+        assert result["served_by_kind"][kind] == weeks / result["arrived"]["planned"]
+        assert math.isnan(result["served_by_kind"][other])
+
+
+def test_crisis_stays_turned_away_and_crisis_sitting_not_given_are_apart():
+    # The same one-a-week slot, asked for in a crisis: what a bed would buy shows in
+    # the stays turned away alone, what a sitter would buy in the sitting not given.
+    weeks = 10
+    sitting = one_slot_year("sitting", weeks, "crisis")
+    stays = one_slot_year("stay", weeks, "crisis")
+    lost = {
+        name: (result["arrived"]["crisis"] - weeks) / result["arrived"]["crisis"]
+        for name, result in (("sitting", sitting), ("stay", stays))
+    }
+    assert sitting["crisis_sitting_not_given"] == lost["sitting"] > 0.5
+    assert sitting["crisis_turned_away"] == 0.0  # no crisis stay was asked for
+    assert stays["crisis_turned_away"] == lost["stay"] > 0.5
+    assert stays["crisis_sitting_not_given"] == 0.0
 
 
 def scenario_text(**extra: str) -> str:
