@@ -13,10 +13,10 @@ not served in its own week is lost (turned away); other stay requests wait and
 come back the next week, until after ``max_wait_weeks`` (default 8) they are
 withdrawn and counted unmet. Sitting is asked afresh every week (the rate is
 the base problem's sitting week), so a week's sitting not given lapses and is
-counted unmet rather than asked for twice. Each arrival is made by a carer of its locality picked at
-random (the base problem is a snapshot of a month's requests: its own askers
-would otherwise ask twelve times a year). Allowances run over the simulated
-year from zero.
+counted unmet rather than asked for twice. Each arrival is made by a carer of its
+locality eligible for its kind, picked at random (the base problem is a snapshot of
+a month's requests: its own askers would otherwise ask twelve times a year).
+Allowances run over the simulated year from zero.
 
 Tasks take and return plain data (dicts), so that they travel to Dask workers.
 Budgets are left out of the weekly problems (they cover the base problem's
@@ -108,10 +108,12 @@ class _DemandModel:
 
     def __init__(self, problem: Problem, scale: dict[tuple[str, str], float]):
         cases = problem.case_by_id()
-        by_locality: dict[str, list[str]] = defaultdict(list)
+        # The carers of a locality who may ask for a kind of break: those eligible for it.
+        askers: dict[tuple[str, str], list[str]] = defaultdict(list)
         for case in problem.cases:
-            by_locality[case.locality_id].append(case.case_id)
-        self.cases_in = dict(by_locality)
+            for eligible in case.eligible:
+                askers[(case.locality_id, eligible)].append(case.case_id)
+        self.askers = dict(askers)
         base_weeks = max(1.0, len(problem.horizon.nights) / 7)
         groups: dict[tuple[str, str, str], list[Request]] = defaultdict(list)
         for request in problem.requests:
@@ -133,13 +135,14 @@ class _DemandModel:
     def arrivals(self, rng: np.random.Generator, week: int, week_start: dt.date) -> list[Request]:
         out: list[Request] = []
         moved: dict[int, dict[str, Any]] = {}  # a template's dates in this week, made once
-        for ((_, _, locality), requests), rate in zip(self.groups, self.rates, strict=True):
-            cases = self.cases_in[locality]
+        for ((kind, _, locality), requests), rate in zip(self.groups, self.rates, strict=True):
+            cases = self.askers.get((locality, kind), [])
             for _ in range(int(rng.poisson(rate))):
                 template = requests[int(rng.integers(len(requests)))]
-                # Any carer of the locality may ask: the base problem is a month's snapshot
-                # of requests, so its own askers would ask twelve times a year.
-                case_id = cases[int(rng.integers(len(cases)))]
+                # Any carer of the locality eligible for the kind may ask: the base problem
+                # is a month's snapshot of requests, so its own askers would ask twelve
+                # times a year. (None eligible: the base request's own carer asks.)
+                case_id = cases[int(rng.integers(len(cases)))] if cases else template.case_id
                 self.count += 1
                 dates = moved.get(id(template))
                 if dates is None:

@@ -15,7 +15,7 @@ from api.cli import app
 from scheduler.model import Problem, StayRequest
 from scheduler.whatif.run import summarise
 from scheduler.whatif.scenario import ScenarioError, load_scenario, parse_scenario
-from scheduler.whatif.simulate import run_replication
+from scheduler.whatif.simulate import _DemandModel, run_replication
 
 MONDAY = dt.date(2026, 1, 5)
 
@@ -332,3 +332,21 @@ def test_a_bad_scenario_file_is_one_line_and_exit_2(tmp_path: Path):
     result = CliRunner().invoke(app, ["whatif", str(path), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "not valid TOML" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_arrivals_come_from_carers_eligible_for_their_kind():
+    # Half the carers may only have sitting: a stay request is never made by one of
+    # them (it would be unmet as not eligible, which says nothing about the beds).
+    problem = one_slot_a_week("stay")
+    cases = [
+        case.model_copy(update={"eligible": ["sitting"]}) if i % 2 else case
+        for i, case in enumerate(problem.cases)
+    ]
+    model = _DemandModel(problem.model_copy(update={"cases": cases}), {})
+    rng = np.random.default_rng(0)
+    askers = {
+        request.case_id
+        for week in range(20)
+        for request in model.arrivals(rng, week, MONDAY + dt.timedelta(days=7 * week))
+    }
+    assert askers == {case.case_id for case in cases if "stay" in case.eligible}
