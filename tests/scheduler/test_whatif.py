@@ -350,3 +350,12 @@ def test_arrivals_come_from_carers_eligible_for_their_kind():
         for request in model.arrivals(rng, week, MONDAY + dt.timedelta(days=7 * week))
     }
     assert askers == {case.case_id for case in cases if "stay" in case.eligible}
+
+
+def test_the_readme_example_scenario_file_is_valid():
+    # The file the README runs: every variant applies to its base, the sweep expands.
+    scenario = load_scenario(Path(__file__).resolve().parents[2] / "examples" / "scenarios.toml")
+    names = [variant.name for variant in scenario.variants]
+    assert names[:4] == ["today", "north loses a bed", "two more hoist beds", "demand up 10%"]
+    assert [v.sweep_value for v in scenario.variants[4:]] == [3, 4, 5]
+    assert scenario.simulation.weeks == 52
