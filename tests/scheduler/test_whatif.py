@@ -359,3 +359,20 @@ def test_the_readme_example_scenario_file_is_valid():
     assert names[:4] == ["today", "north loses a bed", "two more hoist beds", "demand up 10%"]
     assert [v.sweep_value for v in scenario.variants[4:]] == [3, 4, 5]
     assert scenario.simulation.weeks == 52
+
+
+def test_a_sweep_draws_a_capacity_curve(tmp_path: Path):
+    # A sweep of night staff: one variant per value, and the capacity curve drawn.
+    path = tmp_path / "s.toml"
+    path.write_text(
+        scenario_text(
+            sweep='[[variants]]\nname = "staff"\n'
+            'sweep = { kind = "night_staff", unit = "U-01", field = "staff", values = [3, 4] }'
+        )
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["whatif", str(path), "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert (out / "capacity_curve.png").read_bytes()[:4] == b"\x89PNG"
+    summary = json.loads((out / "comparison.json").read_text())
+    assert set(summary["variants"]) == {"today", "staff staff=3", "staff staff=4"}
