@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.db import Database, upgrade
-from api.errors import ErrorBody, RespiteError
+from api.errors import ErrorBody, RespiteError, printable
 from api.jobs import make_workers
 from api.logs import install_redaction
 from api.routes import health_router, v1_router
@@ -151,6 +151,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 def _render(
     status_code: int, body: ErrorBody, headers: dict[str, str] | None = None
 ) -> JSONResponse:
+    body.detail = printable(body.detail)
+    if body.conflicts is not None:
+        body.conflicts = [printable(line) for line in body.conflicts]
     return JSONResponse(
         body.model_dump(exclude_none=True), status_code=status_code, headers=headers
     )

@@ -16,6 +16,7 @@ Exception tree::
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
@@ -34,7 +35,17 @@ __all__ = [
     "TooLarge",
     "Unauthorised",
     "error_responses",
+    "printable",
 ]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (echoed from bad input) shown as ``\\xNN``,
+    so that a screen or a log shows them rather than acting on them."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 class ErrorBody(BaseModel):

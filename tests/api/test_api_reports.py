@@ -119,3 +119,14 @@ def test_concurrent_report_requests_build_their_source_once(
     assert [a.status_code for a in answers] == [200] * 4
     assert len({a.text for a in answers}) == 1
     assert builds == [None]
+
+
+def test_control_characters_echoed_in_an_error_are_shown_escaped(
+    client: TestClient, admin: dict[str, str], loaded: dict[str, Any]
+) -> None:
+    # A bad name with a control character is named in the 404, escaped: a broker's
+    # screen or a log shows \x01, not an invisible byte.
+    answer = client.get("/v1/reports/na%01me", headers=admin)
+    assert answer.status_code == 404
+    detail = answer.json()["detail"]
+    assert "'na\\x01me'" in detail and "\x01" not in detail

@@ -36,6 +36,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app as cli_app
+from api.errors import printable
 from api.schemas import ApiKeyCreate
 from api.settings import Settings
 from scheduler.io import load_problem
@@ -190,8 +191,10 @@ def test_a_broken_problem_is_named_and_nothing_is_half_imported(
         named = _names(path, action)
         assert any(name in line for line in errors for name in named), (path, action, errors)
         assert answer.status_code == 422, answer.text
-        # the service joins the file checker's lines with "; " (api/services/problems.py)
-        assert answer.json() == {"error": "invalid_input", "detail": "; ".join(errors)}
+        # the service joins the file checker's lines with "; " (api/services/problems.py),
+        # control characters shown escaped
+        detail = printable("; ".join(errors))
+        assert answer.json() == {"error": "invalid_input", "detail": detail}
     else:
         assert answer.status_code in (200, 422), answer.text
     if answer.status_code == 422:
