@@ -64,10 +64,9 @@ class _Waiting:
 
 @dataclass
 class _Tally:
-    arrived: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    served: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    arrived_kind: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
-    served_kind: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    # Requests by (kind, priority); the figures by priority or by kind are sums of these.
+    arrived: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    served: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     lost_crisis: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # by kind
     withdrawn: int = 0
     unmet_by_locality: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -202,8 +201,7 @@ class _Simulation:
     def step(self, week: int, arrivals: list[Request]) -> None:
         start = self.week_start(week)
         for request in arrivals:
-            self.tally.arrived[request.priority] += 1
-            self.tally.arrived_kind[(request.kind, request.priority)] += 1
+            self.tally.arrived[(request.kind, request.priority)] += 1
             if request.kind == "stay":
                 self.asked_stay.add(request.case_id)
         requests: list[Request] = [*arrivals, *(_redated(w.request, start) for w in self.waiting)]
@@ -312,8 +310,7 @@ class _Simulation:
         else:
             served = request.request_id in served_visits
         if served:
-            self.tally.served[request.priority] += 1
-            self.tally.served_kind[(request.kind, request.priority)] += 1
+            self.tally.served[(request.kind, request.priority)] += 1
             return
         locality = self.cases[request.case_id].locality_id
         if request.priority == "crisis":
@@ -350,10 +347,12 @@ class _Simulation:
         tally = self.tally
         for waiting in self.waiting:
             tally.unmet_by_locality[self.cases[waiting.request.case_id].locality_id] += 1
+        arrived = _by(tally.arrived, 1)
+        served = _by(tally.served, 1)
         served_share = {
-            p: (tally.served[p] / tally.arrived[p] if tally.arrived[p] else math.nan)
-            for p in ("crisis", "health_appointment", "planned")
+            p: _share(served[p], arrived[p]) for p in ("crisis", "health_appointment", "planned")
         }
+        arrived_kind, served_kind = _by(tally.arrived, 0), _by(tally.served, 0)
         asked = sorted(self.asked_stay)
         nights = [self.nights_of[c] for c in asked]
         below_half = [
@@ -368,22 +367,18 @@ class _Simulation:
             "served_share": served_share,
             # Beds and sitting apart: what a bed buys shows in the stays alone.
             "served_by_kind": {
-                kind: _share(
-                    sum(n for (k, _), n in tally.served_kind.items() if k == kind),
-                    sum(n for (k, _), n in tally.arrived_kind.items() if k == kind),
-                )
-                for kind in ("stay", "sitting")
+                kind: _share(served_kind[kind], arrived_kind[kind]) for kind in ("stay", "sitting")
             },
             # A crisis stay not served in its week is turned away (no bed): Erlang B's loss.
             "crisis_turned_away": _share(
-                tally.lost_crisis["stay"], tally.arrived_kind[("stay", "crisis")], empty=0.0
+                tally.lost_crisis["stay"], tally.arrived[("stay", "crisis")], empty=0.0
             ),
             "crisis_sitting_not_given": _share(
-                tally.lost_crisis["sitting"], tally.arrived_kind[("sitting", "crisis")], empty=0.0
+                tally.lost_crisis["sitting"], tally.arrived[("sitting", "crisis")], empty=0.0
             ),
-            "crisis_stay_arrivals": tally.arrived_kind[("stay", "crisis")],
-            "arrived": dict(sorted(tally.arrived.items())),
-            "served": dict(sorted(tally.served.items())),
+            "crisis_stay_arrivals": tally.arrived[("stay", "crisis")],
+            "arrived": dict(sorted(arrived.items())),
+            "served": dict(sorted(served.items())),
             "nights_per_carer": float(np.mean(nights)) if nights else 0.0,
             "share_below_half_allowance": float(np.mean(below_half)) if below_half else 0.0,
             "planned_wait_weeks": float(np.mean(tally.waits)) if tally.waits else 0.0,
@@ -400,6 +395,14 @@ class _Simulation:
             "still_waiting": len(self.waiting),
             "withdrawn": tally.withdrawn,
         }
+
+
+def _by(counts: dict[tuple[str, str], int], position: int) -> dict[str, int]:
+    """``counts`` by (kind, priority) summed by kind (``position`` 0) or priority (1)."""
+    out: dict[str, int] = defaultdict(int)
+    for key, count in counts.items():
+        out[key[position]] += count
+    return out
 
 
 def _share(part: int, whole: int, empty: float = math.nan) -> float:
