@@ -173,36 +173,35 @@ def _capacity_curve(scenario: Scenario, outcome: Outcome) -> bytes | None:
     if not swept:
         return None
     figure, axes = plt.subplots(figsize=(8, 3.5))
-    for sweep in sorted({v.sweep for v in swept if v.sweep}):
-        points = [v for v in swept if v.sweep == sweep]
-        x = [float(v.sweep_value or 0) for v in points]
-        for key, label in (
-            ("served_stays", "stays served"),
-            ("crisis_turned_away", "crisis stays turned away"),
-        ):
-            means = [outcome.summary[v.name][key]["mean"] * 100 for v in points]
-            errors = [outcome.summary[v.name][key]["half_width"] * 100 for v in points]
-            axes.errorbar(x, means, yerr=errors, marker="o", capsize=3, label=f"{sweep}: {label}")
     # The wait for a planned break, in weeks, on its own axis: extra capacity often
     # shows there first (sooner breaks) rather than in more requests served.
     waits = axes.twinx()
+    # (axes, KPI, label, scale, style) of each line drawn per sweep
+    lines: tuple[tuple[Any, str, str, int, dict[str, Any]], ...] = (
+        (axes, "served_stays", "stays served", 100, {"marker": "o"}),
+        (axes, "crisis_turned_away", "crisis stays turned away", 100, {"marker": "o"}),
+        (
+            waits, "planned_wait_weeks", "wait for a planned break (weeks, right)", 1,
+            {"marker": "s", "linestyle": "--", "color": "#555"},
+        ),
+    )  # fmt: skip
     for sweep in sorted({v.sweep for v in swept if v.sweep}):
         points = [v for v in swept if v.sweep == sweep]
         x = [float(v.sweep_value or 0) for v in points]
-        means = [outcome.summary[v.name]["planned_wait_weeks"]["mean"] for v in points]
-        errors = [outcome.summary[v.name]["planned_wait_weeks"]["half_width"] for v in points]
-        waits.errorbar(
-            x, means, yerr=errors, marker="s", capsize=3, linestyle="--", color="#555",
-            label=f"{sweep}: wait for a planned break (weeks, right)",
-        )  # fmt: skip
+        for on, key, label, scale, style in lines:
+            means = [outcome.summary[v.name][key]["mean"] * scale for v in points]
+            errors = [outcome.summary[v.name][key]["half_width"] * scale for v in points]
+            on.errorbar(
+                x, means, yerr=errors, capsize=3, label=f"{sweep}: {label}", **style
+            )  # fmt: skip
     waits.set_ylabel("weeks")
     waits.set_ylim(bottom=0)
     axes.set_xlabel("swept value")
     axes.set_ylabel("%")
-    lines, labels = axes.get_legend_handles_labels()
+    handles, labels = axes.get_legend_handles_labels()
     more, more_labels = waits.get_legend_handles_labels()
     axes.legend(
-        lines + more, labels + more_labels, fontsize=7, loc="upper center",
+        handles + more, labels + more_labels, fontsize=7, loc="upper center",
         bbox_to_anchor=(0.5, -0.16), frameon=False,
     )  # fmt: skip
     return _png(figure)
