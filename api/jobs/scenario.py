@@ -24,8 +24,10 @@ from api.jobs.worker import lower_priority
 from api.services.clock import utcnow
 from api.tables import ScenarioRow
 
-__all__ = ["CHART", "end_group", "finish_scenario", "run_scenario_job"]
+__all__ = ["ACTIVE", "CHART", "end_group", "finish_scenario", "run_scenario_job"]
 
+ACTIVE = ("queued", "running")
+"""The statuses of a scenario that has not ended."""
 CHART = ".png"
 
 
@@ -97,7 +99,7 @@ def finish_scenario(
     """Record how a scenario ended; with ``only_active``, only if it has not ended yet."""
     query = update(ScenarioRow).where(ScenarioRow.scenario_id == scenario_id)
     if only_active:
-        query = query.where(ScenarioRow.status.in_(("queued", "running")))
+        query = query.where(ScenarioRow.status.in_(ACTIVE))
     with db.write() as session:
         session.execute(query.values(status=status, finished_at=utcnow(), **values))
 

@@ -22,7 +22,7 @@ from api.auth import Principal
 from api.db import Database
 from api.errors import Conflict, InvalidInput, NotFound
 from api.jobs.local import exit_reason
-from api.jobs.scenario import CHART, end_group, finish_scenario, run_scenario_job
+from api.jobs.scenario import ACTIVE, CHART, end_group, finish_scenario, run_scenario_job
 from api.repositories.base import Page, page_of
 from api.schemas import ScenarioOut
 from api.services.clock import as_utc, utcnow
@@ -31,8 +31,6 @@ from api.tables import ScenarioRow
 from scheduler.whatif.scenario import ScenarioError, parse_scenario
 
 __all__ = ["ScenarioService", "scenario_out"]
-
-ACTIVE = ("queued", "running")
 
 
 def scenario_out(row: ScenarioRow) -> ScenarioOut:
