@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -243,6 +244,18 @@ def scenario_text(**extra: str) -> str:
     )
 
 
+def run_cli(tmp_path: Path, variant: str, workers: int) -> tuple[Any, Path]:
+    """``respite whatif`` on the tiny scenario with ``variant`` added; (result, out dir)."""
+    path = tmp_path / "s.toml"
+    path.write_text(scenario_text(extra=variant))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["whatif", str(path), "--out", str(out), "--workers", str(workers)]
+    )
+    assert result.exit_code == 0, result.output
+    return result, out
+
+
 # (a variant's TOML, the one line that must name what is wrong)
 BAD_VARIANTS = [
     # a unit that is not in the base problem
@@ -302,16 +315,11 @@ def test_sweeps_expand_and_settings_are_checked():
 
 def test_the_cli_runs_a_small_scenario_on_dask(tmp_path: Path):
     # 2 variants x 2 replications x 3 weeks of the tiny fixture on a LocalCluster of 2.
-    path = tmp_path / "s.toml"
-    path.write_text(
-        scenario_text(
-            more='[[variants]]\nname = "more beds"\n'
-            'changes = [{ kind = "add_beds", unit = "U-01", count = 2 }]'
-        )
+    more = (
+        '[[variants]]\nname = "more beds"\n'
+        'changes = [{ kind = "add_beds", unit = "U-01", count = 2 }]'
     )
-    out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["whatif", str(path), "--out", str(out), "--workers", "2"])
-    assert result.exit_code == 0, result.output
+    result, out = run_cli(tmp_path, more, workers=2)
     # The terminal table: a KPI a row, a variant a column.
     header = next(line for line in result.output.splitlines() if "KPI" in line)
     assert "today" in header and "more beds" in header
@@ -363,16 +371,11 @@ def test_the_readme_example_scenario_file_is_valid():
 
 def test_a_sweep_draws_a_capacity_curve(tmp_path: Path):
     # A sweep of night staff: one variant per value, and the capacity curve drawn.
-    path = tmp_path / "s.toml"
-    path.write_text(
-        scenario_text(
-            sweep='[[variants]]\nname = "staff"\n'
-            'sweep = { kind = "night_staff", unit = "U-01", field = "staff", values = [3, 4] }'
-        )
+    sweep = (
+        '[[variants]]\nname = "staff"\n'
+        'sweep = { kind = "night_staff", unit = "U-01", field = "staff", values = [3, 4] }'
     )
-    out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["whatif", str(path), "--out", str(out), "--workers", "1"])
-    assert result.exit_code == 0, result.output
+    _, out = run_cli(tmp_path, sweep, workers=1)
     assert (out / "capacity_curve.png").read_bytes()[:4] == b"\x89PNG"
     summary = json.loads((out / "comparison.json").read_text())
     assert set(summary["variants"]) == {"today", "staff staff=3", "staff staff=4"}
