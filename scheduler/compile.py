@@ -765,6 +765,8 @@ class _Compiler:
             points = visit_points(case, provider, self.w)
             for day, start in slots:
                 if not fits[day][start]:
+                    # _remove keeps the first reason only; asking first saves making the
+                    # sentence for every slot of a busy provider.
                     if (key, "no_sitter_free", provider.provider_id) not in self.seen:
                         self._remove(
                             key,
