@@ -199,6 +199,13 @@ class _Compiler:
         self.limits: list[sd.CaseLimits] = []
         self._fits_cache: dict[tuple[int, int, int], list[list[bool]]] = {}
         self._serving_cache: dict[str, tuple[list[tuple[int, float]], list[Removed]]] = {}
+        self._fitting_cache: dict[tuple[int, frozenset[str]], list[int]] = {}
+        self._km_cache: dict[tuple[str, int], float] = {}
+        self._room_cache: dict[tuple[int, int], list[int]] = {}
+        self._run_cache: dict[int, list[int]] = {}
+        self._wary = {c.case_id for c in problem.cases if c.incompatible_with} | {
+            other for c in problem.cases for other in c.incompatible_with
+        }
         self.previous_stays = {
             s.request_id: (s.unit_id, s.first_night) for s in (previous.stays if previous else [])
         }
@@ -526,64 +533,107 @@ class _Compiler:
             )
             return []
         options: list[sd.StayOption] = []
+        needs = frozenset(case.bed_needs)
+        support = SUPPORT_INDEX[case.night_support]
+        wary = case.case_id in self._wary  # H4 concerns this case at all
         for unit_idx, unit in enumerate(self.p.units):
-            fitting = [
-                c
-                for c in classes_of_unit[unit_idx]
-                if set(case.bed_needs) <= set(infos[c].features)
-            ]
-            if self._unit_refuses(request, case, unit, bool(fitting)):
+            fitting = self._fitting_classes(unit_idx, needs, classes_of_unit, infos)
+            km = self._km_to_unit(case, unit_idx)
+            if self._unit_refuses(request, case, unit, bool(fitting), km):
                 continue
-            km = km_between(case.home.lat, case.home.lon, unit.location.lat, unit.location.lon)
+            room = self._staff_room(unit_idx, support, units[unit_idx])
+            cost = stay_cost60(unit, request.nights)
+            travel = tenths_km(km)
             for start in starts:
-                if not self._staff_allows(units[unit_idx], case, start, request.nights, key, unit):
+                if room[start] < request.nights:
+                    self._no_staff(units[unit_idx], start + room[start], case, key, unit)
                     continue
-                if self._resident_conflict(case, unit, start, request.nights, residents, key):
+                if wary and self._resident_conflict(
+                    case, unit, start, request.nights, residents, key
+                ):
                     continue
                 for class_idx in fitting:
-                    if min(classes[class_idx].free[start : start + request.nights]) < 1:
-                        self._remove(
-                            key,
-                            "beds_taken",
-                            unit.unit_id,
-                            f"bed {infos[class_idx].bed_ids[0]} in {unit.name} is held on the "
-                            f"nights asked by confirmed booking "
-                            f"{', '.join(infos[class_idx].booked_by)}",
-                        )
+                    if self._free_run(class_idx, classes)[start] < request.nights:
+                        if (key, "beds_taken", unit.unit_id) not in self.seen:  # first only
+                            self._remove(
+                                key,
+                                "beds_taken",
+                                unit.unit_id,
+                                f"bed {infos[class_idx].bed_ids[0]} in {unit.name} is held on "
+                                f"the nights asked by confirmed booking "
+                                f"{', '.join(infos[class_idx].booked_by)}",
+                            )
                         continue
+                    kept = self.previous_stays.get(request.request_id) == (
+                        unit.unit_id,
+                        self.nights[start],
+                    )
                     options.append(
-                        self._stay_option(request, request_idx, case, unit, class_idx, start, km)
+                        sd.StayOption(
+                            request=request_idx,
+                            bed_class=class_idx,
+                            start=start,
+                            cost=cost,
+                            travel=travel,
+                            points=stay_points(request, case, unit, self.nights[start], self.w),
+                            kept=int(kept),
+                            premium=cost if unit.spot else 0,
+                        )
                     )
         return options
 
-    def _stay_option(
+    def _fitting_classes(
         self,
-        request: StayRequest,
-        request_idx: int,
-        case: Case,
-        unit: Unit,
-        class_idx: int,
-        start: int,
-        km: float,
-    ) -> sd.StayOption:
-        cost = stay_cost60(unit, request.nights)
-        kept = self.previous_stays.get(request.request_id) == (unit.unit_id, self.nights[start])
-        return sd.StayOption(
-            request=request_idx,
-            bed_class=class_idx,
-            start=start,
-            cost=cost,
-            travel=tenths_km(km),
-            points=stay_points(request, case, unit, self.nights[start], self.w),
-            kept=int(kept),
-            premium=cost if unit.spot else 0,
-        )
+        unit_idx: int,
+        needs: frozenset[str],
+        classes_of_unit: dict[int, list[int]],
+        infos: list[ClassInfo],
+    ) -> list[int]:
+        """The unit's bed classes with every feature in ``needs`` (H2); once per needs."""
+        cache_key = (unit_idx, needs)
+        found = self._fitting_cache.get(cache_key)
+        if found is None:
+            found = self._fitting_cache[cache_key] = [
+                c for c in classes_of_unit[unit_idx] if needs <= set(infos[c].features)
+            ]
+        return found
+
+    def _km_to_unit(self, case: Case, unit_idx: int) -> float:
+        cache_key = (case.case_id, unit_idx)
+        km = self._km_cache.get(cache_key)
+        if km is None:
+            location = self.p.units[unit_idx].location
+            km = self._km_cache[cache_key] = km_between(
+                case.home.lat, case.home.lon, location.lat, location.lon
+            )
+        return km
+
+    def _staff_room(self, unit_idx: int, support: int, table: sd.UnitNights) -> list[int]:
+        """``[night]``: for how many nights from it one more occupant of ``support``
+        keeps the unit's staffing (H5) with the bookings alone. Once per unit and support."""
+        cache_key = (unit_idx, support)
+        room = self._room_cache.get(cache_key)
+        if room is None:
+            room = self._room_cache[cache_key] = _runs(
+                [
+                    self._staff_needed(table, support, n) <= table.staff[n]
+                    for n in range(len(self.nights))
+                ]
+            )
+        return room
+
+    def _free_run(self, class_idx: int, classes: list[sd.BedClass]) -> list[int]:
+        """``[night]``: for how many nights from it a bed of the class is free (H1)."""
+        run = self._run_cache.get(class_idx)
+        if run is None:
+            run = self._run_cache[class_idx] = _runs([f >= 1 for f in classes[class_idx].free])
+        return run
 
     def _nights_left(self, case: Case) -> int:
         return self.limits[self.case_idx[case.case_id]].nights_left
 
     def _unit_refuses(
-        self, request: StayRequest, case: Case, unit: Unit, has_fitting_bed: bool
+        self, request: StayRequest, case: Case, unit: Unit, has_fitting_bed: bool, km: float
     ) -> bool:
         """H3 and H2 first (is the unit suitable at all?), then H7 (is it near enough?):
         a suitable unit too far away is nearer to serving than an unsuitable one."""
@@ -607,7 +657,6 @@ class _Compiler:
                 key, "no_suitable_bed", unit.unit_id, f"{unit.name} has no bed with {needs}"
             )
             return True
-        km = km_between(case.home.lat, case.home.lon, unit.location.lat, unit.location.lon)
         if km > request.max_travel_km + 1e-9:
             self._remove(
                 key,
@@ -618,31 +667,35 @@ class _Compiler:
             return True
         return False
 
-    def _staff_allows(
+    @staticmethod
+    def _staff_needed(table: sd.UnitNights, support: int, night: int) -> int:
+        """Night staff the unit needs on ``night`` with its bookings and one more
+        occupant of ``support`` (H5)."""
+        two = table.booked_two[night] + (support == sd.TWO_TO_ONE)
+        one = table.booked_one[night] + (support == sd.ONE_TO_ONE)
+        shared = table.booked_shared[night] + (support == sd.SHARED)
+        return night_load(two, one, shared, table.shared_ratio)
+
+    def _no_staff(
         self,
         table: sd.UnitNights,
+        n: int,
         case: Case,
-        start: int,
-        nights: int,
         key: tuple[str, str | None],
         unit: Unit,
-    ) -> bool:
-        support = SUPPORT_INDEX[case.night_support]
-        for n in range(start, start + nights):
-            two = table.booked_two[n] + (support == sd.TWO_TO_ONE)
-            one = table.booked_one[n] + (support == sd.ONE_TO_ONE)
-            shared = table.booked_shared[n] + (support == sd.SHARED)
-            need = night_load(two, one, shared, table.shared_ratio)
-            if need > table.staff[n]:
-                self._remove(
-                    key,
-                    "no_night_staff",
-                    unit.unit_id,
-                    f"{unit.name} would need {need} night staff on {self.nights[n]}, "
-                    f"it has {table.staff[n]}",
-                )
-                return False
-        return True
+    ) -> None:
+        """Note night ``n``, without the staff for one more (the first such night
+        only: :meth:`_remove` keeps one reason per place)."""
+        if (key, "no_night_staff", unit.unit_id) in self.seen:
+            return
+        need = self._staff_needed(table, SUPPORT_INDEX[case.night_support], n)
+        self._remove(
+            key,
+            "no_night_staff",
+            unit.unit_id,
+            f"{unit.name} would need {need} night staff on {self.nights[n]}, "
+            f"it has {table.staff[n]}",
+        )
 
     def _resident_conflict(
         self,
@@ -861,6 +914,14 @@ class _Compiler:
                 refusals.append(Removed("no_provider", provider.provider_id, detail))
             found = self._serving_cache[case.case_id] = (serving, refusals)
         return found
+
+
+def _runs(ok: list[bool]) -> list[int]:
+    """``[i]``: how many of ``ok[i], ok[i + 1], ...`` are true before the first false."""
+    runs = [0] * (len(ok) + 1)
+    for i in range(len(ok) - 1, -1, -1):
+        runs[i] = runs[i + 1] + 1 if ok[i] else 0
+    return runs[:-1]
 
 
 def _date_range(first: dt.date, last: dt.date) -> list[dt.date]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 __all__ = ["EARTH_RADIUS_KM", "km_between"]
@@ -9,6 +10,7 @@ __all__ = ["EARTH_RADIUS_KM", "km_between"]
 EARTH_RADIUS_KM = 6371.0
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same homes and bases are asked about often
 def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Haversine distance in kilometres between two points given in degrees."""
     phi1, phi2 = math.radians(lat1), math.radians(lat2)

@@ -38,8 +38,10 @@ from scheduler.compile import compile_problem
 from scheduler.decode import new_items
 from scheduler.kpis import rota_minutes
 from scheduler.model import (
+    Case,
     Horizon,
     PlannedStay,
+    PlannedVisit,
     Problem,
     SittingRequest,
     StayBooking,
@@ -47,6 +49,7 @@ from scheduler.model import (
     Visit,
     Window,
 )
+from scheduler.whatif.sitting import ServedVisit, SittingArrival, SittingGreedy
 from solver.greedy import solve_greedy
 
 __all__ = ["HORIZON_NIGHTS", "run_replication"]
@@ -54,6 +57,7 @@ __all__ = ["HORIZON_NIGHTS", "run_replication"]
 HORIZON_NIGHTS = 28  # a week of starts plus the longest stay (14) and a week to spare
 MAX_WAIT_WEEKS = 8  # a planned request unserved this long is withdrawn (counted unmet)
 Request = StayRequest | SittingRequest
+Arrival = StayRequest | SittingArrival
 
 
 @dataclass
@@ -131,8 +135,10 @@ class _DemandModel:
         self.origin = problem.week_start
         self.count = 0
 
-    def arrivals(self, rng: np.random.Generator, week: int, week_start: dt.date) -> list[Request]:
-        out: list[Request] = []
+    def arrivals(self, rng: np.random.Generator, week: int, week_start: dt.date) -> list[Arrival]:
+        """This week's requests: stays dated in the week, sitting as its base request
+        and the carer who asks (:meth:`_Simulation.sitting_request` dates it)."""
+        out: list[Arrival] = []
         moved: dict[int, dict[str, Any]] = {}  # a template's dates in this week, made once
         for ((kind, _, locality), requests), rate in zip(self.groups, self.rates, strict=True):
             cases = self.askers.get((locality, kind), [])
@@ -143,6 +149,10 @@ class _DemandModel:
                 # times a year. (None eligible: the base request's own carer asks.)
                 case_id = cases[int(rng.integers(len(cases)))] if cases else template.case_id
                 self.count += 1
+                if isinstance(template, SittingRequest):
+                    request_id = f"W{week}-{self.count}"
+                    out.append(SittingArrival(request_id, case_id, template.priority, template))
+                    continue
                 dates = moved.get(id(template))
                 if dates is None:
                     dates = moved[id(template)] = _moved(template, self.origin, week_start)
@@ -188,33 +198,55 @@ class _Simulation:
         self.cases = problem.case_by_id()
         self.units = problem.unit_by_id()
         self.providers = problem.provider_by_id()
-        self.confirmed: list[PlannedStay] = []
+        # Stays confirmed in earlier weeks that have not ended (bookings of later weeks),
+        # and the nights of those that have, by case.
+        self.booked: list[StayBooking] = []
+        self.nights_done: dict[str, int] = defaultdict(int)
         self.waiting: list[_Waiting] = []
         self.tally = _Tally()
         self.nights_of: dict[str, int] = defaultdict(int)
         self.asked_stay: set[str] = set()
         self.block_beds = sum(len(u.beds) for u in problem.units if not u.spot)
+        self.sitting = SittingGreedy(problem)
+        self.used_copies: dict[tuple[str, int], Case] = {}
 
     def week_start(self, week: int) -> dt.date:
         return self.problem.week_start + dt.timedelta(days=7 * week)
 
-    def step(self, week: int, arrivals: list[Request]) -> None:
+    def step(self, week: int, arrivals: list[Arrival]) -> None:
         start = self.week_start(week)
+        self._retire(start)
         for request in arrivals:
             self.tally.arrived[(request.kind, request.priority)] += 1
             if request.kind == "stay":
                 self.asked_stay.add(request.case_id)
-        requests: list[Request] = [*arrivals, *(_redated(w.request, start) for w in self.waiting)]
+        waiting = [_redated(w.request, start) for w in self.waiting]
         arrived_week = {r.request_id: week for r in arrivals}
         arrived_week.update({w.request.request_id: w.arrived for w in self.waiting})
-        weekly = self._problem(start, requests)
-        compiled = compile_problem(weekly)
-        stays, visits = new_items(compiled, self._solve(compiled))
-        self._record(week, start, requests, arrived_week, stays, visits)
-
-    def _solve(self, compiled: Any) -> Any:
+        visits: list[ServedVisit] | list[PlannedVisit]
         if self.task["engine"] == "greedy":
-            return solve_greedy(compiled.data)
+            # Sitting does not touch the beds or other weeks here (see sitting.py):
+            # the week's stays are compiled, its sitting allocated apart, the same way.
+            stays_asked = [r for r in arrivals if isinstance(r, StayRequest)]
+            compiled = compile_problem(self._problem(start, [*stays_asked, *waiting]))
+            stays, _ = new_items(compiled, solve_greedy(compiled.data))
+            visits = self.sitting.week([r for r in arrivals if isinstance(r, SittingArrival)])
+        else:
+            dated = [self._dated(r, start) for r in arrivals]
+            compiled = compile_problem(self._problem(start, [*dated, *waiting]))
+            stays, visits = new_items(compiled, self._solve_cpsat(compiled))
+        self._record(week, start, [*arrivals, *waiting], arrived_week, stays, visits)
+
+    def _dated(self, arrival: Arrival, start: dt.date) -> Request:
+        """A sitting arrival as the request it is, dated in the week from ``start``."""
+        if isinstance(arrival, StayRequest):
+            return arrival
+        template = arrival.template
+        update = _moved(template, self.problem.week_start, start)
+        update.update(request_id=arrival.request_id, case_id=arrival.case_id)
+        return template.model_copy(update=update)
+
+    def _solve_cpsat(self, compiled: Any) -> Any:
         from solver.cpsat import CpSatParams, solve_cpsat
 
         params = CpSatParams(
@@ -224,34 +256,49 @@ class _Simulation:
 
     def _problem(self, start: dt.date, requests: list[Request]) -> Problem:
         last = start + dt.timedelta(days=HORIZON_NIGHTS - 1)
-        bookings = [
-            StayBooking.model_construct(booking_id=f"S-{i}", **stay.model_dump())
-            for i, stay in enumerate(self.confirmed)
-            if stay.first_night + dt.timedelta(days=stay.nights) > start
-        ]
+        bookings = self.booked
         used = self._nights_before(start)
-        cases = [
-            case
-            if not used.get(case.case_id)
-            else case.model_copy(update={"nights_used": used[case.case_id]})
-            for case in self.problem.cases
-        ]
+        cases = [self._case_with(case, used.get(case.case_id, 0)) for case in self.problem.cases]
         return Problem.model_construct(
             horizon=Horizon.model_construct(first_night=start, last_night=last),
             week_start=start,
             localities=self.problem.localities,
             cases=cases,
             units=self.problem.units,
-            providers=self.problem.providers,
+            # Providers only matter to sitting (a stays-only week compiles faster without).
+            providers=self.problem.providers
+            if any(isinstance(r, SittingRequest) for r in requests)
+            else [],
             requests=requests,
             bookings=bookings,
             budgets=[],
             weights=self.problem.weights,
         )
 
+    def _retire(self, start: dt.date) -> None:
+        """Stays ended before ``start`` are no longer bookings: their nights are counted."""
+        still = []
+        for booking in self.booked:
+            if booking.first_night + dt.timedelta(days=booking.nights) <= start:
+                self.nights_done[booking.case_id] += booking.nights
+            else:
+                still.append(booking)
+        self.booked = still
+
+    def _case_with(self, case: Case, used: int) -> Case:
+        """The case with ``used`` nights used this year (a copy made once per count)."""
+        if not used:
+            return case
+        copy = self.used_copies.get((case.case_id, used))
+        if copy is None:
+            copy = self.used_copies[(case.case_id, used)] = case.model_copy(
+                update={"nights_used": used}
+            )
+        return copy
+
     def _nights_before(self, start: dt.date) -> dict[str, int]:
-        used: dict[str, int] = defaultdict(int)
-        for stay in self.confirmed:
+        used = defaultdict(int, self.nights_done)
+        for stay in self.booked:
             before = min(stay.nights, (start - stay.first_night).days)
             if before > 0:
                 used[stay.case_id] += before
@@ -261,17 +308,20 @@ class _Simulation:
         self,
         week: int,
         start: dt.date,
-        requests: list[Request],
+        requests: list[Arrival],
         arrived_week: dict[str, int],
         stays: list[PlannedStay],
-        visits: list[Any],
+        visits: list[ServedVisit] | list[PlannedVisit],
     ) -> None:
         tally = self.tally
         served_stays = {s.request_id for s in stays}
         served_visits: dict[str, set[str]] = defaultdict(set)
         for visit in visits:
             served_visits[visit.request_id].add(visit.visit_id)
-        self.confirmed += stays
+        self.booked += [
+            StayBooking.model_construct(booking_id=f"S-{week}-{i}", **stay.model_dump())
+            for i, stay in enumerate(stays)
+        ]
         for stay in stays:
             tally.nights += stay.nights
             tally.cost_pence += stay.nights * self.units[stay.unit_id].cost_per_night_pence
@@ -291,7 +341,7 @@ class _Simulation:
     def _settle(
         self,
         week: int,
-        request: Request,
+        request: Arrival,
         arrived: int,
         served_stays: set[str],
         served_visits: dict[str, set[str]],
@@ -327,14 +377,14 @@ class _Simulation:
         block = {u.unit_id for u in self.problem.units if not u.spot}
         held = sum(
             1
-            for stay in self.confirmed
+            for stay in self.booked
             if stay.unit_id in block
             for night in stay.night_list
             if night in week
         )
         return held / (7 * self.block_beds) if self.block_beds else 0.0
 
-    def _utilisation(self, start: dt.date, visits: list[Any]) -> float:
+    def _utilisation(self, start: dt.date, visits: list[ServedVisit] | list[PlannedVisit]) -> float:
         rota = sum(
             rota_minutes(provider, start + dt.timedelta(days=d))
             for provider in self.problem.providers

@@ -1,0 +1,200 @@
+"""Sitting in the simulation, allocated the greedy's way without compiling each week.
+
+In the what-if simulation sitting is independent week by week: a week's visits
+not given lapse, the rota and the weekly caps start afresh, and the weekly
+problems carry no budgets, so nothing links sitting to the beds or to other
+weeks. Each arrival copies a base sitting request onto the same weekdays, so
+what it may be given depends only on its template and its carer: the
+(day, start) slots inside its windows are the template's, once and for all, and
+the providers that may serve the carer (area, skills, travel) are the carer's.
+
+:class:`SittingGreedy` makes those once and then allocates a week as
+:func:`solver.greedy.solve_greedy` does on the compiled week (crisis first, then
+in order of arrival; each visit in the earliest slot, then the nearest provider,
+that still has the sitters, the weekly hours and the carer's own time and
+allowance free). The simulation uses it for the greedy engine; a test compares
+it with compiling each week and running the greedy on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from scheduler.compile import MINUTES_PER_DAY, _step_minutes, tenths_km
+from scheduler.geo import km_between
+from scheduler.model import WEEKDAYS, Case, Problem, SittingRequest, minutes_of
+
+__all__ = ["ServedVisit", "SittingArrival", "SittingGreedy"]
+
+
+@dataclass(frozen=True, slots=True)
+class SittingArrival:
+    """A sitting request of the simulated week: a base request asked by ``case_id``."""
+
+    request_id: str
+    case_id: str
+    priority: str
+    template: SittingRequest
+    kind: str = "sitting"
+
+
+@dataclass(frozen=True, slots=True)
+class ServedVisit:
+    """A visit given (what the simulation's tally reads of a planned visit)."""
+
+    request_id: str
+    visit_id: str
+    provider_id: str
+    day: int  # 0..6 from the week's first day
+    start: int  # minute of the day
+    minutes: int
+    sitters: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    visit_id: str
+    minutes: int
+    steps: int
+    slots: tuple[tuple[int, int], ...]  # (day, start step), earliest first
+
+
+class SittingGreedy:
+    """The greedy's sitting for any week of ``problem``'s simulation.
+
+    ``problem`` is the base problem (its providers, cases and sitting requests, with
+    dates in the week from ``problem.week_start``); weeks are whole weeks later.
+    """
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.origin = problem.week_start
+        # The base problem's time step: every clock time of a week's problem is one of its.
+        self.step = _step_minutes(problem)
+        steps_per_day = MINUTES_PER_DAY // self.step
+        self.rota: list[list[list[int]]] = []  # [provider][day][step] sitters on shift
+        for provider in problem.providers:
+            days = []
+            for day in range(7):
+                weekday = WEEKDAYS[(self.origin + dt.timedelta(days=day)).weekday()]
+                row = [0] * steps_per_day
+                for shift in provider.sitters.get(weekday, []):
+                    first, end = minutes_of(shift.start), minutes_of(shift.end)
+                    for t in range(first // self.step, end // self.step):
+                        row[t] += shift.count
+                days.append(row)
+            self.rota.append(days)
+        self.caps = [round(60 * p.weekly_hours_cap) for p in problem.providers]
+        self.cases = problem.case_by_id()
+        self._shapes: dict[int, list[_Shape]] = {}
+        self._near: dict[str, list[tuple[int, int, float]]] = {}
+        self._serving: dict[tuple[str, float], list[int]] = {}
+
+    def week(self, arrivals: list[SittingArrival]) -> list[ServedVisit]:
+        """Allocate one week's sitting arrivals; the visits given."""
+        free = [[list(row) for row in days] for days in self.rota]
+        provider_left = list(self.caps)
+        case_left: dict[str, int] = {}
+        case_busy: dict[tuple[str, int], list[tuple[int, int]]] = {}
+        served: list[ServedVisit] = []
+        order = [a for a in arrivals if a.priority == "crisis"]
+        order += [a for a in arrivals if a.priority != "crisis"]
+        for arrival in order:
+            template = arrival.template
+            providers = self._providers(arrival.case_id, template)
+            if not providers:
+                continue
+            sitters = 2 if template.double_handed else 1
+            left = case_left.get(arrival.case_id)
+            if left is None:
+                case = self.cases[arrival.case_id]
+                left = round(60 * case.sitting_hours_per_week)
+            for shape in self._shapes_of(template):
+                if left < shape.minutes:
+                    continue
+                need = shape.minutes * sitters
+                for day, start in shape.slots:
+                    end = start + shape.steps
+                    busy = case_busy.get((arrival.case_id, day))
+                    if busy and any(s < end and start < e for s, e in busy):
+                        continue
+                    for p in providers:
+                        row = free[p][day]
+                        if provider_left[p] >= need and min(row[start:end]) >= sitters:
+                            for t in range(start, end):
+                                row[t] -= sitters
+                            provider_left[p] -= need
+                            left -= shape.minutes
+                            case_busy.setdefault((arrival.case_id, day), []).append((start, end))
+                            served.append(
+                                ServedVisit(
+                                    request_id=arrival.request_id,
+                                    visit_id=shape.visit_id,
+                                    provider_id=self.problem.providers[p].provider_id,
+                                    day=day,
+                                    start=start * self.step,
+                                    minutes=shape.minutes,
+                                    sitters=sitters,
+                                )
+                            )
+                            break
+                    else:
+                        continue
+                    break
+            case_left[arrival.case_id] = left
+        return served
+
+    def _shapes_of(self, template: SittingRequest) -> list[_Shape]:
+        """The template's visits with their slots inside their windows (H10)."""
+        shapes = self._shapes.get(id(template))
+        if shapes is None:
+            shapes = []
+            for visit in template.visits:
+                slots: set[tuple[int, int]] = set()
+                for window in visit.windows:
+                    day = (window.day - self.origin).days % 7
+                    first = minutes_of(window.start) // self.step
+                    last = (minutes_of(window.end) - visit.minutes) // self.step
+                    slots.update((day, t) for t in range(first, last + 1))
+                shapes.append(
+                    _Shape(
+                        visit.visit_id,
+                        visit.minutes,
+                        visit.minutes // self.step,
+                        tuple(sorted(slots)),
+                    )
+                )
+            self._shapes[id(template)] = shapes
+        return shapes
+
+    def _providers(self, case_id: str, template: SittingRequest) -> list[int]:
+        """The providers that may serve the carer (H8 eligibility, H9 area and skills,
+        H7 travel), nearest first (ties in the problem's order)."""
+        key = (case_id, template.max_travel_km)
+        found = self._serving.get(key)
+        if found is None:
+            near = self._near.get(case_id)
+            if near is None:
+                near = self._near[case_id] = _near(self.cases[case_id], self.problem)
+            limit = template.max_travel_km + 1e-9
+            found = self._serving[key] = [idx for _, idx, km in near if km <= limit]
+        return found
+
+
+def _near(case: Case, problem: Problem) -> list[tuple[int, int, float]]:
+    """(tenths of a km, provider, km) of the providers that cover the case's area with
+    its skills, within their own travel limit; nearest first."""
+    if "sitting" not in case.eligible:
+        return []
+    near: list[tuple[int, int, float]] = []
+    for idx, provider in enumerate(problem.providers):
+        if case.locality_id not in provider.localities:
+            continue
+        if not set(case.sitting_skills) <= set(provider.skills):
+            continue
+        km = km_between(provider.base.lat, provider.base.lon, case.home.lat, case.home.lon)
+        if km > provider.max_travel_km + 1e-9:
+            continue
+        near.append((tenths_km(km), idx, km))
+    return sorted(near)
