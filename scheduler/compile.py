@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -165,7 +166,9 @@ def tenths_km(km: float) -> int:
 # ------------------------------------------------------------------ compile
 
 
-def compile_problem(problem: Problem, previous: Plan | None = None) -> Compiled:
+def compile_problem(
+    problem: Problem, previous: Plan | None = None, *, reasons: bool = True
+) -> Compiled:
     """Build the solver input for ``problem``.
 
     Parameters
@@ -174,13 +177,18 @@ def compile_problem(problem: Problem, previous: Plan | None = None) -> Compiled:
         A validated problem.
     previous
         The previous plan when re-planning; options that keep its choices are marked.
+    reasons
+        Note why each option left out was left out (``Compiled.removed``, which the
+        explanations of unmet requests read). The what-if simulation, which explains
+        nothing, compiles faster without; the solver input is the same.
     """
-    return _Compiler(problem, previous).run()
+    return _Compiler(problem, previous, reasons).run()
 
 
 class _Compiler:
-    def __init__(self, problem: Problem, previous: Plan | None):
+    def __init__(self, problem: Problem, previous: Plan | None, reasons: bool = True):
         self.p = problem
+        self.reasons = reasons
         self.w = problem.weights
         self.nights = problem.horizon.nights
         self.night_idx = {night: i for i, night in enumerate(self.nights)}
@@ -199,10 +207,9 @@ class _Compiler:
         self.limits: list[sd.CaseLimits] = []
         self._fits_cache: dict[tuple[int, int, int], list[list[bool]]] = {}
         self._serving_cache: dict[str, tuple[list[tuple[int, float]], list[Removed]]] = {}
-        self._fitting_cache: dict[tuple[int, frozenset[str]], list[int]] = {}
+        self._fitting_cache: dict[tuple[int, frozenset[str]], list[tuple[int, list[int]]]] = {}
         self._km_cache: dict[tuple[str, int], float] = {}
         self._room_cache: dict[tuple[int, int], list[int]] = {}
-        self._run_cache: dict[int, list[int]] = {}
         self._wary = {c.case_id for c in problem.cases if c.incompatible_with} | {
             other for c in problem.cases for other in c.incompatible_with
         }
@@ -483,18 +490,16 @@ class _Compiler:
 
     def _remove(self, key: tuple[str, str | None], reason: str, where: str, detail: str) -> None:
         """Note what a filter removed: once per (request or visit, reason, place)."""
-        if (key, reason, where) not in self.seen:
+        if self.reasons and (key, reason, where) not in self.seen:
             self.seen.add((key, reason, where))
             self.removed[key].append(Removed(reason, where, detail))
 
-    def _starts(self, request: StayRequest) -> list[int]:
+    def _starts(self, request: StayRequest) -> range:
         """Night indices a stay may start on (H6: inside the horizon, whole)."""
-        starts = []
-        for night in _date_range(request.earliest_start, request.latest_start):
-            idx = self.night_idx.get(night)
-            if idx is not None and idx + request.nights <= len(self.nights):
-                starts.append(idx)
-        return starts
+        first = self.nights[0]
+        earliest = max((request.earliest_start - first).days, 0)
+        latest = min((request.latest_start - first).days, len(self.nights) - request.nights)
+        return range(earliest, latest + 1)
 
     def _stay_options(
         self,
@@ -536,25 +541,29 @@ class _Compiler:
         needs = frozenset(case.bed_needs)
         support = SUPPORT_INDEX[case.night_support]
         wary = case.case_id in self._wary  # H4 concerns this case at all
+        nights = request.nights
         for unit_idx, unit in enumerate(self.p.units):
-            fitting = self._fitting_classes(unit_idx, needs, classes_of_unit, infos)
+            fitting = self._fitting_classes(unit_idx, needs, classes_of_unit, classes, infos)
             km = self._km_to_unit(case, unit_idx)
             if self._unit_refuses(request, case, unit, bool(fitting), km):
                 continue
             room = self._staff_room(unit_idx, support, units[unit_idx])
-            cost = stay_cost60(unit, request.nights)
+            cost = stay_cost60(unit, nights)
             travel = tenths_km(km)
+            # _remove keeps the first reason per place only: the later ones are not made.
+            short_staffed = taken = not self.reasons
             for start in starts:
-                if room[start] < request.nights:
-                    self._no_staff(units[unit_idx], start + room[start], case, key, unit)
+                if room[start] < nights:
+                    if not short_staffed:
+                        short_staffed = True
+                        self._no_staff(units[unit_idx], start + room[start], case, key, unit)
                     continue
-                if wary and self._resident_conflict(
-                    case, unit, start, request.nights, residents, key
-                ):
+                if wary and self._resident_conflict(case, unit, start, nights, residents, key):
                     continue
-                for class_idx in fitting:
-                    if self._free_run(class_idx, classes)[start] < request.nights:
-                        if (key, "beds_taken", unit.unit_id) not in self.seen:  # first only
+                for class_idx, free_run in fitting:
+                    if free_run[start] < nights:
+                        if not taken:
+                            taken = True
                             self._remove(
                                 key,
                                 "beds_taken",
@@ -587,14 +596,19 @@ class _Compiler:
         unit_idx: int,
         needs: frozenset[str],
         classes_of_unit: dict[int, list[int]],
+        classes: list[sd.BedClass],
         infos: list[ClassInfo],
-    ) -> list[int]:
-        """The unit's bed classes with every feature in ``needs`` (H2); once per needs."""
+    ) -> list[tuple[int, list[int]]]:
+        """The unit's bed classes with every feature in ``needs`` (H2), each with its
+        free runs (``[night]``: for how many nights from it a bed of the class is free,
+        H1). Made once per unit and needs."""
         cache_key = (unit_idx, needs)
         found = self._fitting_cache.get(cache_key)
         if found is None:
             found = self._fitting_cache[cache_key] = [
-                c for c in classes_of_unit[unit_idx] if needs <= set(infos[c].features)
+                (c, _runs([f >= 1 for f in classes[c].free]))
+                for c in classes_of_unit[unit_idx]
+                if needs <= set(infos[c].features)
             ]
         return found
 
@@ -622,13 +636,6 @@ class _Compiler:
             )
         return room
 
-    def _free_run(self, class_idx: int, classes: list[sd.BedClass]) -> list[int]:
-        """``[night]``: for how many nights from it a bed of the class is free (H1)."""
-        run = self._run_cache.get(class_idx)
-        if run is None:
-            run = self._run_cache[class_idx] = _runs([f >= 1 for f in classes[class_idx].free])
-        return run
-
     def _nights_left(self, case: Case) -> int:
         return self.limits[self.case_idx[case.case_id]].nights_left
 
@@ -637,35 +644,11 @@ class _Compiler:
     ) -> bool:
         """H3 and H2 first (is the unit suitable at all?), then H7 (is it near enough?):
         a suitable unit too far away is nearer to serving than an unsuitable one."""
-        key = (request.request_id, None)
-        if not unit.age_min <= case.age <= unit.age_max:
-            self._remove(
-                key,
-                "no_suitable_bed",
-                unit.unit_id,
-                f"{unit.name} takes ages {unit.age_min}-{unit.age_max}, the person is {case.age}",
-            )
-            return True
-        if unit.sex_policy not in ("any", case.sex):
-            self._remove(
-                key, "no_suitable_bed", unit.unit_id, f"{unit.name} is {unit.sex_policy} only"
-            )
-            return True
-        if not has_fitting_bed:
-            needs = ", ".join(sorted(case.bed_needs))
-            self._remove(
-                key, "no_suitable_bed", unit.unit_id, f"{unit.name} has no bed with {needs}"
-            )
-            return True
-        if km > request.max_travel_km + 1e-9:
-            self._remove(
-                key,
-                "too_far",
-                unit.unit_id,
-                f"{unit.name} is {km:.0f} km away, the limit is {request.max_travel_km:.0f} km",
-            )
-            return True
-        return False
+        refusal = _unit_refusal(request, case, unit, has_fitting_bed, km)
+        if refusal is not None and self.reasons:
+            reason, detail = refusal
+            self._remove((request.request_id, None), reason, unit.unit_id, detail())
+        return refusal is not None
 
     @staticmethod
     def _staff_needed(table: sd.UnitNights, support: int, night: int) -> int:
@@ -684,10 +667,7 @@ class _Compiler:
         key: tuple[str, str | None],
         unit: Unit,
     ) -> None:
-        """Note night ``n``, without the staff for one more (the first such night
-        only: :meth:`_remove` keeps one reason per place)."""
-        if (key, "no_night_staff", unit.unit_id) in self.seen:
-            return
+        """Note night ``n``, without the staff for one more."""
         need = self._staff_needed(table, SUPPORT_INDEX[case.night_support], n)
         self._remove(
             key,
@@ -790,7 +770,7 @@ class _Compiler:
         kept_at = self.previous_visits.get(key)
         options: list[sd.VisitOption] = []
         serving, refusals = self._serving(case)
-        if refusals:  # providers that do not cover the area or lack a skill (once each)
+        if refusals and self.reasons:  # providers not covering the area or lacking a skill
             self.removed[key].extend(refusals)
         for provider_idx, km in serving:
             provider = self.p.providers[provider_idx]
@@ -916,16 +896,39 @@ class _Compiler:
         return found
 
 
+def _unit_refusal(
+    request: StayRequest, case: Case, unit: Unit, has_fitting_bed: bool, km: float
+) -> tuple[str, Callable[[], str]] | None:
+    """Why the unit cannot take the request at all, or None: the reason and its sentence
+    (made only when asked for)."""
+    if not unit.age_min <= case.age <= unit.age_max:
+        return (
+            "no_suitable_bed",
+            lambda: (
+                f"{unit.name} takes ages {unit.age_min}-{unit.age_max}, the person is {case.age}"
+            ),
+        )
+    if unit.sex_policy not in ("any", case.sex):
+        return "no_suitable_bed", lambda: f"{unit.name} is {unit.sex_policy} only"
+    if not has_fitting_bed:
+        return (
+            "no_suitable_bed",
+            lambda: f"{unit.name} has no bed with {', '.join(sorted(case.bed_needs))}",
+        )
+    if km > request.max_travel_km + 1e-9:
+        return (
+            "too_far",
+            lambda: f"{unit.name} is {km:.0f} km away, the limit is {request.max_travel_km:.0f} km",
+        )
+    return None
+
+
 def _runs(ok: list[bool]) -> list[int]:
     """``[i]``: how many of ``ok[i], ok[i + 1], ...`` are true before the first false."""
     runs = [0] * (len(ok) + 1)
     for i in range(len(ok) - 1, -1, -1):
         runs[i] = runs[i + 1] + 1 if ok[i] else 0
     return runs[:-1]
-
-
-def _date_range(first: dt.date, last: dt.date) -> list[dt.date]:
-    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def _step_minutes(problem: Problem) -> int:

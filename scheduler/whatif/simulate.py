@@ -137,27 +137,36 @@ class _DemandModel:
 
     def arrivals(self, rng: np.random.Generator, week: int, week_start: dt.date) -> list[Arrival]:
         """This week's requests: stays dated in the week, sitting as its base request
-        and the carer who asks (:meth:`_Simulation.sitting_request` dates it)."""
+        and the carer who asks (:meth:`_Simulation._dated` dates it when needed)."""
         out: list[Arrival] = []
         moved: dict[int, dict[str, Any]] = {}  # a template's dates in this week, made once
-        for ((kind, _, locality), requests), rate in zip(self.groups, self.rates, strict=True):
+        counts = rng.poisson(self.rates)
+        for ((kind, _, locality), requests), count in zip(self.groups, counts, strict=True):
+            if not count:
+                continue
             cases = self.askers.get((locality, kind), [])
-            for _ in range(int(rng.poisson(rate))):
-                template = requests[int(rng.integers(len(requests)))]
-                # Any carer of the locality eligible for the kind may ask: the base problem
-                # is a month's snapshot of requests, so its own askers would ask twelve
-                # times a year. (None eligible: the base request's own carer asks.)
-                case_id = cases[int(rng.integers(len(cases)))] if cases else template.case_id
+            # Any carer of the locality eligible for the kind may ask: the base problem
+            # is a month's snapshot of requests, so its own askers would ask twelve
+            # times a year. (None eligible: the base request's own carer asks.)
+            askers = rng.integers(len(cases), size=count).tolist() if cases else [None] * count
+            for pick, asker in zip(
+                rng.integers(len(requests), size=count).tolist(), askers, strict=True
+            ):
+                template = requests[pick]
+                case_id = template.case_id if asker is None else cases[asker]
                 self.count += 1
+                request_id = f"W{week}-{self.count}"
                 if isinstance(template, SittingRequest):
-                    request_id = f"W{week}-{self.count}"
                     out.append(SittingArrival(request_id, case_id, template.priority, template))
                     continue
                 dates = moved.get(id(template))
                 if dates is None:
                     dates = moved[id(template)] = _moved(template, self.origin, week_start)
-                update = {**dates, "request_id": f"W{week}-{self.count}", "case_id": case_id}
-                out.append(template.model_copy(update=update))
+                out.append(
+                    template.model_copy(
+                        update={**dates, "request_id": request_id, "case_id": case_id}
+                    )
+                )
         return out
 
 
@@ -228,12 +237,14 @@ class _Simulation:
             # Sitting does not touch the beds or other weeks here (see sitting.py):
             # the week's stays are compiled, its sitting allocated apart, the same way.
             stays_asked = [r for r in arrivals if isinstance(r, StayRequest)]
-            compiled = compile_problem(self._problem(start, [*stays_asked, *waiting]))
+            compiled = compile_problem(
+                self._problem(start, [*stays_asked, *waiting]), reasons=False
+            )
             stays, _ = new_items(compiled, solve_greedy(compiled.data))
             visits = self.sitting.week([r for r in arrivals if isinstance(r, SittingArrival)])
         else:
             dated = [self._dated(r, start) for r in arrivals]
-            compiled = compile_problem(self._problem(start, [*dated, *waiting]))
+            compiled = compile_problem(self._problem(start, [*dated, *waiting]), reasons=False)
             stays, visits = new_items(compiled, self._solve_cpsat(compiled))
         self._record(week, start, [*arrivals, *waiting], arrived_week, stays, visits)
 

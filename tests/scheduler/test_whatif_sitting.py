@@ -71,3 +71,22 @@ def test_sitting_shortcut_matches_the_compiled_greedy(tier: str, demand: float, 
     # The comparison covers crisis first, double-handed visits and visits not given.
     assert crisis and double
     assert 0 < given < asked
+
+
+def test_compiling_without_reasons_gives_the_same_solver_input():
+    # The simulation compiles its weeks without noting why options were left out;
+    # the options themselves must not change. A simulated week has bookings too.
+    base = fixture("county")
+    sim = _Simulation(base, {"engine": "greedy", "variant": "t", "replication": 0})
+    model = _DemandModel(base, {})
+    rng = np.random.default_rng(3)
+    for week in range(2):
+        sim.step(week, model.arrivals(rng, week, sim.week_start(week)))
+    start = sim.week_start(2)
+    stays = [a for a in model.arrivals(rng, 2, start) if not isinstance(a, SittingArrival)]
+    weekly = sim._problem(start, stays)
+    assert weekly.bookings
+    for problem in (fixture("borough"), base, weekly):
+        full, fast = compile_problem(problem), compile_problem(problem, reasons=False)
+        assert full.removed and not fast.removed
+        assert fast.data == full.data
