@@ -208,7 +208,7 @@ class _Compiler:
         self._fits_cache: dict[tuple[int, int, int], list[list[bool]]] = {}
         self._serving_cache: dict[str, tuple[list[tuple[int, float]], list[Removed]]] = {}
         self._fitting_cache: dict[tuple[int, frozenset[str]], list[tuple[int, list[int]]]] = {}
-        self._km_cache: dict[tuple[str, int], float] = {}
+        self._km_cache: dict[str, list[float]] = {}
         self._room_cache: dict[tuple[int, int], list[int]] = {}
         self._wary = {c.case_id for c in problem.cases if c.incompatible_with} | {
             other for c in problem.cases for other in c.incompatible_with
@@ -542,9 +542,10 @@ class _Compiler:
         support = SUPPORT_INDEX[case.night_support]
         wary = case.case_id in self._wary  # H4 concerns this case at all
         nights = request.nights
+        kms = self._km_to_units(case)
         for unit_idx, unit in enumerate(self.p.units):
             fitting = self._fitting_classes(unit_idx, needs, classes_of_unit, classes, infos)
-            km = self._km_to_unit(case, unit_idx)
+            km = kms[unit_idx]
             if self._unit_refuses(request, case, unit, bool(fitting), km):
                 continue
             room = self._staff_room(unit_idx, support, units[unit_idx])
@@ -612,15 +613,16 @@ class _Compiler:
             ]
         return found
 
-    def _km_to_unit(self, case: Case, unit_idx: int) -> float:
-        cache_key = (case.case_id, unit_idx)
-        km = self._km_cache.get(cache_key)
-        if km is None:
-            location = self.p.units[unit_idx].location
-            km = self._km_cache[cache_key] = km_between(
-                case.home.lat, case.home.lon, location.lat, location.lon
-            )
-        return km
+    def _km_to_units(self, case: Case) -> list[float]:
+        """``[unit]``: the distance from the case's home to each unit (H7), once per case."""
+        kms = self._km_cache.get(case.case_id)
+        if kms is None:
+            home = case.home
+            kms = self._km_cache[case.case_id] = [
+                km_between(home.lat, home.lon, unit.location.lat, unit.location.lon)
+                for unit in self.p.units
+            ]
+        return kms
 
     def _staff_room(self, unit_idx: int, support: int, table: sd.UnitNights) -> list[int]:
         """``[night]``: for how many nights from it one more occupant of ``support``
