@@ -211,3 +211,44 @@ def test_the_need_stage_carries_its_lp_bound_without_asking():
     assert need["lp_bound"] is not None
     assert need["lp_bound"] >= need["value"]
     assert result.plan.solver.tiers["need_weighted_units"]["bound"] is not None
+
+
+def test_every_part_solves_its_crisis_stage_before_any_part_its_need_stage(monkeypatch):
+    # Part by part, the need stage's LP of one part took the time a later part's crisis
+    # stage needed (county: that part's crisis stage got no time, fewer crisis requests
+    # were served). The borough fixture splits into a beds part and two sitting parts.
+    import json
+    from pathlib import Path
+
+    import solver.cpsat as cpsat
+    from scheduler.compile import compile_problem
+    from scheduler.model import Problem
+
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "borough-1.json"
+    data = compile_problem(Problem.model_validate(json.loads(fixture.read_text()))).data
+    calls: list[tuple[int, str]] = []
+    solve_stage = cpsat._solve_stage
+
+    def recording(model, nz, stage_coef, current, seconds, params, name, *args, **kwargs):
+        calls.append((id(model), name))
+        return solve_stage(model, nz, stage_coef, current, seconds, params, name, *args, **kwargs)
+
+    monkeypatch.setattr(cpsat, "_solve_stage", recording)
+    cpsat.solve_cpsat(data, cpsat.CpSatParams(time_limit=1.0, workers=2, seed=0))
+    names = [name for _, name in calls]
+    crisis = [i for i, n in enumerate(names) if n.startswith("crisis")]
+    need = [i for i, n in enumerate(names) if n == "need_weighted_units"]
+    assert len(crisis) == len(need) == len({model for model, _ in calls}) == 3
+    assert max(crisis) < min(need)
+    assert max(need) < min(i for i, n in enumerate(names) if n.startswith("preference"))
+
+
+def test_phases_share_the_time_by_stage_weight():
+    from solver.cpsat import SERVICE_WEIGHT, _phase_ends, _phase_share
+    from solver.objective import plan_stages
+
+    stages = plan_stages([10, 10, 100, 5, 5, 5, 0])  # crisis+HA, need, prefs+cost, travel
+    assert [s.name for s in stages][1] == "need_weighted_units"
+    assert _phase_ends(stages) == [1, 2, len(stages)]
+    whole = 2 * SERVICE_WEIGHT + SERVICE_WEIGHT + (len(stages) - 2)
+    assert _phase_share(stages, None, 1) == pytest.approx(2 * SERVICE_WEIGHT / whole)
