@@ -18,6 +18,10 @@ locality eligible for its kind, picked at random (the base problem is a snapshot
 a month's requests: its own askers would otherwise ask twelve times a year).
 Allowances run over the simulated year from zero.
 
+With the greedy engine a week's sitting is allocated apart from its stays, without
+compiling it (:mod:`scheduler.whatif.sitting`: the same visits as the greedy on the
+compiled week, since here nothing links sitting to the beds or to other weeks).
+
 Tasks take and return plain data (dicts), so that they travel to Dask workers.
 Budgets are left out of the weekly problems (they cover the base problem's
 horizon, not a week); cost is reported instead.
