@@ -71,6 +71,8 @@ class SittingGreedy:
         self.problem = problem
         self.origin = problem.week_start
         # The base problem's time step: every clock time of a week's problem is one of its.
+        # (A week compiled alone takes the gcd of its own times, which can only be as
+        # fine or coarser; on the fixtures it is the same, and the test compares there.)
         self.step = _step_minutes(problem)
         steps_per_day = MINUTES_PER_DAY // self.step
         self.rota: list[list[list[int]]] = []  # [provider][day][step] sitters on shift
