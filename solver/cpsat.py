@@ -406,7 +406,9 @@ def solve_cpsat(
             solver.solve(phase_end, share)
     lp_seconds = 0.0
     for part, solver in zip(parts, solvers, strict=True):
-        assert solver is not None
+        if solver is None:  # no stage to solve: the part keeps its greedy plan
+            hint = part.local_hint(greedy.stays, greedy.visits)
+            solver = _PartSolver(part.data, stages, params, hint, on_progress, stop, started)
         result = solver.result()
         for r, o in result.stays.items():
             stays[part.request_back[r]] = part.stay_back[o]

@@ -252,3 +252,21 @@ def test_phases_share_the_time_by_stage_weight():
     assert _phase_ends(stages) == [1, 2, len(stages)]
     whole = 2 * SERVICE_WEIGHT + SERVICE_WEIGHT + (len(stages) - 2)
     assert _phase_share(stages, None, 1) == pytest.approx(2 * SERVICE_WEIGHT / whole)
+
+
+def test_parts_without_a_stage_to_solve_keep_the_greedy_plan(monkeypatch):
+    import json
+    from pathlib import Path
+
+    import solver.cpsat as cpsat
+    from scheduler.compile import compile_problem
+    from scheduler.model import Problem
+    from solver.greedy import solve_greedy
+
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "borough-1.json"
+    data = compile_problem(Problem.model_validate(json.loads(fixture.read_text()))).data
+    monkeypatch.setattr(cpsat, "plan_stages", lambda ranges: [])
+    solution = cpsat.solve_cpsat(data, cpsat.CpSatParams(time_limit=1.0, workers=2, seed=0))
+    greedy = solve_greedy(data)
+    assert solution.stays == greedy.stays and solution.visits == greedy.visits
+    assert solution.stays and solution.visits
