@@ -9,7 +9,8 @@ is never worse than greedy.
 
 Parts of the problem that share no case, unit, provider or budget are solved
 separately (an exact decomposition), smallest first, each with its share of
-the time limit.
+the time limit, in phases: every part's crisis stage, then every part's need
+stage, then the tie-breakers.
 """
 
 from __future__ import annotations
