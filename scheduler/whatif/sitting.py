@@ -18,12 +18,10 @@ it with compiling each week and running the greedy on it.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
-from scheduler.compile import MINUTES_PER_DAY, _step_minutes, tenths_km
-from scheduler.geo import km_between
-from scheduler.model import WEEKDAYS, Case, Problem, SittingRequest, minutes_of
+from scheduler.compile import _Compiler, tenths_km
+from scheduler.model import Problem, SittingRequest, minutes_of
 
 __all__ = ["ServedVisit", "SittingArrival", "SittingGreedy"]
 
@@ -70,25 +68,18 @@ class SittingGreedy:
     def __init__(self, problem: Problem):
         self.problem = problem
         self.origin = problem.week_start
-        # The base problem's time step: every clock time of a week's problem is one of its.
-        # (A week compiled alone takes the gcd of its own times, which can only be as
-        # fine or coarser; on the fixtures it is the same, and the test compares there.)
-        self.step = _step_minutes(problem)
-        steps_per_day = MINUTES_PER_DAY // self.step
-        self.rota: list[list[list[int]]] = []  # [provider][day][step] sitters on shift
-        for provider in problem.providers:
-            days = []
-            for day in range(7):
-                weekday = WEEKDAYS[(self.origin + dt.timedelta(days=day)).weekday()]
-                row = [0] * steps_per_day
-                for shift in provider.sitters.get(weekday, []):
-                    first, end = minutes_of(shift.start), minutes_of(shift.end)
-                    for t in range(first // self.step, end // self.step):
-                        row[t] += shift.count
-                days.append(row)
-            self.rota.append(days)
-        self.caps = [round(60 * p.weekly_hours_cap) for p in problem.providers]
-        self.cases = problem.case_by_id()
+        # The compile step's own tables, made on the base problem without its bookings
+        # (a simulated week books no sitting): its time step, each provider's sitters on
+        # shift by day and step and weekly cap (H9), and who may serve a carer (H9 area
+        # and skills, with the distance). A week compiled alone takes the gcd of its own
+        # times, which can only be as fine or coarser; on the fixtures it is the same,
+        # and the test compares there.
+        self._compiler = _Compiler(problem.model_copy(update={"bookings": []}), None, False)
+        self.step = self._compiler.step
+        weeks = [self._compiler._provider_week(p) for p in problem.providers]
+        self.rota = [week.free for week in weeks]  # [provider][day][step] sitters on shift
+        self.caps = [week.minutes_left for week in weeks]
+        self.cases = self._compiler.cases
         self._shapes: dict[int, list[_Shape]] = {}
         self._near: dict[str, list[tuple[int, int, float]]] = {}
         self._serving: dict[tuple[str, float], list[int]] = {}
@@ -178,25 +169,22 @@ class SittingGreedy:
         if found is None:
             near = self._near.get(case_id)
             if near is None:
-                near = self._near[case_id] = _near(self.cases[case_id], self.problem)
+                near = self._near[case_id] = self._near_providers(case_id)
             limit = template.max_travel_km + 1e-9
             found = self._serving[key] = [idx for _, idx, km in near if km <= limit]
         return found
 
-
-def _near(case: Case, problem: Problem) -> list[tuple[int, int, float]]:
-    """(tenths of a km, provider, km) of the providers that cover the case's area with
-    its skills, within their own travel limit; nearest first."""
-    if "sitting" not in case.eligible:
-        return []
-    near: list[tuple[int, int, float]] = []
-    for idx, provider in enumerate(problem.providers):
-        if case.locality_id not in provider.localities:
-            continue
-        if not set(case.sitting_skills) <= set(provider.skills):
-            continue
-        km = km_between(provider.base.lat, provider.base.lon, case.home.lat, case.home.lon)
-        if km > provider.max_travel_km + 1e-9:
-            continue
-        near.append((tenths_km(km), idx, km))
-    return sorted(near)
+    def _near_providers(self, case_id: str) -> list[tuple[int, int, float]]:
+        """(tenths of a km, provider, km) of the providers that may serve the carer
+        (H8 eligibility, H9 area and skills) within their own travel limit (H7);
+        nearest first."""
+        case = self.cases[case_id]
+        if "sitting" not in case.eligible:
+            return []
+        serving, _ = self._compiler._serving(case)
+        providers = self.problem.providers
+        return sorted(
+            (tenths_km(km), idx, km)
+            for idx, km in serving
+            if km <= providers[idx].max_travel_km + 1e-9
+        )
