@@ -270,3 +270,60 @@ def test_parts_without_a_stage_to_solve_keep_the_greedy_plan(monkeypatch):
     greedy = solve_greedy(data)
     assert solution.stays == greedy.stays and solution.visits == greedy.visits
     assert solution.stays and solution.visits
+
+
+def test_a_proven_stage_holds_each_of_its_tiers_so_the_need_lp_cannot_trade_them():
+    # One bed over four nights. Case 0 has two crisis stays of two nights (nights 0-1
+    # and 2-3) but an allowance of three nights, so only one can be served; a health
+    # appointment stay and a planned stay of great need both want night 2. The
+    # crisis-first optimum serves the first crisis stay and the appointment: need value
+    # 120 + 60. Held as one weighted row, the LP could serve crisis stays in fractions
+    # (more crisis nights, in fractions, outweigh the appointment) and drop the
+    # appointment for the planned stay: its bound was 59,872. Held tier by tier, the
+    # LP bound is the optimum itself.
+    from solver.cpsat import CpSatParams, solve_cpsat
+    from solver.data import (
+        CRISIS,
+        HEALTH_APPOINTMENT,
+        PLANNED,
+        SHARED,
+        BedClass,
+        CaseLimits,
+        SolverInput,
+        StayOption,
+        StayRequest,
+        UnitNights,
+    )
+
+    def request(case: int, priority: int, nights: int, need: int) -> StayRequest:
+        return StayRequest(case, priority, nights, SHARED, need, arrival=case)
+
+    def option(req: int, start: int) -> StayOption:
+        return StayOption(req, 0, start, cost=0, travel=0, points=0, kept=0)
+
+    data = SolverInput(
+        num_nights=4,
+        step_minutes=15,
+        steps_per_day=96,
+        night_units=60,
+        units=[UnitNights([4] * 4, 4, [0] * 4, [0] * 4, [0] * 4)],
+        bed_classes=[BedClass(unit=0, free=[1] * 4, num_beds=1)],
+        stay_requests=[
+            request(0, CRISIS, 2, 1),
+            request(0, CRISIS, 2, 1),
+            request(1, HEALTH_APPOINTMENT, 1, 1),
+            request(2, PLANNED, 1, 1000),
+        ],
+        stay_options=[option(0, 0), option(1, 2), option(2, 2), option(3, 2)],
+        visits=[],
+        visit_options=[],
+        providers=[],
+        cases=[CaseLimits(3, 0), CaseLimits(28, 0), CaseLimits(28, 0)],
+        incompatible=[],
+        budgets=[],
+    )
+    solution = solve_cpsat(data, CpSatParams(time_limit=5.0, workers=2, seed=0))
+    assert solution.stays == {0: 0, 2: 2}
+    need = next(s for s in solution.stages if s.name == "need_weighted_units")
+    assert need.value == 180
+    assert need.lp_bound == 180
