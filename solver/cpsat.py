@@ -86,7 +86,6 @@ class Model:
         self.vars += [self.cp.new_bool_var(f"y{i}") for i in range(n_visit)]
         self.num_stay = n_stay
         self.rows = Rows()
-        self.extra: list[tuple[cp_model.IntVar, int]] = []  # integer helpers and their upper bounds
         self._siblings: dict[int, list[int]] | None = None
         Rules(self).add_all()
 
@@ -103,7 +102,7 @@ class Model:
 
     @property
     def num_option_vars(self) -> int:
-        """Stay and visit option variables (the integer helpers come after them)."""
+        """Stay and visit option variables: every variable of the model."""
         return self.num_stay + len(self.data.visit_options)
 
     def x(self, opt_idx: int) -> int:
@@ -184,8 +183,14 @@ class Rules:
                 self.m.add_row(idx, [1] * len(idx), 0, free)
 
     def h5_night_staffing(self) -> None:
-        """2 x two_to_one + one_to_one + ceil(shared / ratio) <= staff, the ceil as an
-        integer ``groups`` with ratio x groups >= shared."""
+        """2 x two_to_one + one_to_one + ceil(shared / ratio) <= staff, as one row per unit
+        and night: with k = staff - 2 x two_to_one - one_to_one a whole number,
+        ceil(shared / ratio) <= k exactly when shared <= ratio x k, that is
+
+            shared + ratio x one_to_one + 2 x ratio x two_to_one <= ratio x staff.
+
+        Booked residents count on both sides. No helper variable is needed, and the row's
+        LP relaxation is the same as with an integer number of shared groups."""
         data = self.data
         by_unit_night: dict[tuple[int, int], list[int]] = defaultdict(list)
         for i, nights in enumerate(self._covering_nights()):
@@ -198,35 +203,15 @@ class Rules:
     def _staff_night(self, unit: int, n: int, opts: list[int]) -> None:
         data, m = self.data, self.m
         table = data.units[unit]
-        support = [data.stay_requests[data.stay_options[i].request].support for i in opts]
-        shared = [i for i, s in zip(opts, support, strict=True) if s == SHARED]
-        weight = {SHARED: 0, ONE_TO_ONE: 1, TWO_TO_ONE: 2}
-        fixed = 2 * table.booked_two[n] + table.booked_one[n]
-        most_shared = table.booked_shared[n] + len(shared)
-        worst = (
-            fixed + sum(weight[s] for s in support) + math.ceil(most_shared / table.shared_ratio)
+        ratio = table.shared_ratio
+        weight = {SHARED: 1, ONE_TO_ONE: ratio, TWO_TO_ONE: 2 * ratio}
+        coef = [weight[data.stay_requests[data.stay_options[i].request].support] for i in opts]
+        room = (
+            ratio * (table.staff[n] - 2 * table.booked_two[n] - table.booked_one[n])
+            - table.booked_shared[n]
         )
-        if worst <= table.staff[n]:
-            return
-        groups_max = math.ceil(most_shared / table.shared_ratio)
-        groups = m.cp.new_int_var(0, groups_max, f"groups_u{unit}_n{n}")
-        g_idx = len(m.vars)
-        m.vars.append(groups)
-        m.extra.append((groups, groups_max))
-        # ratio x groups - sum(shared x) >= booked shared
-        m.add_row(
-            [g_idx, *[m.x(i) for i in shared]],
-            [table.shared_ratio, *[-1] * len(shared)],
-            table.booked_shared[n],
-            10**9,
-        )
-        heavy = [(i, weight[s]) for i, s in zip(opts, support, strict=True) if s != SHARED]
-        m.add_row(
-            [g_idx, *[m.x(i) for i, _ in heavy]],
-            [1, *[w for _, w in heavy]],
-            -(10**9),
-            table.staff[n] - fixed,
-        )
+        if sum(coef) > room:
+            m.add_row([m.x(i) for i in opts], coef, 0, room)
 
     def h4_incompatible_residents(self) -> None:
         data = self.data
@@ -651,9 +636,7 @@ def _closest_earlier(
     variables = [sub.get_int_var_from_proto_index(v.index) for v in model.vars]
     sub.clear_hints()
     for var, value in zip(variables, current, strict=True):
-        sub.add_hint(
-            var, value if var.index in allowed or var.index >= model.num_option_vars else 0
-        )
+        sub.add_hint(var, value if var.index in allowed else 0)
     weights = [round(1000 * relaxation.values[v]) for v in earlier]
     sub.maximize(cp_model.LinearExpr.weighted_sum([variables[v] for v in earlier], weights))
     solver = cp_model.CpSolver()
@@ -726,17 +709,7 @@ def _assignment(model: Model, stays: dict[int, int], visits: dict[int, int]) -> 
         values[model.x(o)] = 1
     for o in visits.values():
         values[model.y(o)] = 1
-    _complete_helpers(model, values)
     return values
-
-
-def _complete_helpers(model: Model, values: list[int]) -> None:
-    """Integer helpers (shared-resident groups) take their smallest feasible value."""
-    for idx, coef, lo, _hi in model.rows.items:
-        head = idx[0]
-        if head >= model.num_stay + len(model.data.visit_options) and coef[0] > 1:
-            shared = sum(-c * values[i] for i, c in zip(idx[1:], coef[1:], strict=True))
-            values[head] = math.ceil((lo + shared) / coef[0])
 
 
 def _solve_stage(

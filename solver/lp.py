@@ -44,10 +44,7 @@ def relax(
     Returns None if the LP is not solved to optimality within ``time_limit``.
     """
     lp = pywraplp.Solver.CreateSolver("GLOP")
-    upper = [1.0] * len(model.vars)
-    for var, ub in model.extra:
-        upper[var.index] = float(ub)
-    columns = [lp.NumVar(0.0, ub, "") for ub in upper]
+    columns = [lp.NumVar(0.0, 1.0, "") for _ in model.vars]
     inf = lp.infinity()
     for idx, row_coef, lo, hi in model.rows.items[:rows]:
         row = lp.RowConstraint(lo if lo > -INFINITY else -inf, hi if hi < INFINITY else inf, "")
