@@ -81,3 +81,34 @@ def test_rounding_the_borough_lp_beats_greedy_and_stays_under_the_bound():
         before = _assignment(model, *part.local_hint(greedy.stays, greedy.visits))
         assert rows_hold(model, rounded)
         assert _stage_value(coef, before) <= _stage_value(coef, rounded) <= relaxation.bound
+
+
+def test_a_case_allowance_row_is_rounded_so_the_lp_takes_whole_visits():
+    # Three 3-hour visits on three days with 8 hours of the week left: two can be served.
+    # As written (180 x visits <= 480) the LP serves 2.67 visits; divided by 180 and
+    # rounded down (visits <= 2) it serves 2, so the need stage's LP bound is the optimum.
+    from tests.solver import builders as b
+
+    problem = b.problem(
+        [b.case("C-1", sitting_hours_per_week=8)],
+        [b.unit("U-1")],
+        [
+            b.sitting(
+                "S-1",
+                "C-1",
+                [
+                    ("V-1", 180, "2026-03-02", "09:00", "12:00"),
+                    ("V-2", 180, "2026-03-03", "09:00", "12:00"),
+                    ("V-3", 180, "2026-03-04", "09:00", "12:00"),
+                ],
+            )
+        ],
+    )
+    data = compile_problem(problem).data
+    model = Model(data)
+    coef = model.tier_coefficients()[NEED]
+    nz = [v for v, c in enumerate(coef) if c]
+    relaxation = relax(model, nz, coef)
+    assert relaxation is not None
+    one_visit = max(coef)
+    assert relaxation.bound == 2 * one_visit
