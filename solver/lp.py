@@ -9,8 +9,8 @@ starting plan for the search (see ``solver.rounding``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ortools.linear_solver import pywraplp
 
@@ -28,6 +28,23 @@ class Relaxation:
 
     bound: int
     values: list[float]
+    solver: Any = field(default=None, repr=False)  # the GLOP model, kept for a warm re-solve
+
+    def with_ones(self, ones: list[int], time_limit: float = 10.0) -> list[float] | None:
+        """Each variable's value in the LP optimum with the variables ``ones`` held at 1,
+        solved again from this optimum; None if that LP is infeasible or unsolved.
+        The variables stay free afterwards."""
+        if self.solver is None:
+            return None
+        lp, columns = self.solver
+        for v in ones:
+            columns[v].SetLb(1.0)
+        lp.SetTimeLimit(int(time_limit * 1000))
+        solved = lp.Solve() == pywraplp.Solver.OPTIMAL
+        values = [column.solution_value() for column in columns] if solved else None
+        for v in ones:
+            columns[v].SetLb(0.0)
+        return values
 
 
 def relax(
@@ -60,7 +77,7 @@ def relax(
     value = objective.Value()
     # Coefficients are integers, so the integer optimum is at most the LP value rounded down.
     bound = math.floor(value + 1e-6 * max(1.0, abs(value)))
-    return Relaxation(bound, [column.solution_value() for column in columns])
+    return Relaxation(bound, [column.solution_value() for column in columns], (lp, columns))
 
 
 def lp_bound(

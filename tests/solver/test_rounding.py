@@ -112,3 +112,31 @@ def test_a_case_allowance_row_is_rounded_so_the_lp_takes_whole_visits():
     assert relaxation is not None
     one_visit = max(coef)
     assert relaxation.bound == 2 * one_visit
+
+
+def test_the_lp_solved_again_with_options_held_at_one():
+    # Two stays want the one bed on the same night: the LP takes the one waiting longer
+    # (greater need). With the other held at 1, it comes in and the first goes out;
+    # holding both is infeasible; afterwards the LP is as it was.
+    from tests.solver import builders as b
+
+    problem = b.problem(
+        [b.case("C-1"), b.case("C-2")],
+        [b.unit("U-1", beds=1)],
+        [
+            b.stay("R-1", "C-1", 1, "2026-03-02", "2026-03-02", received="2025-11-01"),
+            b.stay("R-2", "C-2", 1, "2026-03-02", "2026-03-02"),
+        ],
+    )
+    model = Model(compile_problem(problem).data)
+    coef = model.tier_coefficients()[NEED]
+    nz = [v for v, c in enumerate(coef) if c]
+    relaxation = relax(model, nz, coef)
+    assert relaxation is not None
+    big, small = sorted(range(2), key=lambda v: -coef[v])
+    assert relaxation.values[big] == 1.0 and relaxation.values[small] == 0.0
+    again = relaxation.with_ones([small])
+    assert again is not None
+    assert again[small] == 1.0 and again[big] == 0.0
+    assert relaxation.with_ones([small, big]) is None
+    assert relaxation.with_ones([]) == relaxation.values
