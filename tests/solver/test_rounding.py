@@ -140,3 +140,34 @@ def test_the_lp_solved_again_with_options_held_at_one():
     assert again[small] == 1.0 and again[big] == 0.0
     assert relaxation.with_ones([small, big]) is None
     assert relaxation.with_ones([]) == relaxation.values
+
+
+def test_cover_rows_keep_the_lp_from_serving_part_of_a_visit_the_allowance_cannot_take():
+    # Visits of 150, 210 and 240 minutes with 9 hours left: any two fit, never all three.
+    # The capacity row alone lets the LP serve 2.75 visits (540 minutes); with the cover
+    # row (at most two of the three) its bound is the best plan, 210 + 240 minutes.
+    from tests.solver import builders as b
+
+    problem = b.problem(
+        [b.case("C-1", sitting_hours_per_week=9)],
+        [b.unit("U-1")],
+        [
+            b.sitting(
+                "S-1",
+                "C-1",
+                [
+                    ("V-1", 150, "2026-03-02", "09:00", "11:30"),
+                    ("V-2", 210, "2026-03-03", "09:00", "12:30"),
+                    ("V-3", 240, "2026-03-04", "09:00", "13:00"),
+                ],
+            )
+        ],
+    )
+    data = compile_problem(problem).data
+    model = Model(data)
+    coef = model.tier_coefficients()[NEED]
+    nz = [v for v, c in enumerate(coef) if c]
+    relaxation = relax(model, nz, coef)
+    assert relaxation is not None
+    per_visit = sorted(coef[v] for v in nz)
+    assert relaxation.bound == per_visit[1] + per_visit[2]
