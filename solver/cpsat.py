@@ -290,8 +290,8 @@ class Rules:
         (or visits) that together ask more than is left, at most all but one of them, or
         of them and any larger one, are served. Visits of 150, 210 and 240 minutes with
         540 left: any two, never three; the LP alone would serve 2.75. (Region's sitting
-        part of 1,446 visits: its need-stage LP bound fell from 35.05M to 34.2M, where
-        the best plan there is has 33.95M.) A case asking for more than
+        part of 1,446 visits: its need-stage LP bound fell from 35.05M to 33.96M; SCIP
+        proved the best plan there is has 33.95M to 33.99M.) A case asking for more than
         :data:`COVER_ITEMS` gets none."""
         if len(options) > COVER_ITEMS or len(set(size.values())) == 1:
             return  # one size: the capacity row, divided by it, is already the count
