@@ -126,7 +126,7 @@ class Model:
         (the county sitting parts' need-stage LP bounds: 45.58M to 45.42M, 35.85M to
         35.80M)."""
         divisor = math.gcd(*coef)
-        self.add_row(idx, [c // divisor for c in coef], 0, cap // divisor)
+        self.add_row(idx, [c // divisor for c in coef], 0, max(cap, 0) // divisor)
 
     def tier_coefficients(self) -> list[list[int]]:
         """coef[k][var]: the contribution of each variable to tier k."""
@@ -223,7 +223,8 @@ class Rules:
             - table.booked_shared[n]
         )
         if sum(coef) > room:
-            m.add_row([m.x(i) for i in opts], coef, 0, room)
+            # Bookings that already break H5 are reported as such; no new stay fits then.
+            m.add_row([m.x(i) for i in opts], coef, 0, max(room, 0))
 
     def h4_incompatible_residents(self) -> None:
         data = self.data
