@@ -9,7 +9,7 @@ from scheduler.io import load_problem
 from solver.components import split
 from solver.cpsat import Model, _assignment, _earlier_options, _lp_start, _stage_value
 from solver.greedy import solve_greedy
-from solver.lp import relax
+from solver.lp import Relaxation, relax
 from solver.objective import plan_stages, tier_ranges
 from solver.rounding import round_relaxation
 from tests.solver.test_bruteforce import tiny_problems
@@ -29,6 +29,36 @@ def need_stage(data):
     need = [stage for stage in stages if NEED in stage.tiers]
     assume(need)  # a problem with nothing to serve has no need stage
     return need[0], stages[0]
+
+
+def need_relaxation(model: Model) -> tuple[list[int], Relaxation]:
+    """The need tier's coefficients and its LP relaxation over ``model``."""
+    coef = model.tier_coefficients()[NEED]
+    relaxation = relax(model, [v for v, c in enumerate(coef) if c], coef)
+    assert relaxation is not None
+    return coef, relaxation
+
+
+def one_case_sitting(hours_left: int, visits: list[tuple[int, str]]) -> Model:
+    """One case with ``hours_left`` sitting hours this week and one sitting request of
+    ``visits`` (minutes, window end), one a day from Monday, each window from 09:00."""
+    from tests.solver import builders as b
+
+    problem = b.problem(
+        [b.case("C-1", sitting_hours_per_week=hours_left)],
+        [b.unit("U-1")],
+        [
+            b.sitting(
+                "S-1",
+                "C-1",
+                [
+                    (f"V-{i + 1}", minutes, f"2026-03-0{i + 2}", "09:00", end)
+                    for i, (minutes, end) in enumerate(visits)
+                ],
+            )
+        ],
+    )
+    return Model(compile_problem(problem).data)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -73,10 +103,7 @@ def test_rounding_the_borough_lp_beats_greedy_and_stays_under_the_bound():
     greedy = solve_greedy(data)
     for part in split(data):
         model = Model(part.data)
-        coef = model.tier_coefficients()[NEED]
-        nz = [v for v, c in enumerate(coef) if c]
-        relaxation = relax(model, nz, coef)
-        assert relaxation is not None
+        coef, relaxation = need_relaxation(model)
         rounded = _assignment(model, *round_relaxation(model, relaxation.values, coef))
         before = _assignment(model, *part.local_hint(greedy.stays, greedy.visits))
         assert rows_hold(model, rounded)
@@ -87,29 +114,7 @@ def test_a_case_allowance_row_is_rounded_so_the_lp_takes_whole_visits():
     # Three 3-hour visits on three days with 8 hours of the week left: two can be served.
     # As written (180 x visits <= 480) the LP serves 2.67 visits; divided by 180 and
     # rounded down (visits <= 2) it serves 2, so the need stage's LP bound is the optimum.
-    from tests.solver import builders as b
-
-    problem = b.problem(
-        [b.case("C-1", sitting_hours_per_week=8)],
-        [b.unit("U-1")],
-        [
-            b.sitting(
-                "S-1",
-                "C-1",
-                [
-                    ("V-1", 180, "2026-03-02", "09:00", "12:00"),
-                    ("V-2", 180, "2026-03-03", "09:00", "12:00"),
-                    ("V-3", 180, "2026-03-04", "09:00", "12:00"),
-                ],
-            )
-        ],
-    )
-    data = compile_problem(problem).data
-    model = Model(data)
-    coef = model.tier_coefficients()[NEED]
-    nz = [v for v, c in enumerate(coef) if c]
-    relaxation = relax(model, nz, coef)
-    assert relaxation is not None
+    coef, relaxation = need_relaxation(one_case_sitting(8, [(180, "12:00")] * 3))
     one_visit = max(coef)
     assert relaxation.bound == 2 * one_visit
 
@@ -128,11 +133,7 @@ def test_the_lp_solved_again_with_options_held_at_one():
             b.stay("R-2", "C-2", 1, "2026-03-02", "2026-03-02"),
         ],
     )
-    model = Model(compile_problem(problem).data)
-    coef = model.tier_coefficients()[NEED]
-    nz = [v for v, c in enumerate(coef) if c]
-    relaxation = relax(model, nz, coef)
-    assert relaxation is not None
+    coef, relaxation = need_relaxation(Model(compile_problem(problem).data))
     big, small = sorted(range(2), key=lambda v: -coef[v])
     assert relaxation.values[big] == 1.0 and relaxation.values[small] == 0.0
     again = relaxation.with_ones([small])
@@ -146,28 +147,8 @@ def test_cover_rows_keep_the_lp_from_serving_part_of_a_visit_the_allowance_canno
     # Visits of 150, 210 and 240 minutes with 9 hours left: any two fit, never all three.
     # The capacity row alone lets the LP serve 2.75 visits (540 minutes); with the cover
     # row (at most two of the three) its bound is the best plan, 210 + 240 minutes.
-    from tests.solver import builders as b
-
-    problem = b.problem(
-        [b.case("C-1", sitting_hours_per_week=9)],
-        [b.unit("U-1")],
-        [
-            b.sitting(
-                "S-1",
-                "C-1",
-                [
-                    ("V-1", 150, "2026-03-02", "09:00", "11:30"),
-                    ("V-2", 210, "2026-03-03", "09:00", "12:30"),
-                    ("V-3", 240, "2026-03-04", "09:00", "13:00"),
-                ],
-            )
-        ],
+    coef, relaxation = need_relaxation(
+        one_case_sitting(9, [(150, "11:30"), (210, "12:30"), (240, "13:00")])
     )
-    data = compile_problem(problem).data
-    model = Model(data)
-    coef = model.tier_coefficients()[NEED]
-    nz = [v for v, c in enumerate(coef) if c]
-    relaxation = relax(model, nz, coef)
-    assert relaxation is not None
-    per_visit = sorted(coef[v] for v in nz)
+    per_visit = sorted(c for c in coef if c)
     assert relaxation.bound == per_visit[1] + per_visit[2]
