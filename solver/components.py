@@ -10,10 +10,14 @@ so solving each to optimality solves the whole, tier by tier.
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
-from solver.data import SolverInput
+from solver.data import SolverInput, StayOption, VisitOption
+
+_Option = TypeVar("_Option", StayOption, VisitOption)
 
 __all__ = ["Part", "split"]
 
@@ -109,13 +113,22 @@ def _narrow(part: Part) -> Part:
         data,
         stay_requests=[data.stay_requests[g] for g in part.request_back],
         stay_options=[
-            replace(data.stay_options[g], request=req_local[data.stay_options[g].request])
+            _with(data.stay_options[g], request=req_local[data.stay_options[g].request])
             for g in part.stay_back
         ],
         visits=[data.visits[g] for g in part.visit_back],
         visit_options=[
-            replace(data.visit_options[g], visit=visit_local[data.visit_options[g].visit])
+            _with(data.visit_options[g], visit=visit_local[data.visit_options[g].visit])
             for g in part.vopt_back
         ],
     )
     return part
+
+
+def _with(option: _Option, **changes: int) -> _Option:
+    """A copy of ``option`` with ``changes``: ``dataclasses.replace`` re-runs the
+    constructor, which took 0.6 s for a county problem's 57,000 options."""
+    changed = copy.copy(option)
+    for name, value in changes.items():
+        setattr(changed, name, value)
+    return changed

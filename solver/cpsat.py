@@ -21,15 +21,18 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from ortools.sat.python import cp_model
 
-from solver.components import split
+from solver.calls import add_linear, hint, maximize, watch
+from solver.components import Part, split
 from solver.data import ONE_TO_ONE, SHARED, TIERS, TWO_TO_ONE, SolverInput
-from solver.greedy import fill, solve_greedy
+from solver.greedy import Orders, fill, solve_greedy
 from solver.lp import Relaxation, lp_bound, relax
+from solver.neighbourhood import near_lp, support
 from solver.objective import Stage, plan_stages, tier_ranges
 from solver.rounding import round_relaxation
 from solver.solution import Solution, StageReport, tier_values
@@ -37,7 +40,8 @@ from solver.solution import Solution, StageReport, tier_values
 __all__ = ["CpSatParams", "solve_cpsat"]
 
 NEED = TIERS.index("need_weighted_units")
-CLOSEST_SHARE = 0.3  # of the need stage's time, to place earlier tiers' services near the LP
+NEAR_SHARE = 1.0  # of the need stage's time, to search near the LP (what is left: the whole model)
+RESOLVE_GAP = 0.01  # a rounded start this far under the LP bound has the LP solved again
 ROUNDING_ROUNDS = 30  # each a few hundredths of a second at county size
 LP_SECONDS = 10.0  # GLOP on a county part: about 1 s
 LARGE = 5000  # variables: above this, presolve is cut short and the need stage searches by LNS
@@ -89,6 +93,7 @@ class Model:
         self.num_stay = n_stay
         self.rows = Rows()
         self._siblings: dict[int, list[int]] | None = None
+        self.orders = Orders.of(data)  # for the many greedy fills of one part
         Rules(self).add_all()
 
     def siblings(self, v: int) -> list[int]:
@@ -114,8 +119,7 @@ class Model:
         return self.num_stay + opt_idx
 
     def add_row(self, idx: list[int], coef: list[int], lo: int, hi: int) -> None:
-        expr = cp_model.LinearExpr.weighted_sum([self.vars[i] for i in idx], coef)
-        self.cp.add_linear_constraint(expr, lo, hi)
+        add_linear(self.cp, idx, coef, lo, hi)
         self.rows.items.append((idx, coef, lo, hi))
 
     def add_capacity(self, idx: list[int], coef: list[int], cap: int) -> None:
@@ -374,16 +378,23 @@ class Rules:
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
-    def __init__(self, report: ProgressFn | None, stage: str, started: float):
+    """Reports each better plan; ``bound`` stands for CP-SAT's own where its call does
+    not bound the stage (the search near the LP sees only part of the options)."""
+
+    def __init__(
+        self, report: ProgressFn | None, stage: str, started: float, bound: float | None = None
+    ):
         super().__init__()
         self.report = report
         self.stage = stage
         self.started = started
+        self.bound = bound
 
     def on_solution_callback(self) -> None:
         if self.report is None:
             return
-        objective, bound = self.objective_value, self.best_objective_bound
+        objective = self.objective_value
+        bound = self.best_objective_bound if self.bound is None else self.bound
         gap = abs(bound - objective) / max(1.0, abs(bound))
         self.report(objective, bound, gap, time.perf_counter() - self.started, self.stage)
 
@@ -412,23 +423,10 @@ def solve_cpsat(
     # tie-breakers. Part by part instead, the need stage's LP of one part (which
     # takes what it needs) left a later part's crisis stage no time at all.
     solvers: list[_PartSolver | None] = [None] * len(parts)
-    for phase_end in _phase_ends(stages):
-        for position, part in enumerate(parts):
-            # Each part gets its share, by size, of the phase's share of the time left;
-            # unused time rolls on.
-            remaining = max(deadline - time.perf_counter(), 0.0)
-            phase = remaining * _phase_share(stages, solvers[position], phase_end)
-            share = phase * part.size / max(1, sum(p.size for p in parts[position:]))
-            solver = solvers[position]
-            if solver is None:
-                hint = part.local_hint(greedy.stays, greedy.visits)
-                # Building the model counts in the part's time.
-                built = time.perf_counter() + share
-                solver = solvers[position] = _PartSolver(
-                    part.data, stages, params, hint, on_progress, stop, started
-                )
-                share = max(built - time.perf_counter(), 0.0)
-            solver.solve(phase_end, share)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="respite-lp") as lp_pool:
+        _solve_phases(
+            parts, solvers, stages, params, greedy, deadline, lp_pool, on_progress, stop, started
+        )
     lp_seconds = 0.0
     for part, solver in zip(parts, solvers, strict=True):
         if solver is None:  # no stage to solve: the part keeps its greedy plan
@@ -458,6 +456,44 @@ def solve_cpsat(
     return chosen
 
 
+def _solve_phases(
+    parts: list[Part],
+    solvers: list[_PartSolver | None],
+    stages: list[Stage],
+    params: CpSatParams,
+    greedy: Solution,
+    deadline: float,
+    lp_pool: ThreadPoolExecutor,
+    on_progress: ProgressFn | None,
+    stop: threading.Event | None,
+    started: float,
+) -> None:
+    """Every part's crisis stage, then every part's need stage, then the tie-breakers
+    (see :func:`solve_cpsat`); ``solvers`` gets each part's solver as it is built."""
+    for phase_end in _phase_ends(stages):
+        for solver in solvers:
+            if solver is not None:
+                solver.prepare(phase_end)
+        weights = _part_weights(parts, solvers)
+        for position, part in enumerate(parts):
+            # Each part gets its share (see _part_weights) of the phase's share of the
+            # time left; unused time rolls on.
+            remaining = max(deadline - time.perf_counter(), 0.0)
+            phase = remaining * _phase_share(stages, solvers[position], phase_end)
+            share = phase * weights[position] / max(1e-9, sum(weights[position:]))
+            solver = solvers[position]
+            if solver is None:
+                hint = part.local_hint(greedy.stays, greedy.visits)
+                # Building the model counts in the part's time.
+                built = time.perf_counter() + share
+                solver = solvers[position] = _PartSolver(
+                    part.data, stages, params, hint, on_progress, stop, started, lp_pool
+                )
+                share = max(built - time.perf_counter(), 0.0)
+            solver.solve(phase_end, share)
+            solver.prefetch()
+
+
 def _never_worse(data: SolverInput, ours: Solution, greedy: Solution) -> Solution:
     if tier_values(data, ours.stays, ours.visits) >= tier_values(data, greedy.stays, greedy.visits):
         return ours
@@ -471,6 +507,23 @@ class _PartResult:
     visits: dict[int, int]
     reports: list[StageReport]
     lp_seconds: float = 0.0
+
+
+def _part_weights(parts: list[Part], solvers: list[_PartSolver | None]) -> list[float]:
+    """Each part's claim on a phase's time: its size, and where every part's need stage
+    is prepared, half by size and half by its headroom under the LP bound. On the county
+    fixture the beds part starts 8% under its bound and the sitting parts within 0.7%,
+    but the search near a sitting part's LP, twice as large, needs 1 to 2 s to close
+    that; by headroom alone they had 0.3 s each and closed nothing."""
+    size = [float(part.size) for part in parts]
+    headroom = [None if solver is None else solver.headroom for solver in solvers]
+    if not all(h is not None for h in headroom):
+        return size
+    total_size, total_headroom = sum(size), sum(h or 0 for h in headroom)
+    return [
+        s / total_size + (h or 0) / max(1, total_headroom)
+        for s, h in zip(size, headroom, strict=True)
+    ]
 
 
 def _phase_ends(stages: list[Stage]) -> list[int]:
@@ -502,6 +555,7 @@ class _PartSolver:
         on_progress: ProgressFn | None,
         stop: threading.Event | None,
         started: float,
+        lp_pool: ThreadPoolExecutor | None = None,
     ):
         self.model = Model(data)
         self.coef = self.model.tier_coefficients()
@@ -514,6 +568,10 @@ class _PartSolver:
         self.reports: list[StageReport] = []
         self.lp_jobs: list[tuple[StageReport, int, list[int], list[int]]] = []
         self.done = 0  # stages solved so far
+        # The need stage prepared: (stage index, LP relaxation, LP with the plan's services)
+        self._prep: tuple[int, Relaxation | None, list[float] | None] | None = None
+        self.lp_pool = lp_pool
+        self._lp_soon: tuple[int, Future[Relaxation | None]] | None = None
 
     def solve(self, upto: int, time_budget: float) -> None:
         """Solve the stages from the next one up to ``upto`` in ``time_budget`` seconds,
@@ -532,22 +590,20 @@ class _PartSolver:
             relaxation = None
             if NEED in stage.tiers and params.lp_guided:
                 lp_started = time.perf_counter()
-                # The LP is the bound and the start: it gets at least LP_SECONDS, whatever
-                # the share.
-                relaxation = relax(model, nz, stage_coef, time_limit=max(seconds, LP_SECONDS))
-                if relaxation is not None:
-                    earlier = _earlier_options(model, coef, stage)
-                    self.current = _lp_start(
-                        model,
-                        relaxation,
-                        stage_coef,
-                        self.current,
-                        earlier,
-                        seconds * CLOSEST_SHARE,
-                        params.workers,
-                        params.seed,
-                    )
+                relaxation, again = self._prepared(k, stage_coef, nz)
                 seconds = max(seconds - (time.perf_counter() - lp_started), 0.0)
+                if relaxation is not None:
+                    seconds = self._search_near_lp(stage, stage_coef, relaxation, again, seconds)
+            if (
+                relaxation is not None
+                and _stage_value(stage_coef, self.current) >= relaxation.bound
+            ):
+                # The plan reaches the LP bound: proven, with nothing left to search.
+                value = _stage_value(stage_coef, self.current)
+                proven = relaxation.bound
+                self.reports.append(StageReport(stage.name, value, proven, proven, "optimal"))
+                self._hold(stage, nz, stage_coef, value, "optimal")
+                continue
             value, bound, status, current = _solve_stage(
                 model,
                 nz,
@@ -560,6 +616,10 @@ class _PartSolver:
                 self.stop,
                 self.started,
                 improving=relaxation is not None and len(model.vars) > LARGE,
+                # With nothing held yet, options that count in no tier of the stage
+                # can be left out: serving less never breaks a rule, so the optimum is
+                # the same (the county beds part's crisis stage: 1,215 of 11,392).
+                only=set(nz) if not model.rows.fixed else None,
             )
             self.current = _filled(model, current)
             lp = relaxation.bound if relaxation is not None else None
@@ -568,6 +628,118 @@ class _PartSolver:
                 self.lp_jobs.append((self.reports[-1], len(model.rows.items), nz, stage_coef))
             self._hold(stage, nz, stage_coef, value, status)
         self.done = max(self.done, upto)
+
+    def prepare(self, upto: int) -> None:
+        """Before a phase shares out its time: the need stage's LP and rounded start, if
+        the phase ending at ``upto`` solves it, so that :attr:`headroom` can say where the
+        time is worth most."""
+        k = self.done
+        if k >= upto or NEED not in self.stages[k].tiers or not self.params.lp_guided:
+            return
+        stage_coef = _stage_coefficients(self.stages[k], self.coef, len(self.model.vars))
+        nz = [v for v, c in enumerate(stage_coef) if c]
+        if nz:
+            self._prepared(k, stage_coef, nz)
+
+    @property
+    def headroom(self) -> int | None:
+        """How far the prepared need stage's start is below its LP bound (None if not
+        prepared): on the county fixture nearly all of it is in the beds part, where the
+        LP bound is loosest, and the sitting parts start within 0.4% of theirs."""
+        if self._prep is None:
+            return None
+        k, relaxation, _ = self._prep
+        if relaxation is None:
+            return None
+        stage_coef = _stage_coefficients(self.stages[k], self.coef, len(self.model.vars))
+        return max(relaxation.bound - _stage_value(stage_coef, self.current), 0)
+
+    def prefetch(self) -> None:
+        """If the next stage is the need stage, start its LP in the background (GLOP
+        lets go of the interpreter while it solves): on the county fixture the three
+        parts' LPs (2.3 s) solve while the next parts' models are built and their crisis
+        stages solved. The part's rows do not change until its need stage."""
+        k = self.done
+        if self.lp_pool is None or k >= len(self.stages) or NEED not in self.stages[k].tiers:
+            return
+        if not self.params.lp_guided or self._lp_soon is not None:
+            return
+        stage_coef = _stage_coefficients(self.stages[k], self.coef, len(self.model.vars))
+        nz = [v for v, c in enumerate(stage_coef) if c]
+        if nz:
+            future = self.lp_pool.submit(relax, self.model, nz, stage_coef, time_limit=LP_SECONDS)
+            self._lp_soon = (k, future)
+
+    def _relaxation(self, k: int, stage_coef: list[int], nz: list[int]) -> Relaxation | None:
+        """Stage k's LP relaxation: the one :meth:`prefetch` started, or solved now."""
+        if self._lp_soon is not None and self._lp_soon[0] == k:
+            return self._lp_soon[1].result()
+        # The LP is the bound and the start: it gets LP_SECONDS, whatever the share.
+        return relax(self.model, nz, stage_coef, time_limit=LP_SECONDS)
+
+    def _prepared(
+        self, k: int, stage_coef: list[int], nz: list[int]
+    ) -> tuple[Relaxation | None, list[float] | None]:
+        """Stage k's LP relaxation and the LP solved again with the plan's own earlier
+        services (see :meth:`Relaxation.with_services`); the plan becomes the best start
+        rounded from them. Made once: by :meth:`prepare`, or here."""
+        if self._prep is None or self._prep[0] != k:
+            model = self.model
+            relaxation = self._relaxation(k, stage_coef, nz)
+            again = None
+            if relaxation is not None:
+                earlier = _earlier_options(model, self.coef, self.stages[k])
+                self.current, again = _lp_start(
+                    model, relaxation, stage_coef, self.current, earlier
+                )
+            self._prep = (k, relaxation, again)
+        return self._prep[1], self._prep[2]
+
+    def _search_near_lp(
+        self,
+        stage: Stage,
+        stage_coef: list[int],
+        relaxation: Relaxation,
+        again: list[float] | None,
+        seconds: float,
+    ) -> float:
+        """Search among the options the LP solutions use (:func:`solver.neighbourhood.near_lp`)
+        for NEAR_SHARE of ``seconds``: first with the plan's own earlier-tier services
+        in place of the holds, then, from what that found, under the holds (where the
+        earlier services may change); returns the seconds left for the whole model."""
+        model = self.model
+        started = time.perf_counter()
+        near_until = started + seconds * NEAR_SHARE
+        serve, refuse = _earlier_services(
+            model, _earlier_options(model, self.coef, stage), self.current
+        )
+        holds = range(len(model.rows.items) - model.rows.fixed, len(model.rows.items))
+        ways = [
+            (support(again or relaxation.values, self.current) - set(refuse), (serve, holds)),
+            (support(relaxation.values, again or [], self.current), None),
+        ]
+        if not model.rows.fixed:
+            ways = ways[1:]  # nothing held: the two ways are one
+        for position, (allowed, services) in enumerate(ways):
+            left = near_until - time.perf_counter()
+            seconds_now = left / (len(ways) - position)
+            if seconds_now < NO_TIME or (self.stop is not None and self.stop.is_set()):
+                break
+            better = near_lp(
+                model,
+                stage_coef,
+                self.current,
+                allowed | support(self.current),
+                seconds_now,
+                workers=self.params.workers,
+                seed=self.params.seed,
+                stop=self.stop,
+                on_solution=_Progress(self.on_progress, stage.name, self.started, relaxation.bound),
+                services=services,
+            )
+            if better is not None and _holds_earlier_stages(model, better):
+                self.current = _filled(model, better)
+        return max(seconds - (time.perf_counter() - started), 0.0)
 
     def _hold(
         self, stage: Stage, nz: list[int], stage_coef: list[int], value: int, status: str
@@ -624,78 +796,65 @@ def _lp_start(
     stage_coef: list[int],
     current: list[int],
     earlier: list[int],
-    seconds: float = 1.0,
-    workers: int = 2,
-    seed: int = 0,
-) -> list[int]:
-    """The better of the plan so far and its LP solution rounded, holding every
-    earlier stage at its value.
+) -> tuple[list[int], list[float] | None]:
+    """The best of the plan so far and two roundings, each holding every earlier stage
+    at its value; with the LP solved again with the plan's own earlier-tier services
+    (None if there are none, or that LP failed).
 
-    Rounding alone (options in order of LP value, each where it still fits) often
-    loses a crisis stay whose LP value was fractional; each round then serves first
-    what the plan so far serves in the earlier tiers (``earlier``: their option
-    variables) and the rounding lost. A second way places the earlier tiers'
-    services as near the LP solution as CP-SAT finds in ``seconds`` and rounds the
-    rest. A third solves the LP again with those services in place (from its
-    optimum, a fraction of a second) and rounds that. On the county parts (LP bounds
-    15.53M, 35.80M, 45.42M) the second way gave 14.22M, 35.03M and 43.70M, the third
-    14.50M, 34.90M and 43.52M: neither wins everywhere, so the best is kept.
+    The first rounds the LP solution (options in order of LP value, each where it
+    still fits); it often loses a crisis stay whose LP value was fractional, so each
+    round serves first what the plan so far serves in the earlier tiers
+    (``earlier``: their option variables) and the rounding lost. The second rounds the
+    LP with the plan's earlier services in place of the holds
+    (:meth:`Relaxation.with_services`), those services first. On the county beds part
+    (LP bound 15.53M) the first gave 13.7M, the second 14.43M. The LP is solved again
+    only where the first rounding is more than RESOLVE_GAP under its bound: on the
+    county sitting parts it is within 0.3%, and solving again costs 0.8 s.
     """
     best, best_value = current, _stage_value(stage_coef, current)
+    candidates = [_rounded_holding(model, relaxation.values, stage_coef, current, earlier)]
+    serve, refuse = _earlier_services(model, earlier, current)
+    again = None
+    first_value = max(_stage_value(stage_coef, candidates[0]), best_value)
+    if (serve or refuse) and first_value < (1 - RESOLVE_GAP) * relaxation.bound:
+        holds = range(len(model.rows.items) - model.rows.fixed, len(model.rows.items))
+        again = relaxation.with_services(serve, refuse, holds)
+    if again is not None:
+        first = sorted(
+            (v for group in serve for v in group if again[v] > 0), key=lambda v: -again[v]
+        )
+        keep = [*first, *(v for v in earlier if current[v])]
+        candidates.append(_assignment(model, *round_relaxation(model, again, stage_coef, keep)))
+    for rounded in candidates:
+        value = _stage_value(stage_coef, rounded)
+        if value > best_value and _holds_earlier_stages(model, rounded):
+            best, best_value = rounded, value
+    return best, again
+
+
+def _rounded_holding(
+    model: Model, values: list[float], stage_coef: list[int], current: list[int], earlier: list[int]
+) -> list[int]:
+    """``values`` rounded, serving first each earlier-tier service of ``current`` that a
+    previous round lost, until the earlier stages hold (or ROUNDING_ROUNDS are done)."""
     keep: list[int] = []
     for _ in range(ROUNDING_ROUNDS):
-        rounded = _assignment(model, *round_relaxation(model, relaxation.values, stage_coef, keep))
+        rounded = _assignment(model, *round_relaxation(model, values, stage_coef, keep))
         if _holds_earlier_stages(model, rounded):
             break
         keep += [v for v in earlier if current[v] and not _served(model, rounded, v)]
-    if _stage_value(stage_coef, rounded) > best_value and _holds_earlier_stages(model, rounded):
-        best, best_value = rounded, _stage_value(stage_coef, rounded)
-    keep = _closest_earlier(model, relaxation, earlier, current, seconds, workers, seed)
-    ways = [relaxation.values]
-    if keep:
-        # The third way: the LP solved again with those services in place, then rounded.
-        again = relaxation.with_ones(keep)
-        if again is not None:
-            ways.append(again)
-    for values in ways:
-        rounded = _assignment(model, *round_relaxation(model, values, stage_coef, keep))
-        if _stage_value(stage_coef, rounded) > best_value and _holds_earlier_stages(model, rounded):
-            best, best_value = rounded, _stage_value(stage_coef, rounded)
-    return best
+    return rounded
 
 
-def _closest_earlier(
-    model: Model,
-    relaxation: Relaxation,
-    earlier: list[int],
-    current: list[int],
-    seconds: float,
-    workers: int = 2,
-    seed: int = 0,
-) -> list[int]:
-    """The earlier tiers' services placed as near the LP solution as CP-SAT finds in
-    ``seconds``: only their options, every rule and the earlier stages' values held,
-    maximising agreement with the LP values. Falls back to the plan so far."""
-    sub = model.cp.clone()
-    allowed = set(earlier)
-    for v in range(model.num_option_vars):
-        if v not in allowed:
-            sub.proto.variables[v].domain[1] = 0
-    variables = [sub.get_int_var_from_proto_index(v.index) for v in model.vars]
-    sub.clear_hints()
-    for var, value in zip(variables, current, strict=True):
-        sub.add_hint(var, value if var.index in allowed else 0)
-    weights = [round(1000 * relaxation.values[v]) for v in earlier]
-    sub.maximize(cp_model.LinearExpr.weighted_sum([variables[v] for v in earlier], weights))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(seconds, 0.05)
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
-    status = solver.solve(sub)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return [v for v in earlier if current[v]]
-    chosen = [v for v in earlier if solver.value(variables[v])]
-    return sorted(chosen, key=lambda v: -relaxation.values[v])
+def _earlier_services(
+    model: Model, earlier: list[int], current: list[int]
+) -> tuple[list[list[int]], list[int]]:
+    """The earlier tiers' requests (or visits) as option groups: those ``current``
+    serves, and every option of those it does not."""
+    groups = {tuple(model.siblings(v)) for v in earlier}
+    serve = [list(g) for g in sorted(groups) if any(current[v] for v in g)]
+    refuse = [v for g in sorted(groups) if not any(current[v] for v in g) for v in g]
+    return serve, refuse
 
 
 def _earlier_options(model: Model, coef: list[list[int]], stage: Stage) -> list[int]:
@@ -747,7 +906,7 @@ def _share(stages: list[Stage], k: int) -> float:
 
 def _filled(model: Model, values: list[int]) -> list[int]:
     """The stage's plan with every request it left out that still fits added (greedy)."""
-    stays, visits = fill(model.data, *_decode(model, values))
+    stays, visits = fill(model.data, *_decode(model, values), model.orders)
     return _assignment(model, stays, visits)
 
 
@@ -772,19 +931,60 @@ def _solve_stage(
     stop: threading.Event | None,
     started: float,
     improving: bool = False,
+    only: set[int] | None = None,
 ) -> tuple[int, int | None, str, list[int]]:
+    """One stage's CP-SAT call from ``current``: its value, bound, status and plan. With
+    ``only``, every other option variable is held at 0 for the call (see
+    :meth:`_PartSolver.solve`)."""
     cp = model.cp
     hinted = sum(stage_coef[v] * current[v] for v in nz)
     if seconds < NO_TIME:
         # The time limit is spent: the stage keeps the plan it has. (A call still costs
         # its set-up, 0.1 to 0.3 s on a county part, with nothing found in 0.05 s.)
         return hinted, None, "unknown", current
-    cp.clear_hints()
-    for var, value in zip(model.vars, current, strict=True):
-        cp.add_hint(var, value)
-    cp.maximize(
-        cp_model.LinearExpr.weighted_sum([model.vars[v] for v in nz], [stage_coef[v] for v in nz])
-    )
+    kept = set(range(model.num_option_vars)) if only is None else only
+    left_out = [v for v in range(model.num_option_vars) if v not in kept]
+    if left_out:
+        current = [x if v in kept else 0 for v, x in enumerate(current)]
+    for v in left_out:
+        cp.proto.variables[v].domain[1] = 0
+    try:
+        return _call_cpsat(
+            model,
+            nz,
+            stage_coef,
+            current,
+            hinted,
+            seconds,
+            params,
+            name,
+            on_progress,
+            stop,
+            started,
+            improving,
+        )
+    finally:
+        for v in left_out:
+            cp.proto.variables[v].domain[1] = 1
+
+
+def _call_cpsat(
+    model: Model,
+    nz: list[int],
+    stage_coef: list[int],
+    current: list[int],
+    hinted: int,
+    seconds: float,
+    params: CpSatParams,
+    name: str,
+    on_progress: ProgressFn | None,
+    stop: threading.Event | None,
+    started: float,
+    improving: bool,
+) -> tuple[int, int | None, str, list[int]]:
+    cp = model.cp
+    hint(cp, current)
+    maximize(cp, nz, [stage_coef[v] for v in nz])
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(seconds, 0.05)
     solver.parameters.num_workers = params.workers
@@ -799,12 +999,12 @@ def _solve_stage(
     )
     if stop is not None and stop.is_set():
         return hinted, None, "stopped", current
-    watcher = _watch(stop, solver)
+    watcher = watch(stop, solver)
     status = solver.solve(cp, _Progress(on_progress, name, started))
     watcher.set()
     # Objective values are integers; the float CP-SAT reports may be off in the last bit.
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and round(solver.objective_value) >= hinted:
-        values = [int(solver.value(v)) for v in model.vars]
+        values = list(solver.response_proto.solution)[: len(model.vars)]
         word = "optimal" if status == cp_model.OPTIMAL else "feasible"
         return (
             round(solver.objective_value),
@@ -843,22 +1043,6 @@ def _tune(
         parameters.max_presolve_iterations = 1
     elif size > LARGE:
         parameters.cp_model_presolve = False
-
-
-def _watch(stop: threading.Event | None, solver: cp_model.CpSolver) -> threading.Event:
-    """Stop the solver from another thread when ``stop`` is set; returns a 'done' event."""
-    done = threading.Event()
-    if stop is None:
-        return done
-
-    def run() -> None:
-        while not done.is_set():
-            if stop.wait(0.05):
-                solver.stop_search()
-                return
-
-    threading.Thread(target=run, daemon=True).start()
-    return done
 
 
 def _decode(model: Model, values: list[int]) -> tuple[dict[int, int], dict[int, int]]:

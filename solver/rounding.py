@@ -55,4 +55,4 @@ def round_relaxation(
             if vopt.visit not in visits and state.visit_fits(vopt):
                 state.take_visit(vopt)
                 visits[vopt.visit] = v - model.num_stay
-    return fill(data, stays, visits)
+    return fill(data, stays, visits, model.orders)

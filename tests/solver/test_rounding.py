@@ -89,7 +89,9 @@ def test_the_lp_start_keeps_every_rule_and_the_first_stage(problem):
     nz = [v for v, c in enumerate(stage_coef) if c]
     relaxation = relax(model, nz, stage_coef)
     assert relaxation is not None
-    start = _lp_start(model, relaxation, stage_coef, current, _earlier_options(model, coef, stage))
+    start, _ = _lp_start(
+        model, relaxation, stage_coef, current, _earlier_options(model, coef, stage)
+    )
     assert rows_hold(model, start)
     assert _stage_value(stage_coef, start) >= _stage_value(stage_coef, current)
     assert _stage_value(stage_coef, start) <= relaxation.bound  # the LP bounds every plan
@@ -119,10 +121,12 @@ def test_a_case_allowance_row_is_rounded_so_the_lp_takes_whole_visits():
     assert relaxation.bound == 2 * one_visit
 
 
-def test_the_lp_solved_again_with_options_held_at_one():
-    # Two stays want the one bed on the same night: the LP takes the one waiting longer
-    # (greater need). With the other held at 1, it comes in and the first goes out;
-    # holding both is infeasible; afterwards the LP is as it was.
+def test_the_lp_solved_again_with_services_in_place_of_a_hold():
+    # Two one-night stays want the one bed: R-1 (waiting longer: more need) and R-2.
+    # A hold row (at least R-2's need) stands for an earlier stage; with it lifted and
+    # R-2's request served exactly once, the LP takes R-2 and leaves R-1 out; refusing
+    # R-2 instead, it takes R-1; serving both is infeasible. Afterwards the relaxation
+    # solves as it did.
     from tests.solver import builders as b
 
     problem = b.problem(
@@ -133,14 +137,21 @@ def test_the_lp_solved_again_with_options_held_at_one():
             b.stay("R-2", "C-2", 1, "2026-03-02", "2026-03-02"),
         ],
     )
-    coef, relaxation = need_relaxation(Model(compile_problem(problem).data))
+    model = Model(compile_problem(problem).data)
+    coef = model.tier_coefficients()[NEED]
     big, small = sorted(range(2), key=lambda v: -coef[v])
-    assert relaxation.values[big] == 1.0 and relaxation.values[small] == 0.0
-    again = relaxation.with_ones([small])
-    assert again is not None
-    assert again[small] == 1.0 and again[big] == 0.0
-    assert relaxation.with_ones([small, big]) is None
-    assert relaxation.with_ones([]) == relaxation.values
+    model.add_row([small], [coef[small]], coef[small], 2**62)  # the hold: serve R-2
+    model.rows.fixed += 1
+    relaxation = relax(model, [0, 1], coef)
+    assert relaxation is not None
+    assert relaxation.values[small] == 1.0 and relaxation.values[big] == 0.0
+    hold = range(len(model.rows.items) - 1, len(model.rows.items))
+    only_small, only_big = [0.0, 0.0], [0.0, 0.0]
+    only_small[small] = only_big[big] = 1.0
+    assert relaxation.with_services([[small]], [], hold) == only_small
+    assert relaxation.with_services([], [small], hold) == only_big
+    assert relaxation.with_services([[small], [big]], [], hold) is None
+    assert relaxation.with_services([], [], range(0)) == relaxation.values
 
 
 def test_cover_rows_keep_the_lp_from_serving_part_of_a_visit_the_allowance_cannot_take():

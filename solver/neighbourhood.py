@@ -1,0 +1,87 @@
+"""The search near the LP: CP-SAT on the options the LP solutions use and the plan has.
+
+A relaxation-induced neighbourhood (RINS): every option that no LP solution uses and
+the plan does not hold is left out, and CP-SAT solves what is left, with every rule
+and every earlier stage's hold. On the fixtures that is a few hundred of ten thousand
+options, so an LP-led CP-SAT worker proves the best plan among them in a second or
+two; the whole model's search, started from the same plan, found almost nothing in
+that time. On the county beds part (LP bound 15.53M need-weighted units): from a
+rounded start of 14.43M to 14.80M in 2 s, where 300 s of CP-SAT on the whole part had
+reached 14.79M.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from ortools.sat.python import cp_model
+
+from solver.calls import add_linear, hint, maximize, watch
+
+if TYPE_CHECKING:
+    from solver.cpsat import Model
+
+__all__ = ["near_lp", "support"]
+
+EPSILON = 1e-6
+
+
+def support(*solutions: list[float] | list[int]) -> set[int]:
+    """The variables above zero in any of ``solutions``."""
+    return {v for values in solutions for v, x in enumerate(values) if x > EPSILON}
+
+
+def near_lp(
+    model: Model,
+    stage_coef: list[int],
+    current: list[int],
+    allowed: set[int],
+    seconds: float,
+    *,
+    workers: int = 2,
+    seed: int = 0,
+    stop: threading.Event | None = None,
+    on_solution: cp_model.CpSolverSolutionCallback | None = None,
+    services: tuple[list[list[int]], range] | None = None,
+) -> list[int] | None:
+    """The best plan CP-SAT finds in ``seconds`` using only the option variables in
+    ``allowed`` (which must hold every option ``current`` takes); None if it finds
+    none better than ``current``.
+
+    ``services`` (groups, rows): the model's rows ``rows`` (the earlier stages' holds)
+    give way to serving each group of option variables exactly once: the plan's own
+    earlier-tier services, which meet the holds exactly. Narrower, but the search
+    sees whole services instead of a total: on the county sitting part of 1,939 visits
+    it proved its best plan in 0.6 s, where under the holds it found none better in
+    0.5 s.
+    """
+    sub = model.cp.clone()
+    for v in range(model.num_option_vars):
+        if v not in allowed:
+            sub.proto.variables[v].domain[1] = 0  # a Boolean: [0, 1] becomes [0, 0]
+    if services is not None:
+        groups, rows = services
+        for row in rows:
+            sub.proto.constraints[row].clear_linear()  # an empty constraint binds nothing
+        for group in groups:
+            add_linear(sub, group, [1] * len(group), 1, 1)
+    hint(sub, current)
+    chosen = sorted(v for v in allowed if stage_coef[v])
+    maximize(sub, chosen, [stage_coef[v] for v in chosen])
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    if workers == 2:
+        # The LP-led worker proves these small models; the default pair did not in 5 s.
+        solver.parameters.subsolvers.extend(["max_lp", "quick_restart"])
+    done = watch(stop, solver)
+    status = solver.solve(sub, on_solution)
+    done.set()
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    before = sum(stage_coef[v] for v in chosen if current[v])
+    if round(solver.objective_value) <= before:
+        return None
+    return list(solver.response_proto.solution)[: len(current)]
