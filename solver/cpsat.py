@@ -621,7 +621,8 @@ class _PartSolver:
                 # the same (the county beds part's crisis stage: 1,215 of 11,392).
                 only=set(nz) if not model.rows.fixed else None,
             )
-            self.current = _filled(model, current)
+            if current is not self.current:  # the stage's plan is new: fill it
+                self.current = _filled(model, current)
             lp = relaxation.bound if relaxation is not None else None
             self.reports.append(StageReport(stage.name, value, bound, lp, status))
             if lp is None:

@@ -336,3 +336,48 @@ def test_a_proven_stage_holds_each_of_its_tiers_so_the_need_lp_cannot_trade_them
     need = next(s for s in solution.stages if s.name == "need_weighted_units")
     assert need.value == 180
     assert need.lp_bound == 180
+
+
+def test_need_time_goes_half_by_size_and_half_by_headroom_under_the_lp_bound():
+    # Two parts of sizes 1 and 3 whose need stages start 3 and 1 units under their LP
+    # bounds: 1/4 + 3/4 and 3/4 + 1/4, an even split. A part not yet built (no
+    # headroom known) sends every part back to its size.
+    from types import SimpleNamespace
+
+    from solver.cpsat import _part_weights
+
+    parts = [SimpleNamespace(size=1), SimpleNamespace(size=3)]
+    solvers = [SimpleNamespace(headroom=3), SimpleNamespace(headroom=1)]
+    assert _part_weights(parts, solvers) == [1.0, 1.0]  # type: ignore[arg-type]
+    assert _part_weights(parts, [solvers[0], None]) == [1.0, 3.0]  # type: ignore[arg-type]
+
+
+def test_the_need_lp_solved_in_the_background_is_the_one_solved_in_place():
+    # prefetch() starts the need stage's LP on the pool once the crisis stage is held;
+    # the need stage then takes that LP: the same bound as solving it there and then.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scheduler.compile import compile_problem
+    from scheduler.io import load_problem
+    from solver.components import split
+    from solver.cpsat import CpSatParams, _PartSolver, _stage_coefficients
+    from solver.greedy import solve_greedy
+    from solver.lp import relax
+    from solver.objective import plan_stages, tier_ranges
+
+    data = compile_problem(load_problem("fixtures/borough-1.json")).data
+    stages = plan_stages(tier_ranges(data))
+    greedy = solve_greedy(data)
+    part = next(p for p in split(data) if p.data.stay_options)
+    params = CpSatParams(time_limit=2.0, workers=2, seed=0)
+    hint = part.local_hint(greedy.stays, greedy.visits)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        solver = _PartSolver(part.data, stages, params, hint, None, None, 0.0, pool)
+        solver.solve(1, 1.0)  # the crisis stage, held
+        solver.prefetch()
+        assert solver._lp_soon is not None
+        background = solver._lp_soon[1].result()
+    stage_coef = _stage_coefficients(stages[1], solver.coef, len(solver.model.vars))
+    in_place = relax(solver.model, [v for v, c in enumerate(stage_coef) if c], stage_coef)
+    assert background is not None and in_place is not None
+    assert background.bound == in_place.bound
