@@ -13,6 +13,7 @@ reached 14.79M.
 from __future__ import annotations
 
 import threading
+from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
@@ -22,14 +23,36 @@ from solver.calls import add_linear, hint, maximize, watch
 if TYPE_CHECKING:
     from solver.cpsat import Model
 
-__all__ = ["near_lp", "support"]
+__all__ = ["near_lp", "support", "widened"]
 
 EPSILON = 1e-6
+SHIFT = 2  # nights (or time steps) a stay (or visit) may move in the widened neighbourhood
 
 
 def support(*solutions: list[float] | list[int]) -> set[int]:
     """The variables above zero in any of ``solutions``."""
     return {v for values in solutions for v, x in enumerate(values) if x > EPSILON}
+
+
+def widened(model: Model, allowed: set[int], steps: int = SHIFT) -> set[int]:
+    """``allowed`` with every option of the same request (or visit) in the same bed class
+    (or with the same provider on the same day) starting at most ``steps`` nights (or
+    time steps) from one of them: the plan's stays moved a night or two."""
+    data = model.data
+    starts: dict[tuple[int, ...], dict[int, int]] = defaultdict(dict)
+    for i, opt in enumerate(data.stay_options):
+        starts[(0, opt.request, opt.bed_class)][opt.start] = model.x(i)
+    for i, vopt in enumerate(data.visit_options):
+        starts[(1, vopt.visit, vopt.provider, vopt.day)][vopt.start] = model.y(i)
+    key_of = {v: key for key, by_start in starts.items() for v in by_start.values()}
+    start_of = {v: start for by_start in starts.values() for start, v in by_start.items()}
+    wide = set(allowed)
+    for v in allowed:
+        by_start = starts[key_of[v]]
+        for offset in range(-steps, steps + 1):
+            if start_of[v] + offset in by_start:
+                wide.add(by_start[start_of[v] + offset])
+    return wide
 
 
 def near_lp(

@@ -8,7 +8,7 @@ from solver.components import split
 from solver.cpsat import Model, _assignment, _holds_earlier_stages, _stage_value
 from solver.greedy import solve_greedy
 from solver.lp import relax
-from solver.neighbourhood import near_lp, support
+from solver.neighbourhood import near_lp, support, widened
 from tests.solver import builders as b
 from tests.solver.test_rounding import rows_hold
 
@@ -92,3 +92,28 @@ def test_with_services_in_place_of_the_hold_the_plan_s_crisis_stays_stay():
     hold = range(len(model.rows.items) - 1, len(model.rows.items))
     services = ([[less]], hold)
     assert near_lp(model, need, current, {0, 1}, 2.0, services=services) is None
+
+
+def test_the_widened_neighbourhood_moves_a_stay_by_up_to_two_nights_in_its_bed_class():
+    # One two-night stay may start on any of 7 nights in a unit with a hoist bed and a
+    # plain bed (two bed classes, both fitting). From the option starting on the 4th
+    # night in one class: starts 2nd to 6th in that class, none in the other.
+    unit = b.unit("U-1")
+    unit["beds"] = [
+        {"bed_id": "U-1-B0", "features": ["hoist"]},
+        {"bed_id": "U-1-B1", "features": []},
+    ]
+    problem = b.problem(
+        [b.case("C-1")], [unit], [b.stay("R-1", "C-1", 2, "2026-03-02", "2026-03-08")]
+    )
+    model = Model(compile_problem(problem).data)
+    options = model.data.stay_options
+    assert len({o.bed_class for o in options}) == 2
+    middle = next(i for i, o in enumerate(options) if o.start == 3)
+    wide = widened(model, {model.x(middle)})
+    same_class = {
+        model.x(i) for i, o in enumerate(options)
+        if o.bed_class == options[middle].bed_class and 1 <= o.start <= 5
+    }  # fmt: skip
+    assert wide == same_class
+    assert len(wide) == 5
