@@ -27,8 +27,9 @@ import math
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -940,6 +941,20 @@ def _assignment(model: Model, stays: dict[int, int], visits: dict[int, int]) -> 
     return values
 
 
+@contextmanager
+def _held_at_zero(model: Model, only: set[int] | None) -> Iterator[None]:
+    """Hold every option variable outside ``only`` at 0 in the model while the block runs
+    (nothing, for None)."""
+    left_out = [] if only is None else [v for v in range(model.num_option_vars) if v not in only]
+    for v in left_out:
+        model.cp.proto.variables[v].domain[1] = 0
+    try:
+        yield
+    finally:
+        for v in left_out:
+            model.cp.proto.variables[v].domain[1] = 1
+
+
 def _solve_stage(
     model: Model,
     nz: list[int],
@@ -963,79 +978,44 @@ def _solve_stage(
         # The time limit is spent: the stage keeps the plan it has. (A call still costs
         # its set-up, 0.1 to 0.3 s on a county part, with nothing found in 0.05 s.)
         return hinted, None, "unknown", current
-    kept = set(range(model.num_option_vars)) if only is None else only
-    left_out = [v for v in range(model.num_option_vars) if v not in kept]
-    if left_out:
-        current = [x if v in kept else 0 for v, x in enumerate(current)]
-    for v in left_out:
-        cp.proto.variables[v].domain[1] = 0
-    try:
-        return _call_cpsat(
-            model,
-            nz,
-            stage_coef,
-            current,
-            hinted,
-            seconds,
-            params,
-            name,
-            on_progress,
-            stop,
-            started,
-            improving,
+    if only is not None:
+        current = [x if v in only else 0 for v, x in enumerate(current)]
+    with _held_at_zero(model, only):
+        hint(cp, current)
+        maximize(cp, nz, [stage_coef[v] for v in nz])
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(seconds, 0.05)
+        solver.parameters.num_workers = params.workers
+        solver.parameters.random_seed = params.seed
+        solver.parameters.log_search_progress = params.log
+        _tune(
+            solver.parameters,
+            params.workers,
+            len(model.vars),
+            first_stage=not model.rows.fixed,
+            improving=improving,
         )
-    finally:
-        for v in left_out:
-            cp.proto.variables[v].domain[1] = 1
-
-
-def _call_cpsat(
-    model: Model,
-    nz: list[int],
-    stage_coef: list[int],
-    current: list[int],
-    hinted: int,
-    seconds: float,
-    params: CpSatParams,
-    name: str,
-    on_progress: ProgressFn | None,
-    stop: threading.Event | None,
-    started: float,
-    improving: bool,
-) -> tuple[int, int | None, str, list[int]]:
-    cp = model.cp
-    hint(cp, current)
-    maximize(cp, nz, [stage_coef[v] for v in nz])
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(seconds, 0.05)
-    solver.parameters.num_workers = params.workers
-    solver.parameters.random_seed = params.seed
-    solver.parameters.log_search_progress = params.log
-    _tune(
-        solver.parameters,
-        params.workers,
-        len(model.vars),
-        first_stage=not model.rows.fixed,
-        improving=improving,
-    )
-    if stop is not None and stop.is_set():
-        return hinted, None, "stopped", current
-    watcher = watch(stop, solver)
-    status = solver.solve(cp, _Progress(on_progress, name, started))
-    watcher.set()
-    # Objective values are integers; the float CP-SAT reports may be off in the last bit.
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and round(solver.objective_value) >= hinted:
-        values = list(solver.response_proto.solution)[: len(model.vars)]
-        word = "optimal" if status == cp_model.OPTIMAL else "feasible"
-        return (
-            round(solver.objective_value),
-            math.floor(solver.best_objective_bound + 1e-6),
-            word,
-            values,
-        )
-    if status == cp_model.UNKNOWN:
-        return hinted, None, "unknown", current
-    return hinted, math.floor(solver.best_objective_bound + 1e-6), "feasible", current
+        if stop is not None and stop.is_set():
+            return hinted, None, "stopped", current
+        watcher = watch(stop, solver)
+        status = solver.solve(cp, _Progress(on_progress, name, started))
+        watcher.set()
+        # Objective values are integers; the float CP-SAT reports may be off in the last bit.
+        if (
+            status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            and round(solver.objective_value) >= hinted
+        ):
+            values = list(solver.response_proto.solution)[: len(model.vars)]
+            word = "optimal" if status == cp_model.OPTIMAL else "feasible"
+            return (
+                round(solver.objective_value),
+                math.floor(solver.best_objective_bound + 1e-6),
+                word,
+                values,
+            )
+        if status == cp_model.UNKNOWN:
+            return hinted, None, "unknown", current
+        return hinted, math.floor(solver.best_objective_bound + 1e-6), "feasible", current
 
 
 def _tune(
