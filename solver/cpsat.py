@@ -48,7 +48,6 @@ from solver.solution import Solution, StageReport, tier_values
 __all__ = ["CpSatParams", "solve_cpsat"]
 
 NEED = TIERS.index("need_weighted_units")
-NEAR_SHARE = 1.0  # of the need stage's time, to search near the LP (what is left: the whole model)
 WIDE = 0.001  # a wider neighbourhood's weight against the LP support's 1 (see _search_near_lp)
 RESOLVE_GAP = 0.01  # a rounded start this far under the LP bound has the LP solved again
 ROUNDING_ROUNDS = 30  # each a few hundredths of a second at county size
@@ -577,20 +576,21 @@ class _PartSolver:
         self.reports: list[StageReport] = []
         self.lp_jobs: list[tuple[StageReport, int, list[int], list[int]]] = []
         self.done = 0  # stages solved so far
-        # The need stage prepared: (stage index, LP relaxation, LP with the plan's services)
-        self._prep: tuple[int, Relaxation | None, list[float] | None] | None = None
+        # The need stage prepared: (stage index, LP relaxation, LP with the plan's services,
+        # the option variables that count in an earlier stage's tiers)
+        self._prep: tuple[int, Relaxation | None, list[float] | None, list[int]] | None = None
         self.lp_pool = lp_pool
         self._lp_soon: tuple[int, Future[Relaxation | None]] | None = None
+        self._objectives: dict[int, tuple[list[int], list[int]]] = {}
 
     def solve(self, upto: int, time_budget: float) -> None:
         """Solve the stages from the next one up to ``upto`` in ``time_budget`` seconds,
         each its share (:func:`_share`) of what is left."""
-        model, coef, params, stages = self.model, self.coef, self.params, self.stages
+        model, params, stages = self.model, self.params, self.stages
         deadline = time.perf_counter() + time_budget
         for k in range(self.done, upto):
             stage = stages[k]
-            stage_coef = _stage_coefficients(stage, coef, len(model.vars))
-            nz = [v for v, c in enumerate(stage_coef) if c]
+            stage_coef, nz = self._objective(k)
             if not nz:
                 self.reports.append(StageReport(stage.name, 0, 0, 0))
                 continue
@@ -599,10 +599,12 @@ class _PartSolver:
             relaxation = None
             if NEED in stage.tiers and params.lp_guided:
                 lp_started = time.perf_counter()
-                relaxation, again = self._prepared(k, stage_coef, nz)
+                relaxation, again, earlier = self._prepared(k, stage_coef, nz)
                 seconds = max(seconds - (time.perf_counter() - lp_started), 0.0)
                 if relaxation is not None:
-                    seconds = self._search_near_lp(stage, stage_coef, relaxation, again, seconds)
+                    seconds = self._search_near_lp(
+                        stage, stage_coef, relaxation, again, earlier, seconds
+                    )
             if (
                 relaxation is not None
                 and _stage_value(stage_coef, self.current) >= relaxation.bound
@@ -646,8 +648,7 @@ class _PartSolver:
         k = self.done
         if k >= upto or NEED not in self.stages[k].tiers or not self.params.lp_guided:
             return
-        stage_coef = _stage_coefficients(self.stages[k], self.coef, len(self.model.vars))
-        nz = [v for v, c in enumerate(stage_coef) if c]
+        stage_coef, nz = self._objective(k)
         if nz:
             self._prepared(k, stage_coef, nz)
 
@@ -658,11 +659,10 @@ class _PartSolver:
         LP bound is loosest, and the sitting parts start within 0.4% of theirs."""
         if self._prep is None:
             return None
-        k, relaxation, _ = self._prep
+        k, relaxation, *_ = self._prep
         if relaxation is None:
             return None
-        stage_coef = _stage_coefficients(self.stages[k], self.coef, len(self.model.vars))
-        return max(relaxation.bound - _stage_value(stage_coef, self.current), 0)
+        return max(relaxation.bound - _stage_value(self._objective(k)[0], self.current), 0)
 
     def prefetch(self) -> None:
         """If the next stage is the need stage, start its LP in the background (GLOP
@@ -674,11 +674,18 @@ class _PartSolver:
             return
         if not self.params.lp_guided or self._lp_soon is not None:
             return
-        stage_coef = _stage_coefficients(self.stages[k], self.coef, len(self.model.vars))
-        nz = [v for v, c in enumerate(stage_coef) if c]
+        stage_coef, nz = self._objective(k)
         if nz:
             future = self.lp_pool.submit(relax, self.model, nz, stage_coef, time_limit=LP_SECONDS)
             self._lp_soon = (k, future)
+
+    def _objective(self, k: int) -> tuple[list[int], list[int]]:
+        """Stage k's coefficient of every variable, and the variables where it is not 0;
+        made once (the phases, the time shares and the need stage all ask for them)."""
+        if k not in self._objectives:
+            stage_coef = _stage_coefficients(self.stages[k], self.coef, len(self.model.vars))
+            self._objectives[k] = (stage_coef, [v for v, c in enumerate(stage_coef) if c])
+        return self._objectives[k]
 
     def _relaxation(self, k: int, stage_coef: list[int], nz: list[int]) -> Relaxation | None:
         """Stage k's LP relaxation: the one :meth:`prefetch` started, or solved now."""
@@ -689,21 +696,22 @@ class _PartSolver:
 
     def _prepared(
         self, k: int, stage_coef: list[int], nz: list[int]
-    ) -> tuple[Relaxation | None, list[float] | None]:
-        """Stage k's LP relaxation and the LP solved again with the plan's own earlier
-        services (see :meth:`Relaxation.with_services`); the plan becomes the best start
-        rounded from them. Made once: by :meth:`prepare`, or here."""
+    ) -> tuple[Relaxation | None, list[float] | None, list[int]]:
+        """Stage k's LP relaxation, the LP solved again with the plan's own earlier
+        services (see :meth:`Relaxation.with_services`) and the option variables that
+        count in an earlier stage's tiers; the plan becomes the best start rounded from
+        the LPs. Made once: by :meth:`prepare`, or here."""
         if self._prep is None or self._prep[0] != k:
             model = self.model
             relaxation = self._relaxation(k, stage_coef, nz)
             again = None
+            earlier = _earlier_options(model, self.coef, self.stages[k])
             if relaxation is not None:
-                earlier = _earlier_options(model, self.coef, self.stages[k])
                 self.current, again = _lp_start(
                     model, relaxation, stage_coef, self.current, earlier
                 )
-            self._prep = (k, relaxation, again)
-        return self._prep[1], self._prep[2]
+            self._prep = (k, relaxation, again, earlier)
+        return self._prep[1:]
 
     def _search_near_lp(
         self,
@@ -711,10 +719,11 @@ class _PartSolver:
         stage_coef: list[int],
         relaxation: Relaxation,
         again: list[float] | None,
+        earlier: list[int],
         seconds: float,
     ) -> float:
-        """Search near the LP (:func:`solver.neighbourhood.near_lp`) for NEAR_SHARE of
-        ``seconds``, in ever wider neighbourhoods, each from the best plan so far and
+        """Search near the LP (:func:`solver.neighbourhood.near_lp`) for ``seconds``, in
+        ever wider neighbourhoods, each from the best plan so far and
         each with what the one before left of its share: the options the LP solutions
         use, first with the plan's own earlier-tier services in place of the holds, then
         under them (where those services may change); then, with what those two leave,
@@ -725,10 +734,8 @@ class _PartSolver:
         search then found 0.05M in 0.2 s. Returns the seconds left for the whole model."""
         model = self.model
         started = time.perf_counter()
-        near_until = started + seconds * NEAR_SHARE
-        serve, refuse = _earlier_services(
-            model, _earlier_options(model, self.coef, stage), self.current
-        )
+        near_until = started + seconds
+        serve, refuse = _earlier_services(model, earlier, self.current)
         holds = range(len(model.rows.items) - model.rows.fixed, len(model.rows.items))
         lp_support = support(relaxation.values, again or [])
         # (weight, neighbourhood, services): the widened way gets only what the first two
