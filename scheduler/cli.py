@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from scheduler.io import load_plan, load_problem, write_bytes, write_json, write_text
+from scheduler.files import load_plan, load_problem, write_bytes, write_json, write_text
 from scheduler.model import InvalidProblem, Plan, Problem, plan_json_schema, problem_json_schema
 
 __all__ = ["app", "main"]

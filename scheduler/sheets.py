@@ -31,7 +31,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
-from scheduler.io import load_problem
+from scheduler.files import load_problem
 from scheduler.model import WEEKDAYS, InvalidProblem, Problem
 
 __all__ = [
@@ -868,7 +868,7 @@ def _booking(item: dict[str, Any]) -> dict[str, Any]:
 
 _NAMED = re.compile(r"^(locality|case|unit|provider|request|budget|booking) (\S+?): (.*)$")
 _SETTING = re.compile(r"^(week_start|horizon|weights)(?:\.(\w+))?[:\s]")
-# Items inside an item, as scheduler.io names them: (where key, the field after it)
+# Items inside an item, as scheduler.files names them: (where key, the field after it)
 _INSIDE = (
     (re.compile(r"^bed (?P<id>[^.:\s]+)(?:\.(?P<field>\w+))?"), "bed", "{id}"),
     (

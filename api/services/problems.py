@@ -17,7 +17,7 @@ from api.repositories import AuditRepository, BookingRepository, PlanningReposit
 from api.repositories.bookings import to_booking
 from api.schemas import ImportResult
 from api.services.clock import utcnow
-from scheduler.io import load_problem
+from scheduler.files import load_problem
 from scheduler.model import (
     Case,
     Horizon,

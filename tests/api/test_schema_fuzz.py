@@ -39,7 +39,7 @@ from api.cli import app as cli_app
 from api.errors import printable
 from api.schemas import ApiKeyCreate
 from api.settings import Settings
-from scheduler.io import load_problem
+from scheduler.files import load_problem
 from scheduler.model import InvalidProblem
 
 _folder = Path(tempfile.mkdtemp(prefix="respite-fuzz-"))

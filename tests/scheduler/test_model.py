@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from scheduler.io import load_problem
+from scheduler.files import load_problem
 from scheduler.model import InvalidProblem
 from tests.solver import builders as b
 

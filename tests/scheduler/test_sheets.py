@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from scheduler import sheets as sheets_module
+from scheduler.files import load_problem
 from scheduler.fixtures import generate
-from scheduler.io import load_problem
 from scheduler.model import Problem
 from scheduler.sheets import (
     HOW_TO,
