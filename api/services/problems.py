@@ -186,7 +186,7 @@ def _validated(data: dict[str, Any]) -> Problem:
     try:
         return load_problem(data)
     except InvalidProblem as exc:
-        raise InvalidInput("; ".join(exc.errors)) from None
+        raise InvalidInput("; ".join(str(error) for error in exc.errors)) from None
 
 
 def _revalidated(problem: Problem) -> Problem:

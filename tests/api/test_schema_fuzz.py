@@ -182,7 +182,7 @@ def test_a_broken_problem_is_named_and_nothing_is_half_imported(
         load_problem(problem)
         errors: list[str] = []
     except InvalidProblem as exc:
-        errors = exc.errors
+        errors = [str(error) for error in exc.errors]
     before = client.get("/v1/problem", headers=admin).json()
     answer = client.post("/v1/problem?replace=true", json=problem, headers=admin)
     event(f"{action}, {'refused' if errors else 'accepted'}, HTTP {answer.status_code}")
