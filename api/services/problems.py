@@ -186,7 +186,8 @@ def _validated(data: dict[str, Any]) -> Problem:
     try:
         return load_problem(data)
     except InvalidProblem as exc:
-        raise InvalidInput("; ".join(str(error) for error in exc.errors)) from None
+        detail = "; ".join(str(error) for error in exc.errors)
+        raise InvalidInput(detail, errors=exc.errors) from None
 
 
 def _revalidated(problem: Problem) -> Problem:
