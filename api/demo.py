@@ -11,7 +11,7 @@ from api.schemas import ApiKeyCreate
 from api.services.keys import KeyService
 from api.services.problems import ProblemService
 from api.settings import Settings
-from scheduler.io import read_json
+from scheduler.files import read_json
 
 __all__ = ["prepare_demo"]
 

@@ -12,18 +12,27 @@ Exception tree::
     ├── PreconditionFailed        412 stale_version      If-Match names an old version
     ├── PreconditionRequired      428 version_required   If-Match is missing
     └── NotReady                  503 not_ready
+
+A problem or spreadsheet upload refused (422) also lists each mistake in ``errors``,
+structured as the file checker found it (:class:`ErrorItem`: item, field, message,
+and for a spreadsheet the sheet, row and column); ``detail`` has them as one text.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
+from scheduler.model import ProblemError
+
 __all__ = [
     "Conflict",
     "ErrorBody",
+    "ErrorItem",
     "Forbidden",
     "InvalidInput",
     "NotFound",
@@ -48,6 +57,43 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
+class ErrorItem(BaseModel):
+    """One mistake of an uploaded problem or spreadsheet, as the file checker names it."""
+
+    item: str | None = Field(
+        default=None,
+        description="The item at fault (its kind and ID); absent for a setting or the file.",
+        examples=["request R-0042"],
+    )
+    field: str | None = Field(
+        default=None,
+        description="The field of the item at fault, dotted as in the problem file.",
+        examples=["case_id"],
+    )
+    message: str = Field(description="What is wrong.", examples=["'C-9' is not a case"])
+    sheet: str | None = Field(default=None, description="Spreadsheets: the sheet.")
+    row: int | None = Field(
+        default=None, description="Spreadsheets: the row as shown (the header is row 1)."
+    )
+    column: str | None = Field(
+        default=None,
+        description="Spreadsheets: the column's header and letter.",
+        examples=["'Case ID' (B)"],
+    )
+
+    @classmethod
+    def of(cls, error: ProblemError) -> ErrorItem:
+        """``error`` as it is sent: empty parts left out, control characters shown."""
+        parts = asdict(error)
+        return cls.model_validate(
+            {
+                name: printable(value) if isinstance(value, str) else value
+                for name in cls.model_fields
+                if (value := parts.get(name)) not in (None, "")
+            }
+        )
+
+
 class ErrorBody(BaseModel):
     """What every error looks like on the wire."""
 
@@ -61,6 +107,10 @@ class ErrorBody(BaseModel):
         description="409: the bed-nights or visits already taken; 422: the rules broken.",
         examples=[["bed B-N1-1 night 2025-03-03 (booking B-7c1e)"]],
     )
+    errors: list[ErrorItem] | None = Field(
+        default=None,
+        description="422 on a problem or spreadsheet upload: each mistake, structured.",
+    )
 
 
 class RespiteError(Exception):
@@ -69,14 +119,23 @@ class RespiteError(Exception):
     status_code: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
 
-    def __init__(self, detail: str, *, conflicts: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        conflicts: list[str] | None = None,
+        errors: Sequence[ProblemError] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.conflicts = conflicts
+        self.errors = None if errors is None else [ErrorItem.of(error) for error in errors]
 
     def body(self) -> ErrorBody:
         """The error as it is sent."""
-        return ErrorBody(error=self.code, detail=self.detail, conflicts=self.conflicts)
+        return ErrorBody(
+            error=self.code, detail=self.detail, conflicts=self.conflicts, errors=self.errors
+        )
 
 
 class InvalidInput(RespiteError):

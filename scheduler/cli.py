@@ -16,8 +16,15 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from scheduler.io import load_plan, load_problem, write_bytes, write_json, write_text
-from scheduler.model import InvalidProblem, Plan, Problem, plan_json_schema, problem_json_schema
+from scheduler.files import load_plan, load_problem, write_bytes, write_json, write_text
+from scheduler.model import (
+    InvalidProblem,
+    Plan,
+    Problem,
+    ProblemError,
+    plan_json_schema,
+    problem_json_schema,
+)
 
 __all__ = ["app", "main"]
 
@@ -72,8 +79,8 @@ def _load_problem(path: Path) -> Problem:
     except InvalidProblem as exc:
         first = exc.errors[0]
         more = f" (and {len(exc.errors) - 1} more; see above)" if len(exc.errors) > 1 else ""
-        for line in exc.errors[1:20]:
-            err.print(f"  {line}", highlight=False)
+        for error in exc.errors[1:20]:
+            err.print(f"  {error}", highlight=False)
         fail(f"{_at(path, first)}{more}")
         raise  # unreachable: fail() exits
 
@@ -86,9 +93,9 @@ def _load_plan(path: Path) -> Plan:
         raise  # unreachable: fail() exits
 
 
-def _at(path: Path, message: str) -> str:
-    """``message`` prefixed with the file it is about, unless it names it already."""
-    return message if message.startswith(f"{path}:") else f"{path}: {message}"
+def _at(path: Path, error: ProblemError) -> str:
+    """``error``'s line prefixed with the file it is about, unless it is the file itself."""
+    return str(error) if error.item == str(path) else f"{path}: {error}"
 
 
 @app.command()

@@ -8,15 +8,16 @@ them at once, so that a broker can fix a file in one go.
 Exception tree::
 
     ValueError
-    └── InvalidProblem      a problem (or plan) file breaks the contract
+    └── InvalidProblem      a problem (or plan) file breaks the contract;
+                            ``errors`` holds one :class:`ProblemError` per mistake
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -28,10 +29,12 @@ __all__ = [
     "InvalidProblem",
     "Kpis",
     "Locality",
+    "Location",
     "Plan",
     "PlannedStay",
     "PlannedVisit",
     "Problem",
+    "ProblemError",
     "Provider",
     "Request",
     "SittingRequest",
@@ -64,12 +67,66 @@ PRIORITIES = ("crisis", "health_appointment", "planned")
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
 
+Location = tuple[str | int, ...]  # list names, positions and keys: ("requests", 3, "case_id")
+
+
+@dataclass(frozen=True)
+class ProblemError:
+    """One mistake in a problem or plan file: the item, its field, and what is wrong.
+
+    ``str()`` gives the line people read, e.g. ``request R-0042: case_id 'C-9' is not
+    a case`` or ``case C-1: nights_allowance: Input should be greater than or equal to 0``.
+
+    Attributes
+    ----------
+    item
+        The item at fault as people name it (``request R-0042``; ``requests[3]`` if it has
+        no id; a file's path), or ``""`` for the file as a whole and its settings.
+    field
+        The field of the item, dotted as in the file (``case_id``, ``week_start``,
+        ``visit V1.windows[0].end``), or ``""``.
+    message
+        What is wrong (``'C-9' is not a case``, ``is missing``).
+    path
+        Where the field is in the file, e.g. ``("requests", 3, "case_id")``: what a tool
+        placing the error looks up (the spreadsheet import finds the row by it).
+    subject
+        The field is the subject of the message (``case_id 'C-9' is not a case``) rather
+        than followed by a colon (``nights: is missing``).
+    """
+
+    item: str
+    field: str
+    message: str
+    path: Location = ()
+    subject: bool = False
+
+    def __str__(self) -> str:
+        if self.subject:
+            said = f"{self.field} {self.message}"
+        else:
+            said = ": ".join(part for part in (self.field, self.message) if part)
+        return ": ".join(part for part in (self.item, said) if part)
+
+
 class InvalidProblem(ValueError):
     """A problem or plan file that breaks the contract; ``errors`` lists each mistake."""
 
-    def __init__(self, errors: list[str]):
+    def __init__(self, errors: list[ProblemError]):
         self.errors = errors
-        super().__init__("; ".join(errors))
+        super().__init__("; ".join(str(error) for error in errors))
+
+
+@dataclass(frozen=True)
+class _Item:
+    """An item of the problem as errors name it: ``request R-0042`` at ``("requests", 3)``."""
+
+    name: str
+    path: Location
+
+    def error(self, field: str, message: str) -> ProblemError:
+        """``field`` is wrong: ``message`` goes on from its name (``'C-9' is not a case``)."""
+        return ProblemError(self.name, field, message, (*self.path, field), subject=True)
 
 
 def minutes_of(clock: str) -> int:
@@ -215,9 +272,9 @@ class StayRequest(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> StayRequest:
         if self.earliest_start > self.latest_start:
-            raise ValueError(
-                f"earliest_start {self.earliest_start} is after latest_start {self.latest_start}"
-            )
+            after = f"{self.earliest_start} is after latest_start {self.latest_start}"
+            field = "earliest_start"
+            raise InvalidProblem([ProblemError("", field, after, (field,), subject=True)])
         return self
 
 
@@ -363,97 +420,136 @@ class Problem(_Strict):
         return {request.request_id: request for request in self.requests}
 
 
-def _duplicates(ids: Iterable[str]) -> list[str]:
-    return [key for key, count in Counter(ids).items() if count > 1]
+def _repeated(items: list[tuple[str, Location]]) -> list[tuple[str, Location]]:
+    """Each id listed more than once, in the order first listed, with where it is repeated."""
+    first: dict[str, int] = {}
+    again: dict[str, Location] = {}
+    for ident, path in items:
+        if ident in first:
+            again.setdefault(ident, path)
+        else:
+            first[ident] = len(first)
+    return sorted(again.items(), key=lambda pair: first[pair[0]])
 
 
-def _problem_errors(problem: Problem) -> Iterable[str]:
+def _problem_errors(problem: Problem) -> Iterable[ProblemError]:
     if problem.week_start.weekday() != 0:
-        yield f"week_start: {problem.week_start} is not a Monday"
+        monday = f"{problem.week_start} is not a Monday"
+        yield ProblemError("", "week_start", monday, ("week_start",))
     yield from _duplicate_errors(problem)
     localities = {loc.locality_id for loc in problem.localities}
     cases = problem.case_by_id()
     units = problem.unit_by_id()
     providers = problem.provider_by_id()
-    for case in problem.cases:
-        yield from _case_errors(case, localities, cases, units, providers)
-    for unit in problem.units:
-        if unit.locality_id not in localities:
-            yield f"unit {unit.unit_id}: locality_id '{unit.locality_id}' is not a locality"
-        if unit.age_min > unit.age_max:
-            yield f"unit {unit.unit_id}: age_min {unit.age_min} is above age_max {unit.age_max}"
-    for provider in problem.providers:
+    for at, case in enumerate(problem.cases):
+        yield from _case_errors(
+            _Item(f"case {case.case_id}", ("cases", at)), case, localities, cases, units, providers
+        )
+    for at, unit in enumerate(problem.units):
+        yield from _unit_errors(_Item(f"unit {unit.unit_id}", ("units", at)), unit, localities)
+    for at, provider in enumerate(problem.providers):
+        where = _Item(f"provider {provider.provider_id}", ("providers", at))
         for loc in provider.localities:
             if loc not in localities:
-                yield f"provider {provider.provider_id}: localities '{loc}' is not a locality"
-    for request in problem.requests:
-        yield from _request_errors(request, cases, units)
+                yield where.error("localities", f"'{loc}' is not a locality")
+    for at, request in enumerate(problem.requests):
+        yield from _request_errors(
+            _Item(f"request {request.request_id}", ("requests", at)), request, cases, units
+        )
     yield from _booking_errors(problem, cases, units, providers)
-    owners = set(units) | set(providers)
-    for budget in problem.budgets:
+    yield from _budget_errors(problem, set(units) | set(providers))
+
+
+def _unit_errors(where: _Item, unit: Unit, localities: set[str]) -> Iterable[ProblemError]:
+    if unit.locality_id not in localities:
+        yield where.error("locality_id", f"'{unit.locality_id}' is not a locality")
+    if unit.age_min > unit.age_max:
+        yield where.error("age_min", f"{unit.age_min} is above age_max {unit.age_max}")
+
+
+def _budget_errors(problem: Problem, owners: set[str]) -> Iterable[ProblemError]:
+    for at, budget in enumerate(problem.budgets):
+        where = _Item(f"budget {budget.budget_id}", ("budgets", at))
         for owner in budget.applies_to:
             if owner not in owners:
-                yield (f"budget {budget.budget_id}: applies_to '{owner}' is not a unit or provider")
+                yield where.error("applies_to", f"'{owner}' is not a unit or provider")
 
 
-def _duplicate_errors(problem: Problem) -> Iterable[str]:
-    tables: list[tuple[str, str, list[str]]] = [
-        ("locality", "locality_id", [x.locality_id for x in problem.localities]),
-        ("case", "case_id", [x.case_id for x in problem.cases]),
-        ("unit", "unit_id", [x.unit_id for x in problem.units]),
-        ("provider", "provider_id", [x.provider_id for x in problem.providers]),
-        ("request", "request_id", [x.request_id for x in problem.requests]),
-        ("booking", "booking_id", [x.booking_id for x in problem.bookings]),
-        ("budget", "budget_id", [x.budget_id for x in problem.budgets]),
-        ("bed", "bed_id", [bed.bed_id for unit in problem.units for bed in unit.beds]),
+def _duplicate_errors(problem: Problem) -> Iterable[ProblemError]:
+    tables: list[tuple[str, str, list[tuple[str, Location]]]] = [
+        ("locality", "locality_id", _ids(problem.localities, "localities", "locality_id")),
+        ("case", "case_id", _ids(problem.cases, "cases", "case_id")),
+        ("unit", "unit_id", _ids(problem.units, "units", "unit_id")),
+        ("provider", "provider_id", _ids(problem.providers, "providers", "provider_id")),
+        ("request", "request_id", _ids(problem.requests, "requests", "request_id")),
+        ("booking", "booking_id", _ids(problem.bookings, "bookings", "booking_id")),
+        ("budget", "budget_id", _ids(problem.budgets, "budgets", "budget_id")),
+        (
+            "bed",
+            "bed_id",
+            [
+                (bed.bed_id, ("units", u, "beds", b))
+                for u, unit in enumerate(problem.units)
+                for b, bed in enumerate(unit.beds)
+            ],
+        ),
     ]
     for noun, field, ids in tables:
-        for duplicate in _duplicates(ids):
-            yield f"{noun} {duplicate}: {field} is listed more than once"
-    for request in problem.requests:
+        for duplicate, path in _repeated(ids):
+            yield _Item(f"{noun} {duplicate}", path).error(field, "is listed more than once")
+    for at, request in enumerate(problem.requests):
         if isinstance(request, SittingRequest):
-            for duplicate in _duplicates(v.visit_id for v in request.visits):
-                yield f"request {request.request_id}: visit_id '{duplicate}' is listed twice"
+            visits = _ids(request.visits, "visits", "visit_id")
+            for duplicate, (_, v) in _repeated(visits):
+                where = _Item(f"request {request.request_id}", ("requests", at, "visits", v))
+                yield where.error("visit_id", f"'{duplicate}' is listed twice")
+
+
+def _ids(items: Iterable[Any], name: str, key: str) -> list[tuple[str, Location]]:
+    """The id of each item of the list ``name``, with where it is."""
+    return [(getattr(item, key), (name, at)) for at, item in enumerate(items)]
 
 
 def _case_errors(
+    where: _Item,
     case: Case,
     localities: set[str],
     cases: dict[str, Case],
     units: dict[str, Unit],
     providers: dict[str, Provider],
-) -> Iterable[str]:
-    where = f"case {case.case_id}"
+) -> Iterable[ProblemError]:
     if case.locality_id not in localities:
-        yield f"{where}: locality_id '{case.locality_id}' is not a locality"
+        yield where.error("locality_id", f"'{case.locality_id}' is not a locality")
     for other in case.incompatible_with:
         if other not in cases:
-            yield f"{where}: incompatible_with '{other}' is not a case"
+            yield where.error("incompatible_with", f"'{other}' is not a case")
         elif other == case.case_id:
-            yield f"{where}: incompatible_with names the case itself"
+            yield where.error("incompatible_with", "names the case itself")
     if case.previous_unit_id is not None and case.previous_unit_id not in units:
-        yield f"{where}: previous_unit_id '{case.previous_unit_id}' is not a unit"
+        yield where.error("previous_unit_id", f"'{case.previous_unit_id}' is not a unit")
     if case.previous_provider_id is not None and case.previous_provider_id not in providers:
-        yield f"{where}: previous_provider_id '{case.previous_provider_id}' is not a provider"
+        yield where.error(
+            "previous_provider_id", f"'{case.previous_provider_id}' is not a provider"
+        )
 
 
 def _request_errors(
-    request: StayRequest | SittingRequest, cases: dict[str, Case], units: dict[str, Unit]
-) -> Iterable[str]:
-    where = f"request {request.request_id}"
+    where: _Item,
+    request: StayRequest | SittingRequest,
+    cases: dict[str, Case],
+    units: dict[str, Unit],
+) -> Iterable[ProblemError]:
     if request.case_id not in cases:
-        yield f"{where}: case_id '{request.case_id}' is not a case"
+        yield where.error("case_id", f"'{request.case_id}' is not a case")
     if isinstance(request, StayRequest):
         for unit_id in request.preferred_units:
             if unit_id not in units:
-                yield f"{where}: preferred_units '{unit_id}' is not a unit"
+                yield where.error("preferred_units", f"'{unit_id}' is not a unit")
         if request.preferred_start is not None and not (
             request.earliest_start <= request.preferred_start <= request.latest_start
         ):
-            yield (
-                f"{where}: preferred_start {request.preferred_start} is outside "
-                f"earliest_start..latest_start"
-            )
+            outside = f"{request.preferred_start} is outside earliest_start..latest_start"
+            yield where.error("preferred_start", outside)
 
 
 def _booking_errors(
@@ -461,32 +557,47 @@ def _booking_errors(
     cases: dict[str, Case],
     units: dict[str, Unit],
     providers: dict[str, Provider],
-) -> Iterable[str]:
+) -> Iterable[ProblemError]:
     requests = problem.request_by_id()
-    for booking in problem.bookings:
-        where = f"booking {booking.booking_id}"
+    for at, booking in enumerate(problem.bookings):
+        where = _Item(f"booking {booking.booking_id}", ("bookings", at))
         if booking.case_id not in cases:
-            yield f"{where}: case_id '{booking.case_id}' is not a case"
+            yield where.error("case_id", f"'{booking.case_id}' is not a case")
         request = requests.get(booking.request_id)
         if request is None:
-            yield f"{where}: request_id '{booking.request_id}' is not a request"
+            yield where.error("request_id", f"'{booking.request_id}' is not a request")
         elif request.case_id != booking.case_id:
-            yield f"{where}: request_id '{booking.request_id}' belongs to another case"
+            yield where.error("request_id", f"'{booking.request_id}' belongs to another case")
         if isinstance(booking, StayBooking):
-            unit = units.get(booking.unit_id)
-            if unit is None:
-                yield f"{where}: unit_id '{booking.unit_id}' is not a unit"
-            elif booking.bed_id not in {bed.bed_id for bed in unit.beds}:
-                yield f"{where}: bed_id '{booking.bed_id}' is not a bed of {booking.unit_id}"
+            yield from _stay_booking_errors(where, booking, units)
         else:
-            if isinstance(request, SittingRequest) and booking.visit_id not in {
-                v.visit_id for v in request.visits
-            }:
-                yield f"{where}: visit_id '{booking.visit_id}' is not a visit of its request"
-            if booking.provider_id not in providers:
-                yield f"{where}: provider_id '{booking.provider_id}' is not a provider"
-            if minutes_of(booking.start) + booking.minutes > 24 * 60:
-                yield f"{where}: start {booking.start} + {booking.minutes} minutes passes midnight"
+            yield from _visit_booking_errors(where, booking, request, providers)
+
+
+def _stay_booking_errors(
+    where: _Item, booking: StayBooking, units: dict[str, Unit]
+) -> Iterable[ProblemError]:
+    unit = units.get(booking.unit_id)
+    if unit is None:
+        yield where.error("unit_id", f"'{booking.unit_id}' is not a unit")
+    elif booking.bed_id not in {bed.bed_id for bed in unit.beds}:
+        yield where.error("bed_id", f"'{booking.bed_id}' is not a bed of {booking.unit_id}")
+
+
+def _visit_booking_errors(
+    where: _Item,
+    booking: VisitBooking,
+    request: StayRequest | SittingRequest | None,
+    providers: dict[str, Provider],
+) -> Iterable[ProblemError]:
+    if isinstance(request, SittingRequest) and booking.visit_id not in {
+        v.visit_id for v in request.visits
+    }:
+        yield where.error("visit_id", f"'{booking.visit_id}' is not a visit of its request")
+    if booking.provider_id not in providers:
+        yield where.error("provider_id", f"'{booking.provider_id}' is not a provider")
+    if minutes_of(booking.start) + booking.minutes > 24 * 60:
+        yield where.error("start", f"{booking.start} + {booking.minutes} minutes passes midnight")
 
 
 # ---------------------------------------------------------------------------- plan

@@ -8,9 +8,10 @@ ignores it.
 
 Import reads every cell, collects *all* mistakes as :class:`CellError` (sheet,
 row as the spreadsheet shows it, column header and letter, problem), and only
-then builds the :class:`~scheduler.model.Problem`; the problem's own
-cross-reference checks are mapped back to the row of the item they name.
-Nothing is returned unless everything is right.
+then builds the :class:`~scheduler.model.Problem`; the problem's own checks
+(each a :class:`~scheduler.model.ProblemError`) are placed by their location in
+the problem file: the item's position gives the row it came from, its field the
+column. Nothing is returned unless everything is right.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
-from scheduler.io import load_problem
-from scheduler.model import WEEKDAYS, InvalidProblem, Problem
+from scheduler.files import load_problem
+from scheduler.model import WEEKDAYS, InvalidProblem, Location, Problem, ProblemError
 
 __all__ = [
     "SHEETS",
@@ -52,11 +53,34 @@ LIST_SEPARATOR = ";"
 
 
 @dataclass(frozen=True)
-class CellError:
-    sheet: str
-    row: int | None  # as the spreadsheet shows it (the header is row 1)
-    column: str | None  # header, with its letter
-    problem: str
+class CellError(ProblemError):
+    """A mistake in a spreadsheet: a :class:`~scheduler.model.ProblemError` and its cell.
+
+    A bad cell has only a ``message``; a mistake the problem's own checks find keeps
+    their item and field, placed on the row (and column) of the item.
+    """
+
+    sheet: str = ""
+    row: int | None = None  # as the spreadsheet shows it (the header is row 1)
+    column: str | None = None  # header, with its letter
+
+    @classmethod
+    def at(cls, sheet: str, row: int | None, column: str | None, message: str) -> CellError:
+        """A mistake in the spreadsheet itself (a cell, a column, a sheet, the file)."""
+        return cls("", "", message, sheet=sheet, row=row, column=column)
+
+    @classmethod
+    def placed(
+        cls, error: ProblemError, sheet: str, row: int | None, column: str | None
+    ) -> CellError:
+        """``error``, found in the problem built from the sheets, placed on its cell."""
+        named = (error.item, error.field, error.message, error.path, error.subject)
+        return cls(*named, sheet=sheet, row=row, column=column)
+
+    @property
+    def problem(self) -> str:
+        """What is wrong, as one line (the problem error's own text)."""
+        return ProblemError.__str__(self)
 
     def __str__(self) -> str:
         where = [f"sheet '{self.sheet}'"]
@@ -436,7 +460,7 @@ def read_workbook(
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise InvalidSpreadsheet([CellError(name, None, None, _unreadable(exc))]) from None
+            raise InvalidSpreadsheet([CellError.at(name, None, None, _unreadable(exc))]) from None
     else:
         data, name = source, filename or "file"
     try:
@@ -448,9 +472,9 @@ def read_workbook(
     except InvalidSpreadsheet:
         raise
     except Exception as exc:  # openpyxl and zipfile raise many kinds on a broken file
-        raise InvalidSpreadsheet([CellError(name, None, None, _unreadable(exc))]) from None
+        raise InvalidSpreadsheet([CellError.at(name, None, None, _unreadable(exc))]) from None
     raise InvalidSpreadsheet(
-        [CellError(name, None, None, "is not an .xlsx workbook or a .zip of CSV files")]
+        [CellError.at(name, None, None, "is not an .xlsx workbook or a .zip of CSV files")]
     )
 
 
@@ -464,7 +488,7 @@ def _is_xlsx(data: bytes) -> bool:
         if unpacked > MAX_UNPACKED_BYTES:
             raise InvalidSpreadsheet(
                 [
-                    CellError(
+                    CellError.at(
                         "file",
                         None,
                         None,
@@ -493,7 +517,7 @@ def _read_csv_dir(directory: Path) -> dict[str, pd.DataFrame]:
             _add_csv(frames, path.stem, path.read_bytes())
     if not frames:
         raise InvalidSpreadsheet(
-            [CellError(str(directory), None, None, "holds no .csv files (one per sheet)")]
+            [CellError.at(str(directory), None, None, "holds no .csv files (one per sheet)")]
         )
     return frames
 
@@ -507,11 +531,11 @@ def _add_csv(frames: dict[str, pd.DataFrame], stem: str, data: bytes) -> None:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         problem = "is not UTF-8 text; save it as 'CSV UTF-8'"
-        raise InvalidSpreadsheet([CellError(sheet, None, None, problem)]) from None
+        raise InvalidSpreadsheet([CellError.at(sheet, None, None, problem)]) from None
     try:
         frames[sheet] = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InvalidSpreadsheet([CellError(sheet, None, None, _unreadable(exc))]) from None
+        raise InvalidSpreadsheet([CellError.at(sheet, None, None, _unreadable(exc))]) from None
 
 
 Layout = dict[str, dict[str, str]]  # sheet -> key -> "'Header' (letter)" as in the file
@@ -537,7 +561,7 @@ def problem_from_workbook(frames: dict[str, pd.DataFrame]) -> Problem:
         layout[sheet.name] = {column.key: f"'{column.header}'" for column in sheet.columns}
         if frame is None:
             if sheet.name not in OPTIONAL_SHEETS:
-                errors.append(CellError(sheet.name, None, None, "the sheet is missing"))
+                errors.append(CellError.at(sheet.name, None, None, "the sheet is missing"))
             rows[sheet.name] = []
             continue
         rows[sheet.name] = _parse_sheet(sheet, frame, errors, layout[sheet.name])
@@ -547,13 +571,13 @@ def problem_from_workbook(frames: dict[str, pd.DataFrame]) -> Problem:
     _visit_rows_agree(rows, layout, errors)
     if errors:
         raise InvalidSpreadsheet(errors)
-    data, where = _assemble(rows, errors)
+    data, places = _assemble(rows, errors)
     if errors:
         raise InvalidSpreadsheet(errors)
     try:
         return load_problem(data)
     except InvalidProblem as exc:
-        raise InvalidSpreadsheet([_locate(line, where, layout) for line in exc.errors]) from None
+        raise InvalidSpreadsheet([_locate(error, places, layout) for error in exc.errors]) from None
 
 
 NOTE_PREFIX = "note"  # columns whose header starts so are the broker's own notes
@@ -570,7 +594,9 @@ def _parse_sheet(
         if at is not None:
             layout[column.key] = f"'{column.header}' ({get_column_letter(at + 1)})"
         elif column.required:
-            errors.append(CellError(sheet.name, 1, f"'{column.header}'", "the column is missing"))
+            errors.append(
+                CellError.at(sheet.name, 1, f"'{column.header}'", "the column is missing")
+            )
     values = list(frame.itertuples(index=False, name=None))
     for at, header in enumerate(headers):
         if header.lower() in known or header.lower().startswith(NOTE_PREFIX):
@@ -585,7 +611,7 @@ def _parse_sheet(
             "own, start the header with 'Note'"
         )
         shown = f"({letter})" if header.startswith("Unnamed:") else f"'{header}' ({letter})"
-        errors.append(CellError(sheet.name, 1, shown, problem))
+        errors.append(CellError.at(sheet.name, 1, shown, problem))
     parsed: list[tuple[int, dict[str, Any]]] = []
     for index, row in enumerate(values):
         if all(_blank(v) for at, v in enumerate(row) if not _is_note(headers[at])):
@@ -621,7 +647,9 @@ def _parse_row(
 
 
 def _cell(sheet: Sheet, row: int, column: Column, at: int, problem: str) -> CellError:
-    return CellError(sheet.name, row, f"'{column.header}' ({get_column_letter(at + 1)})", problem)
+    return CellError.at(
+        sheet.name, row, f"'{column.header}' ({get_column_letter(at + 1)})", problem
+    )
 
 
 def _blank(value: Any) -> bool:
@@ -665,7 +693,7 @@ def _duplicate_rows(rows: dict[str, Any], layout: Layout, errors: list[CellError
                 shown = ", ".join(f"'{part}'" for part in ident)
                 verb = "is" if len(ident) == 1 else "are"
                 problem = f"{shown} {verb} already on row {first_row}{there}; list each once"
-                errors.append(CellError(sheet, row_number, layout[sheet][keys[-1]], problem))
+                errors.append(CellError.at(sheet, row_number, layout[sheet][keys[-1]], problem))
 
 
 # child sheet -> (its column naming the parent, the parent's sheet)
@@ -684,7 +712,7 @@ def _orphans(rows: dict[str, Any], layout: Layout, errors: list[CellError]) -> N
         for row_number, item in rows[sheet]:
             if key in item and str(item[key]) not in parents:
                 problem = f"'{item[key]}' is not on the '{parent_sheet}' sheet"
-                errors.append(CellError(sheet, row_number, layout[sheet][key], problem))
+                errors.append(CellError.at(sheet, row_number, layout[sheet][key], problem))
 
 
 # (sheet, column key, the sheets whose first column's IDs it may name, what they are)
@@ -726,7 +754,7 @@ def _dangling(rows: dict[str, Any], layout: Layout, errors: list[CellError]) -> 
                 if str(name) not in known:
                     sheets = " or ".join(f"'{t}'" for t in targets)
                     problem = f"'{name}' is not {what} (on no row of the {sheets} sheet)"
-                    errors.append(CellError(sheet, row_number, layout[sheet][key], problem))
+                    errors.append(CellError.at(sheet, row_number, layout[sheet][key], problem))
 
 
 def _visit_rows_agree(rows: dict[str, Any], layout: Layout, errors: list[CellError]) -> None:
@@ -742,27 +770,31 @@ def _visit_rows_agree(rows: dict[str, Any], layout: Layout, errors: list[CellErr
                 f"{item['minutes']} here but {minutes[1]} on row {minutes[0]} for the same "
                 f"visit {visit[1]} of request {visit[0]}; a visit has one length"
             )
-            errors.append(CellError("visits", row_number, layout["visits"]["minutes"], problem))
+            errors.append(CellError.at("visits", row_number, layout["visits"]["minutes"], problem))
 
 
 # -------------------------------------------------------------------------- assembling
 
 
-ItemRows = dict[tuple[str, str], tuple[str, int]]  # (noun, id) -> (sheet, row)
+# Where each part of the problem came from, for placing the problem's own errors: its
+# location in the problem file (as ProblemError.path has it) -> the sheet, the row, and
+# the column of an error about the part as a whole (a night's staff), if any.
+Place = tuple[str, int, str | None]
+Places = dict[Location, Place]
 
 
 def _assemble(
     rows: dict[str, list[tuple[int, dict[str, Any]]]], errors: list[CellError]
-) -> tuple[dict[str, Any], ItemRows]:
-    where: ItemRows = {}
+) -> tuple[dict[str, Any], Places]:
+    places: Places = {}
     settings = rows["settings"]
     if len(settings) != 1:
         errors.append(
-            CellError("settings", None, None, f"needs exactly one row, has {len(settings)}")
+            CellError.at("settings", None, None, f"needs exactly one row, has {len(settings)}")
         )
-        return {}, where
+        return {}, places
     row_number, setting = settings[0]
-    where[("settings", "")] = ("settings", row_number)
+    places.update(_setting_places(row_number))
     weights = {k.removeprefix("weight."): v for k, v in setting.items() if k.startswith("weight.")}
     data: dict[str, Any] = {
         "horizon": {
@@ -770,26 +802,39 @@ def _assemble(
             "last_night": setting["last_night"],
         },
         "week_start": setting["week_start"],
-        "localities": _items(rows, "localities", "locality", "locality_id", where),
-        "cases": [_case(item) for item in _items(rows, "cases", "case", "case_id", where)],
-        "units": _units(rows, where),
-        "providers": _providers(rows, where),
-        "requests": _requests(rows, where),
-        "budgets": _items(rows, "budgets", "budget", "budget_id", where),
+        "localities": _placed(places, ("localities",), "localities", rows["localities"]),
+        "cases": [_case(item) for item in _placed(places, ("cases",), "cases", rows["cases"])],
+        "units": _units(rows, places),
+        "providers": _providers(rows, places),
+        "requests": _requests(rows, places),
+        "budgets": _placed(places, ("budgets",), "budgets", rows["budgets"]),
         "bookings": [
-            _booking(item) for item in _items(rows, "bookings", "booking", "booking_id", where)
+            _booking(item) for item in _placed(places, ("bookings",), "bookings", rows["bookings"])
         ],
         "weights": weights,
     }
-    return data, where
+    return data, places
 
 
-def _items(
-    rows: dict[str, Any], sheet: str, noun: str, key: str, where: ItemRows
-) -> list[dict[str, Any]]:
-    for row_number, item in rows[sheet]:
-        where.setdefault((noun, str(item.get(key))), (sheet, row_number))
-    return [item for _, item in rows[sheet]]
+def _setting_places(row: int) -> Places:
+    places: Places = {
+        ("horizon",): ("settings", row, None),
+        ("week_start",): ("settings", row, "week_start"),
+        ("weights",): ("settings", row, None),
+    }
+    for _, key, _ in WEIGHT_COLUMNS:
+        places[("weights", key)] = ("settings", row, f"weight.{key}")
+    return places
+
+
+def _placed(
+    places: Places, at: Location, sheet: str, numbered: list[tuple[int, Any]], start: int = 0
+) -> list[Any]:
+    """The items of ``numbered`` (row, item), the list ``at`` of the problem from position
+    ``start`` on: each item's place is its row of ``sheet``."""
+    for position, (row_number, _) in enumerate(numbered, start):
+        places[(*at, position)] = (sheet, row_number, None)
+    return [item for _, item in numbered]
 
 
 def _case(item: dict[str, Any]) -> dict[str, Any]:
@@ -798,62 +843,89 @@ def _case(item: dict[str, Any]) -> dict[str, Any]:
     return case
 
 
-def _units(rows: dict[str, Any], where: ItemRows) -> list[dict[str, Any]]:
-    beds: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def _units(rows: dict[str, Any], places: Places) -> list[dict[str, Any]]:
+    beds: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
     for row_number, bed in rows["beds"]:
-        where.setdefault(("bed", str(bed["bed_id"])), ("beds", row_number))
-        beds[bed["unit_id"]].append({k: v for k, v in bed.items() if k != "unit_id"})
-    staff: dict[str, dict[str, int]] = defaultdict(dict)
+        beds[bed["unit_id"]].append((row_number, {k: v for k, v in bed.items() if k != "unit_id"}))
+    staff: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
     for row_number, night in rows["night staff"]:
-        where[("night", f"{night['unit_id']}/{night['night']}")] = ("night staff", row_number)
-        staff[night["unit_id"]][night["night"]] = night["staff"]
+        staff[night["unit_id"]][night["night"]] = (row_number, night["staff"])
     units = []
-    for item in _items(rows, "units", "unit", "unit_id", where):
+    for at, item in enumerate(_placed(places, ("units",), "units", rows["units"])):
         unit = {k: v for k, v in item.items() if k not in ("lat", "lon")}
         unit["location"] = {"lat": item.get("lat"), "lon": item.get("lon")}
-        unit["beds"] = beds.get(item["unit_id"], [])
-        unit["night_staff"] = staff.get(item["unit_id"], {})
+        unit["beds"] = _placed(places, ("units", at, "beds"), "beds", beds[item["unit_id"]])
+        nights = staff.get(item["unit_id"], {})
+        for night, (row_number, _) in nights.items():
+            places[("units", at, "night_staff", night)] = ("night staff", row_number, "staff")
+        unit["night_staff"] = {night: count for night, (_, count) in nights.items()}
         units.append(unit)
     return units
 
 
-def _providers(rows: dict[str, Any], where: ItemRows) -> list[dict[str, Any]]:
-    rota: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+def _providers(rows: dict[str, Any], places: Places) -> list[dict[str, Any]]:
+    rota: dict[str, dict[str, list[tuple[int, dict[str, Any]]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     for row_number, shift in rows["rotas"]:
-        shifts = rota[shift["provider_id"]][shift["weekday"]]
-        where[("shift", f"{shift['provider_id']}/{shift['weekday']}/{len(shifts)}")] = (
-            "rotas",
-            row_number,
+        rota[shift["provider_id"]][shift["weekday"]].append(
+            (row_number, {"start": shift["start"], "end": shift["end"], "count": shift["count"]})
         )
-        shifts.append({"start": shift["start"], "end": shift["end"], "count": shift["count"]})
     providers = []
-    for item in _items(rows, "providers", "provider", "provider_id", where):
+    for at, item in enumerate(_placed(places, ("providers",), "providers", rows["providers"])):
         provider = {k: v for k, v in item.items() if k not in ("lat", "lon")}
         provider["base"] = {"lat": item.get("lat"), "lon": item.get("lon")}
-        provider["sitters"] = dict(rota.get(item["provider_id"], {}))
+        provider["sitters"] = {
+            weekday: _placed(places, ("providers", at, "sitters", weekday), "rotas", shifts)
+            for weekday, shifts in rota.get(item["provider_id"], {}).items()
+        }
         providers.append(provider)
     return providers
 
 
-def _requests(rows: dict[str, Any], where: ItemRows) -> list[dict[str, Any]]:
+def _requests(rows: dict[str, Any], places: Places) -> list[dict[str, Any]]:
     stays = [
         {**item, "kind": "stay"}
-        for item in _items(rows, "stay requests", "request", "request_id", where)
+        for item in _placed(places, ("requests",), "stay requests", rows["stay requests"])
     ]
-    windows: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for row_number, row in rows["visits"]:
-        visit = windows[row["request_id"]].setdefault(
-            row["visit_id"], {"visit_id": row["visit_id"], "minutes": row["minutes"], "windows": []}
-        )
-        ident = f"{row['request_id']}/{row['visit_id']}"
-        where.setdefault(("visit", ident), ("visits", row_number))
-        where[("window", f"{ident}/{len(visit['windows'])}")] = ("visits", row_number)
-        visit["windows"].append({"day": row["day"], "start": row["start"], "end": row["end"]})
+    windows = _windows(rows["visits"])
     sittings = []
-    for item in _items(rows, "sitting requests", "request", "request_id", where):
-        visits = list(windows.get(item["request_id"], {}).values())
-        sittings.append({**item, "kind": "sitting", "visits": visits})
+    first = len(stays)  # the sitting requests follow the stay requests
+    for at, item in enumerate(
+        _placed(places, ("requests",), "sitting requests", rows["sitting requests"], first), first
+    ):
+        visits = windows.get(item["request_id"], {}).values()
+        placed = [
+            _visit(places, ("requests", at, "visits", v), visit_rows)
+            for v, visit_rows in enumerate(visits)
+        ]
+        sittings.append({**item, "kind": "sitting", "visits": placed})
     return [*stays, *sittings]
+
+
+def _windows(
+    visit_rows: list[tuple[int, dict[str, Any]]],
+) -> dict[str, dict[str, list[tuple[int, dict[str, Any]]]]]:
+    """The rows of 'visits' by request and visit, in the order first listed."""
+    windows: dict[str, dict[str, list[tuple[int, dict[str, Any]]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for row_number, row in visit_rows:
+        windows[row["request_id"]][row["visit_id"]].append((row_number, row))
+    return windows
+
+
+def _visit(places: Places, at: Location, rows: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+    """A visit from its rows of 'visits', one per window (its length is on each, the same):
+    placed on its first row, each window on its own."""
+    first_row, first = rows[0]
+    places[at] = ("visits", first_row, None)
+    windows = _placed(places, (*at, "windows"), "visits", rows)
+    return {
+        "visit_id": first["visit_id"],
+        "minutes": first["minutes"],
+        "windows": [{"day": w["day"], "start": w["start"], "end": w["end"]} for w in windows],
+    }
 
 
 def _booking(item: dict[str, Any]) -> dict[str, Any]:
@@ -866,56 +938,18 @@ def _booking(item: dict[str, Any]) -> dict[str, Any]:
 
 # ------------------------------------------------- the problem's own errors, placed
 
-_NAMED = re.compile(r"^(locality|case|unit|provider|request|budget|booking) (\S+?): (.*)$")
-_SETTING = re.compile(r"^(week_start|horizon|weights)(?:\.(\w+))?[:\s]")
-# Items inside an item, as scheduler.io names them: (where key, the field after it)
-_INSIDE = (
-    (re.compile(r"^bed (?P<id>[^.:\s]+)(?:\.(?P<field>\w+))?"), "bed", "{id}"),
-    (
-        re.compile(r"^visit (?P<id>[^.:\s]+)\.windows\[(?P<i>\d+)\](?:\.(?P<field>\w+))?"),
-        "window",
-        "{owner}/{id}/{i}",
-    ),
-    (re.compile(r"^visit (?P<id>[^.:\s]+)(?:\.(?P<field>\w+))?"), "visit", "{owner}/{id}"),
-    (
-        re.compile(r"^sitters\.(?P<day>\w+)\[(?P<i>\d+)\](?:\.(?P<field>\w+))?"),
-        "shift",
-        "{owner}/{day}/{i}",
-    ),
-    (re.compile(r"^night_staff\.(?P<night>[\d-]+)"), "night", "{owner}/{night}"),
-)
-_FIELD = re.compile(r"^(\w+)(?:\.(\w+))?")
 
-
-def _locate(line: str, where: ItemRows, layout: Layout) -> CellError:
-    """A problem-level error, placed on the row (and column) of the item it names."""
-    setting = _SETTING.match(line)
-    if setting:
-        field = setting.group(1) if setting.group(1) == "week_start" else setting.group(2)
-        if setting.group(1) == "weights" and field:
-            field = f"weight.{field}"
-        _, row = where.get(("settings", ""), ("settings", 2))
-        return CellError("settings", row, layout["settings"].get(field or ""), line)
-    named = _NAMED.match(line)
-    if not named or (named.group(1), named.group(2)) not in where:
-        return CellError("workbook", None, None, line)
-    owner, rest = named.group(2), named.group(3)
-    sheet, row = where[(named.group(1), owner)]
-    field = None
-    for pattern, noun, key in _INSIDE:
-        inside = pattern.match(rest)
-        if inside:
-            parts = inside.groupdict()
-            place = where.get((noun, key.format(owner=owner, **parts)))
-            if place is not None:
-                sheet, row = place
-            field = parts.get("field") or ("staff" if noun == "night" else None)
-            break
-    else:
-        plain = _FIELD.match(rest)
-        if plain:
-            field = plain.group(2) or plain.group(1)
-    return CellError(sheet, row, layout[sheet].get(field or ""), line)
+def _locate(error: ProblemError, places: Places, layout: Layout) -> CellError:
+    """A problem-level error, placed on the row of the part of the file it is in, and on
+    the column of its field (the last name in its location after that part)."""
+    for cut in range(len(error.path), 0, -1):
+        place = places.get(error.path[:cut])
+        if place is not None:
+            sheet, row, column = place
+            named = [part for part in error.path[cut:] if isinstance(part, str)]
+            key = named[-1] if named else column
+            return CellError.placed(error, sheet, row, layout[sheet].get(key or ""))
+    return CellError.placed(error, "workbook", None, None)
 
 
 # ---------------------------------------------------------------------------- writing

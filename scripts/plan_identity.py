@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scheduler.allocate import allocate  # noqa: E402
-from scheduler.io import load_problem  # noqa: E402
+from scheduler.files import load_problem  # noqa: E402
 
 TIMINGS = ("seconds", "lp_seconds", "timings")  # wall-clock figures: differ run to run
 

@@ -35,7 +35,8 @@ def import_problem(
 ) -> ImportResult:
     """Store a whole problem file (as ``respite allocate`` reads it) in one transaction.
 
-    Every mistake is reported in ``detail``, naming the item and field.
+    Every mistake is reported in ``detail``, naming the item and field, and in
+    ``errors`` one by one (item, field, message).
     """
     return services.problems.import_problem(problem, replace=replace, actor=principal.actor)
 

@@ -110,9 +110,10 @@ async def import_spreadsheet(
 ) -> Any:
     """Import cases, requests and capacity from a workbook made from the template.
 
-    Every bad cell is listed in ``conflicts`` by sheet, row and column; if there is
-    any, nothing is imported. Replacing stored planning data (units, providers and
-    bookings included) needs an admin key, as ``POST /v1/problem`` does.
+    Every bad cell is listed in ``conflicts`` by sheet, row and column (and in
+    ``errors``, structured); if there is any, nothing is imported. Replacing stored
+    planning data (units, providers and bookings included) needs an admin key, as
+    ``POST /v1/problem`` does.
     """
     if replace and not dry_run and principal.role != "admin":
         raise Forbidden(
@@ -124,7 +125,9 @@ async def import_spreadsheet(
     except InvalidSpreadsheet as exc:
         lines = [str(error) for error in exc.errors]
         raise InvalidSpreadsheetError(
-            f"{len(lines)} problem(s), nothing imported; first: {lines[0]}", conflicts=lines
+            f"{len(lines)} problem(s), nothing imported; first: {lines[0]}",
+            conflicts=lines,
+            errors=exc.errors,
         ) from None
     if dry_run:
         return SpreadsheetCheck(ok=True, cases=len(problem.cases), requests=len(problem.requests))

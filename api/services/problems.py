@@ -17,7 +17,7 @@ from api.repositories import AuditRepository, BookingRepository, PlanningReposit
 from api.repositories.bookings import to_booking
 from api.schemas import ImportResult
 from api.services.clock import utcnow
-from scheduler.io import load_problem
+from scheduler.files import load_problem
 from scheduler.model import (
     Case,
     Horizon,
@@ -186,7 +186,8 @@ def _validated(data: dict[str, Any]) -> Problem:
     try:
         return load_problem(data)
     except InvalidProblem as exc:
-        raise InvalidInput("; ".join(exc.errors)) from None
+        detail = "; ".join(str(error) for error in exc.errors)
+        raise InvalidInput(detail, errors=exc.errors) from None
 
 
 def _revalidated(problem: Problem) -> Problem:

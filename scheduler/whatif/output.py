@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from scheduler.io import write_bytes, write_text
+from scheduler.files import write_bytes, write_text
 from scheduler.whatif.run import KPIS, Outcome
 from scheduler.whatif.scenario import Scenario
 

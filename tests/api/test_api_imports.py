@@ -56,6 +56,9 @@ def test_every_bad_cell_is_named_and_nothing_is_imported(
     body = response.json()
     assert body["error"] == "invalid_spreadsheet"
     assert "sheet 'cases', row 2, column 'Age' (E): 'old' is not a number" in body["conflicts"]
+    # the same, structured: a bad cell has no item or field, only its place
+    cell = {"message": "'old' is not a number", "sheet": "cases", "row": 2, "column": "'Age' (E)"}
+    assert cell in body["errors"] and len(body["errors"]) == len(body["conflicts"])
     assert client.get("/v1/problem", headers=admin).status_code == 404
     second = problem_to_frames(generate("tiny", 1))
     second["stay requests"].loc[0, "Nights"] = -2
@@ -64,6 +67,16 @@ def test_every_bad_cell_is_named_and_nothing_is_imported(
     assert again["conflicts"] == [
         "sheet 'stay requests', row 2, column 'Nights' (E): "
         "request R-00001: nights: Input should be greater than 0"
+    ]
+    assert again["errors"] == [
+        {
+            "item": "request R-00001",
+            "field": "nights",
+            "message": "Input should be greater than 0",
+            "sheet": "stay requests",
+            "row": 2,
+            "column": "'Nights' (E)",
+        }
     ]
     dry = client.post("/v1/imports?dry_run=true", content=write_xlsx(second), headers=admin)
     assert dry.status_code == 422 and dry.json()["conflicts"] == again["conflicts"]

@@ -39,7 +39,33 @@ def test_import_names_the_item_and_field_at_fault(
     assert response.json() == {
         "error": "invalid_input",
         "detail": "request R-1: case_id 'C-99' is not a case",
+        "errors": [{"item": "request R-1", "field": "case_id", "message": "'C-99' is not a case"}],
     }
+
+
+def test_each_mistake_is_listed_structured_and_the_shape_is_documented(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    problem = tiny_problem()
+    problem["cases"][0]["age"] = -1  # a field of an item
+    problem["weights"] = {"need_base": -5}  # a setting: no item
+    response = client.post("/v1/problem", json=problem, headers=admin)
+    at_least_0 = "Input should be greater than or equal to 0"
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": "invalid_input",
+        "detail": f"case C-1: age: {at_least_0}; weights.need_base: {at_least_0}",
+        "errors": [
+            {"item": "case C-1", "field": "age", "message": at_least_0},
+            {"field": "weights.need_base", "message": at_least_0},
+        ],
+    }
+    schemas = client.app.openapi()["components"]["schemas"]  # type: ignore[attr-defined]
+    listed = schemas["ErrorBody"]["properties"]["errors"]["anyOf"][0]
+    assert listed["items"] == {"$ref": "#/components/schemas/ErrorItem"}
+    item = schemas["ErrorItem"]
+    assert set(item["properties"]) == {"item", "field", "message", "sheet", "row", "column"}
+    assert item["required"] == ["message"]
 
 
 def test_export_before_any_import_is_404(client: TestClient, admin: dict[str, str]) -> None:

@@ -39,8 +39,8 @@ from api.cli import app as cli_app
 from api.errors import printable
 from api.schemas import ApiKeyCreate
 from api.settings import Settings
-from scheduler.io import load_problem
-from scheduler.model import InvalidProblem
+from scheduler.files import load_problem
+from scheduler.model import InvalidProblem, ProblemError
 
 _folder = Path(tempfile.mkdtemp(prefix="respite-fuzz-"))
 app = create_app(
@@ -180,9 +180,10 @@ def test_a_broken_problem_is_named_and_nothing_is_half_imported(
     client, admin = problem_client
     try:
         load_problem(problem)
-        errors: list[str] = []
+        found: list[ProblemError] = []
     except InvalidProblem as exc:
-        errors = exc.errors
+        found = exc.errors
+    errors = [str(error) for error in found]
     before = client.get("/v1/problem", headers=admin).json()
     answer = client.post("/v1/problem?replace=true", json=problem, headers=admin)
     event(f"{action}, {'refused' if errors else 'accepted'}, HTTP {answer.status_code}")
@@ -194,7 +195,16 @@ def test_a_broken_problem_is_named_and_nothing_is_half_imported(
         # the service joins the file checker's lines with "; " (api/services/problems.py),
         # control characters shown escaped
         detail = printable("; ".join(errors))
-        assert answer.json() == {"error": "invalid_input", "detail": detail}
+        # and lists each structured, empty parts left out
+        listed = [
+            {
+                key: printable(value)
+                for key in ("item", "field", "message")
+                if (value := getattr(error, key))
+            }
+            for error in found
+        ]
+        assert answer.json() == {"error": "invalid_input", "detail": detail, "errors": listed}
     else:
         assert answer.status_code in (200, 422), answer.text
     if answer.status_code == 422:

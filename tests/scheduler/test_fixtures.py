@@ -4,7 +4,7 @@ Committed files are checked against the generator, so a change to the
 generator must come with regenerated files::
 
     .venv/bin/python -c "from scheduler.fixtures import generate; \\
-        from scheduler.io import write_json; \\
+        from scheduler.files import write_json; \\
         [write_json(f'fixtures/{t}-1.json', generate(t, 1)) for t in ('tiny', 'borough', 'county')]"
 """
 
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from scheduler.files import dump_json, load_problem
 from scheduler.fixtures import TIERS, generate
 from scheduler.geo import km_between
-from scheduler.io import dump_json, load_problem
 from scheduler.model import (
     Problem,
     SittingRequest,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from scheduler.io import load_problem
-from scheduler.model import InvalidProblem
+from scheduler.files import load_problem
+from scheduler.model import InvalidProblem, ProblemError
 from tests.solver import builders as b
 
 
@@ -153,12 +153,114 @@ BROKEN = [
 
 @pytest.mark.parametrize(("breakage", "message"), BROKEN)
 def test_a_broken_problem_names_the_item_and_field(breakage, message):
+    lines = [str(error) for error in errors_of(breakage)]
+    assert any(line.startswith(message) for line in lines), lines
+
+
+def errors_of(breakage: Callable[[dict[str, Any]], Any]) -> list[ProblemError]:
+    """The errors of the valid problem broken by ``breakage``."""
     data = valid()
     breakage(data)
     with pytest.raises(InvalidProblem) as caught:
         load_problem(data)
-    assert any(line.startswith(message) for line in caught.value.errors), caught.value.errors
+    return caught.value.errors
 
 
 def test_the_valid_problem_loads():
     assert load_problem(valid()).requests[0].request_id == "R-0042"
+
+
+# (breakage, the structured error expected among those found)
+STRUCTURED = [
+    # a cross-reference: the field is the subject of the message, located by position
+    (
+        set_path("requests.0.case_id", "C-9"),
+        ProblemError(
+            "request R-0042", "case_id", "'C-9' is not a case", ("requests", 0, "case_id"), True
+        ),
+    ),
+    # pydantic's own check: the field, then a colon
+    (
+        set_path("cases.0.nights_allowance", -3),
+        ProblemError(
+            "case C-1",
+            "nights_allowance",
+            "Input should be greater than or equal to 0",
+            ("cases", 0, "nights_allowance"),
+        ),
+    ),
+    # inside an item: the field names the visit and window, the path their positions
+    (
+        set_path("requests.1.visits.0.windows.0.end", "08:00"),
+        ProblemError(
+            "request S-1",
+            "visit V1.windows[0]",
+            "window on 2026-03-03 ends at 08:00, not after 09:00",
+            ("requests", 1, "visits", 0, "windows", 0),
+        ),
+    ),
+    # a request's own check names the field it is about
+    (
+        set_path("requests.0.earliest_start", "2026-03-06"),
+        ProblemError(
+            "request R-0042",
+            "earliest_start",
+            "2026-03-06 is after latest_start 2026-03-04",
+            ("requests", 0, "earliest_start"),
+            True,
+        ),
+    ),
+    # a setting: no item
+    (
+        set_path("week_start", "2026-03-03"),
+        ProblemError("", "week_start", "2026-03-03 is not a Monday", ("week_start",)),
+    ),
+    # a duplicate is located where it is listed again (the unit's second bed)
+    (
+        append("units.0.beds", {"bed_id": "U-1-B0", "features": []}),
+        ProblemError(
+            "bed U-1-B0",
+            "bed_id",
+            "is listed more than once",
+            ("units", 0, "beds", 2, "bed_id"),
+            True,
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("breakage", "expected"), STRUCTURED)
+def test_each_mistake_is_a_structured_error(breakage, expected):
+    errors = errors_of(breakage)
+    assert expected in errors, errors
+
+
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        # the field as the subject of the message
+        (
+            ProblemError("case C-1", "locality_id", "'L-9' is not a locality", (), True),
+            "case C-1: locality_id 'L-9' is not a locality",
+        ),
+        # the field, then what is wrong with it
+        (ProblemError("request R-1", "nights", "is missing"), "request R-1: nights: is missing"),
+        # no item: a setting
+        (ProblemError("", "horizon", "is missing"), "horizon: is missing"),
+        # neither item nor field: the file as a whole
+        (
+            ProblemError("", "", "the file must hold a JSON object"),
+            "the file must hold a JSON object",
+        ),
+    ],
+)
+def test_the_line_of_an_error(error, line):
+    assert str(error) == line
+
+
+def test_a_file_that_cannot_be_read_is_the_item(tmp_path):
+    missing = tmp_path / "nowhere.json"
+    with pytest.raises(InvalidProblem) as caught:
+        load_problem(missing)
+    assert caught.value.errors == [ProblemError(str(missing), "", "no such file")]
+    assert str(caught.value) == f"{missing}: no such file"

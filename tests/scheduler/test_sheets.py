@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from scheduler import sheets as sheets_module
+from scheduler.files import load_problem
 from scheduler.fixtures import generate
-from scheduler.io import load_problem
 from scheduler.model import Problem
 from scheduler.sheets import (
     HOW_TO,
@@ -216,6 +216,38 @@ def test_references_are_checked_with_the_other_cells():
             "'L-77' is not a locality (on no row of the 'localities' sheet)",
         ),
     }
+
+
+def test_a_mistake_of_the_problem_keeps_its_item_and_field_on_its_cell():
+    # The unit's negative night staff is found by the problem's own check: the error keeps
+    # the item and field that check names, and is placed by its location in the file
+    # (units[0] -> row 2 of 'units', default_night_staff -> column I), not by its words.
+    frames = problem_to_frames(TINY)
+    frames["units"].loc[0, "Default night staff"] = -1
+    frames["cases"].loc[0, "Age"] = "old"
+    assert _errors(frames) == [
+        CellError.at("cases", 2, "'Age' (E)", "'old' is not a number"),
+    ]  # a bad cell is reported first, alone: the problem is not built
+    frames["cases"].loc[0, "Age"] = 40
+    (error,) = _errors(frames)
+    assert (error.item, error.field, error.message) == (
+        "unit U-01",
+        "default_night_staff",
+        "Input should be greater than or equal to 0",
+    )
+    assert (error.sheet, error.row, error.column) == ("units", 2, "'Default night staff' (I)")
+    assert error.path == ("units", 0, "default_night_staff")
+    assert error.problem == f"unit U-01: default_night_staff: {error.message}"
+
+
+def test_a_window_of_a_sitting_request_is_placed_on_its_own_row():
+    # R-00006's visit V1 has two windows, rows 4 and 5 of 'visits'; the second is
+    # ("requests", <R-00006's position>, "visits", 0, "windows", 1) in the problem file.
+    frames = problem_to_frames(TINY)
+    frames["visits"].loc[3, "Window end"] = "15:00"
+    (error,) = _errors(frames)
+    assert error.path[2:] == ("visits", 0, "windows", 1) and error.field == "visit V1.windows[1]"
+    assert (error.sheet, error.row, error.column) == ("visits", 5, None)
 
 
 def test_many_mistakes_summarised_first(tmp_path: Path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from scheduler.io import load_problem
+from scheduler.files import load_problem
 from scheduler.model import Problem
 
 MONDAY = "2026-03-02"

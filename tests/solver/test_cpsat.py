@@ -358,7 +358,7 @@ def test_the_need_lp_solved_in_the_background_is_the_one_solved_in_place():
     from concurrent.futures import ThreadPoolExecutor
 
     from scheduler.compile import compile_problem
-    from scheduler.io import load_problem
+    from scheduler.files import load_problem
     from solver.components import split
     from solver.cpsat import CpSatParams, _PartSolver, _stage_coefficients
     from solver.greedy import solve_greedy

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scheduler.compile import compile_problem
-from scheduler.io import load_problem
+from scheduler.files import load_problem
 from solver.components import split
 from solver.cpsat import Model, _assignment, _holds_earlier_stages, _stage_value
 from solver.greedy import solve_greedy

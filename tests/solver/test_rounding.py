@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, assume, given, settings
 
 from scheduler.compile import compile_problem
-from scheduler.io import load_problem
+from scheduler.files import load_problem
 from solver.components import split
 from solver.cpsat import Model, _assignment, _earlier_options, _lp_start, _stage_value
 from solver.greedy import solve_greedy

@@ -13,7 +13,7 @@ import pytest
 
 from scheduler.allocate import allocate
 from scheduler.checker import check
-from scheduler.io import load_problem
+from scheduler.files import load_problem
 
 RULES = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
 

@@ -1,7 +1,8 @@
 """Reading and writing problem and plan files.
 
-Every mistake in a file is reported as one line that names the item by its id
-and the field, e.g. ``request R-0042: case_id 'C-9' is not a case``. Files are
+Every mistake in a file is reported as a :class:`~scheduler.model.ProblemError`
+naming the item by its id and the field, whose text is one line, e.g.
+``request R-0042: case_id 'C-9' is not a case``. Files are
 written atomically (a temporary file renamed into place) so that a failed run
 never leaves half a plan behind.
 """
@@ -11,12 +12,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from scheduler.model import InvalidProblem, Plan, Problem
+from scheduler.model import InvalidProblem, Location, Plan, Problem, ProblemError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,11 +55,12 @@ def read_json(path: str | Path) -> Any:
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)
     except FileNotFoundError:
-        raise InvalidProblem([f"{path}: no such file"]) from None
+        raise InvalidProblem([ProblemError(str(path), "", "no such file")]) from None
     except json.JSONDecodeError as exc:
-        raise InvalidProblem([f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})"]) from None
+        invalid = f"not valid JSON ({exc.msg} at line {exc.lineno})"
+        raise InvalidProblem([ProblemError(str(path), "", invalid)]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidProblem([f"{path}: cannot be read ({exc})"]) from None
+        raise InvalidProblem([ProblemError(str(path), "", f"cannot be read ({exc})")]) from None
 
 
 def load_problem(source: str | Path | dict[str, Any]) -> Problem:
@@ -66,7 +69,8 @@ def load_problem(source: str | Path | dict[str, Any]) -> Problem:
     Raises
     ------
     InvalidProblem
-        With one line per mistake, each naming the item and field.
+        With one :class:`~scheduler.model.ProblemError` per mistake, naming the item
+        and field.
     """
     data = source if isinstance(source, dict) else read_json(source)
     return _validate(Problem, data)
@@ -79,45 +83,58 @@ def load_plan(source: str | Path | dict[str, Any]) -> Plan:
 
 def _validate(model: type[M], data: Any) -> M:
     if not isinstance(data, dict):
-        raise InvalidProblem(["the file must hold a JSON object"])
+        raise InvalidProblem([ProblemError("", "", "the file must hold a JSON object")])
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise InvalidProblem(format_errors(exc, data)) from None
+        raise InvalidProblem(_problem_errors(exc, data)) from None
 
 
-def format_errors(exc: ValidationError, data: Any) -> list[str]:
-    lines: list[str] = []
+def _problem_errors(exc: ValidationError, data: Any) -> list[ProblemError]:
+    """Each of pydantic's errors as a :class:`ProblemError` naming the item and field."""
+    errors: list[ProblemError] = []
     for error in exc.errors():
+        path = tuple(part for part in error["loc"] if part not in _UNION_TAGS)
+        item, field = _name(path, data)
         inner = error.get("ctx", {}).get("error")
-        if isinstance(inner, InvalidProblem):
-            lines.extend(inner.errors)
-            continue
-        where, field = _locate(error["loc"], data)
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "missing":
-            message = "is missing"
-        elif error["type"] == "extra_forbidden":
-            message = "is not a known field"
-        text = f"{field}: {message}" if field else message
-        lines.append(f"{where}: {text}" if where else text)
-    return lines
+        if isinstance(inner, InvalidProblem):  # the model's own checks, already named
+            errors.extend(_within(item, field, path, one) for one in inner.errors)
+        else:
+            errors.append(ProblemError(item, field, _message(error), path))
+    return errors
 
 
-def _locate(loc: tuple[Any, ...], data: Any) -> tuple[str, str]:
-    """Turn a pydantic location into ('request R-0042', 'visit V1.windows[0].end')."""
+def _message(error: Any) -> str:
+    if error["type"] == "missing":
+        return "is missing"
+    if error["type"] == "extra_forbidden":
+        return "is not a known field"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _within(item: str, field: str, path: Location, error: ProblemError) -> ProblemError:
+    """``error``, raised by a part of the file, named as part of the whole file."""
+    return replace(
+        error,
+        item=item or error.item,
+        field=".".join(part for part in (field, error.field) if part),
+        path=(*path, *error.path),
+    )
+
+
+def _name(path: Location, data: Any) -> tuple[str, str]:
+    """Turn a location into ('request R-0042', 'visit V1.windows[0].end')."""
     where = ""
     fields: list[str] = []
     node = data
-    parts = [p for p in loc if p not in _UNION_TAGS]
     i = 0
-    while i < len(parts):
-        part = parts[i]
-        nxt = parts[i + 1] if i + 1 < len(parts) else None
+    while i < len(path):
+        part = path[i]
+        nxt = path[i + 1] if i + 1 < len(path) else None
         child = node.get(part) if isinstance(node, dict) else None
         if isinstance(nxt, int) and isinstance(child, list):
             item = child[nxt] if nxt < len(child) else None
-            noun, key = _ITEMS.get(part, (part, ""))
+            noun, key = _ITEMS.get(str(part), (part, ""))
             ident = item.get(key) if isinstance(item, dict) and key else None
             name = f"{noun} {ident}" if ident is not None else f"{part}[{nxt}]"
             if not where and part in _ITEMS:
