@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import update
 
+from api.clock import utcnow
 from api.db import Database
 from api.jobs.worker import lower_priority
-from api.services.clock import utcnow
 from api.tables import ScenarioRow
 
 __all__ = ["ACTIVE", "CHART", "end_group", "finish_scenario", "run_scenario_job"]

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
+from api.clock import as_utc, utcnow
 from api.db import Database
 from api.errors import (
     Conflict,
@@ -42,7 +43,6 @@ from api.schemas import (
     StayBookingIn,
     VisitBookingIn,
 )
-from api.services.clock import as_utc, utcnow
 from api.services.problems import Neighbourhood, problem_around
 from api.services.rules import introduced_violations
 from api.tables import BookingRow

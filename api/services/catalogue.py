@@ -9,12 +9,12 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 
 from api.auth import Principal
+from api.clock import utcnow
 from api.db import Database
 from api.errors import Conflict, InvalidInput, NotFound
 from api.repositories import AuditRepository, BookingRepository, PlanningRepository
 from api.repositories.base import Page
 from api.repositories.bookings import BookingFilter
-from api.services.clock import utcnow
 from scheduler.model import Case, Locality, Provider, Shift, SittingRequest, StayRequest, Unit
 
 __all__ = ["CatalogueService"]

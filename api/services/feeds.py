@@ -20,10 +20,10 @@ from typing import Any, Literal
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from api.clock import as_utc, utcnow
 from api.db import Database
 from api.errors import NotFound
 from api.repositories import AuditRepository
-from api.services.clock import as_utc, utcnow
 from api.tables import BookingRow, CaseRow, FeedTokenRow, ProviderRow, UnitRow
 from scheduler.ical import FeedEvent, care_facts, render_feed
 

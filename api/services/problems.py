@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.clock import utcnow
 from api.db import Database
 from api.errors import Conflict, InvalidInput, NotFound
 from api.repositories import AuditRepository, BookingRepository, PlanningRepository
 from api.repositories.bookings import to_booking
 from api.schemas import ImportResult
-from api.services.clock import utcnow
 from scheduler.io import load_problem
 from scheduler.model import (
     Case,

@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import select, update
 
 from api.auth import Principal
+from api.clock import as_utc, utcnow
 from api.db import Database
 from api.errors import Conflict, InvalidInput, NotFound
 from api.jobs.local import exit_reason
 from api.jobs.scenario import ACTIVE, CHART, end_group, finish_scenario, run_scenario_job
 from api.repositories.base import Page, page_of
 from api.schemas import ScenarioOut
-from api.services.clock import as_utc, utcnow
 from api.settings import Settings
 from api.tables import ScenarioRow
 from scheduler.whatif.scenario import ScenarioError, parse_scenario
