@@ -16,7 +16,7 @@ from api.services.rules import plan_of
 from api.tables import AuditRow, BookingRow, RunRow
 from scheduler.kpis import compute_kpis
 from scheduler.model import Horizon, Plan, Problem
-from scheduler.reports import REPORTS, render
+from scheduler.reports.tables import REPORTS, render
 
 __all__ = ["ReportService"]
 
