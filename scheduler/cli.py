@@ -201,7 +201,7 @@ def report(
     ] = None,
 ) -> None:
     """Reports on a plan: occupancy, unmet demand, served share, carers, budgets, sitters."""
-    from scheduler.reports import REPORTS, render
+    from scheduler.reports.tables import REPORTS, render
 
     problem = _load_problem(problem_path)
     plan = _load_plan(plan_path)
@@ -211,7 +211,7 @@ def report(
     if fmt is ReportFormat.csv and len(names) > 1:
         fail("--report: CSV holds one report; name one, e.g. --report unmet")
     if fmt is ReportFormat.html:
-        from scheduler.report_html import summary_html
+        from scheduler.reports.html_page import summary_html
 
         text = summary_html(problem, plan, title=f"Respite allocation: {plan_path.name}")
     elif fmt is ReportFormat.table:
@@ -232,7 +232,7 @@ def report(
 def _print_reports(problem: Problem, plan: Plan, names: list[str]) -> None:
     from rich.table import Table
 
-    from scheduler.reports import REPORTS
+    from scheduler.reports.tables import REPORTS
 
     for report_name in names:
         frame = REPORTS[report_name](problem, plan)
@@ -426,7 +426,7 @@ def fixtures_generate(
 
 def print_summary(problem: Problem, plan: Plan) -> None:
     """Readable tables: served vs requested by priority and locality, use, budgets, unmet."""
-    from scheduler.report import summary_tables
+    from scheduler.reports.plan_summary import summary_tables
 
     for table in summary_tables(problem, plan):
         out.print(table)

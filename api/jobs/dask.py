@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.clock import utcnow
 from api.db import Database
 from api.jobs.worker import run_allocation
 from api.repositories.runs import RunRepository
-from api.services.clock import utcnow
 
 __all__ = ["DaskWorkers"]
 

@@ -9,10 +9,10 @@ import threading
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from api.clock import utcnow
 from api.db import Database
 from api.jobs.worker import run_allocation
 from api.repositories.runs import RunRepository
-from api.services.clock import utcnow
 
 __all__ = ["LocalWorkers", "exit_reason"]
 

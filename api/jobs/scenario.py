@@ -17,17 +17,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
-
+from api.clock import utcnow
 from api.db import Database
 from api.jobs.worker import lower_priority
-from api.services.clock import utcnow
-from api.tables import ScenarioRow
+from api.repositories.scenarios import ScenarioRepository
 
-__all__ = ["ACTIVE", "CHART", "end_group", "finish_scenario", "run_scenario_job"]
+__all__ = ["CHART", "end_group", "finish_scenario", "run_scenario_job"]
 
-ACTIVE = ("queued", "running")
-"""The statuses of a scenario that has not ended."""
 CHART = ".png"
 
 
@@ -51,11 +47,7 @@ def run_scenario_job(job: dict[str, Any]) -> None:
     try:
         try:
             with db.write() as session:
-                session.execute(
-                    update(ScenarioRow)
-                    .where(ScenarioRow.scenario_id == scenario_id)
-                    .values(status="running", started_at=utcnow())
-                )
+                ScenarioRepository(session).start(scenario_id, utcnow())
             scenario = parse_scenario(job["spec"])
             outcome = run_scenario(
                 scenario,
@@ -97,18 +89,15 @@ def finish_scenario(
     db: Database, scenario_id: str, status: str, *, only_active: bool = False, **values: Any
 ) -> None:
     """Record how a scenario ended; with ``only_active``, only if it has not ended yet."""
-    query = update(ScenarioRow).where(ScenarioRow.scenario_id == scenario_id)
-    if only_active:
-        query = query.where(ScenarioRow.status.in_(ACTIVE))
     with db.write() as session:
-        session.execute(query.values(status=status, finished_at=utcnow(), **values))
+        ScenarioRepository(session).finish(
+            scenario_id, status, utcnow(), only_active=only_active, **values
+        )
 
 
 def _progress(db: Database, scenario_id: str, done: int) -> None:
     with db.write() as session:
-        session.execute(
-            update(ScenarioRow).where(ScenarioRow.scenario_id == scenario_id).values(done=done)
-        )
+        ScenarioRepository(session).record_progress(scenario_id, done)
 
 
 def _json_safe(value: Any) -> Any:

@@ -17,9 +17,9 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from api.clock import utcnow
 from api.db import Database
 from api.repositories.runs import RunRepository
-from api.services.clock import utcnow
 
 __all__ = ["lower_priority", "resolve_allocator", "run_allocation"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.repositories.base import Page, page_of
@@ -41,6 +41,11 @@ class AuditRepository:
                 after=after,
             )
         )
+
+    def latest_id(self) -> int | None:
+        """The id of the latest entry, or None if there is none: it changes with every
+        audited change."""
+        return self.session.scalar(select(func.max(AuditRow.audit_id)))
 
     def page(
         self, entity: str | None, entity_id: str | None, limit: int, offset: int

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, and_, delete, or_, select, tuple_
+from sqlalchemy import Select, and_, delete, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from api.repositories.base import Page, next_position, page_of
@@ -23,6 +24,7 @@ from scheduler.model import StayBooking, VisitBooking
 __all__ = ["BookingFilter", "BookingRepository", "TakenBedNight", "TakenPart"]
 
 Booking = StayBooking | VisitBooking
+_OWNER_COLUMNS = {"unit": BookingRow.unit_id, "provider": BookingRow.provider_id}
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,38 @@ class BookingRepository:
             for row in self.session.scalars(query)
             if row.kind == "visit" or (_last_night(row) or dt.date.min) >= first_night
         ]
+
+    def last_change(
+        self, owner_kind: str | None = None, owner_id: str | None = None
+    ) -> tuple[int, dt.datetime | None]:
+        """How many bookings (of any status) there are and when the latest changed:
+        of every unit and provider, or of one (``owner_kind`` "unit" or "provider")."""
+        query = select(func.count(), func.max(BookingRow.updated_at))
+        if owner_kind is not None:
+            query = query.where(_OWNER_COLUMNS[owner_kind] == owner_id)
+        count, latest = self.session.execute(query).one()
+        return count, latest
+
+    def calendar(
+        self, owner_kind: str, owner_id: str, *, cancelled_since: dt.datetime
+    ) -> list[tuple[BookingRow, dict[str, Any]]]:
+        """A unit's or provider's confirmed bookings and those cancelled since
+        ``cancelled_since``, each with its case's details, by booking id."""
+        query = (
+            select(BookingRow, CaseRow.body)
+            .join(CaseRow, CaseRow.case_id == BookingRow.case_id)
+            .where(
+                _OWNER_COLUMNS[owner_kind] == owner_id,
+                or_(
+                    BookingRow.status == "confirmed",
+                    and_(
+                        BookingRow.status == "cancelled", BookingRow.updated_at >= cancelled_since
+                    ),
+                ),
+            )
+            .order_by(BookingRow.booking_id)
+        )
+        return [(row, care) for row, care in self.session.execute(query).all()]
 
     def add(self, booking: Booking, *, run_id: str | None, now: dt.datetime) -> BookingRow:
         """Insert a confirmed booking with its bed-nights and served part.

@@ -34,6 +34,12 @@ class RunRepository:
     def get(self, run_id: str) -> RunRow | None:
         return self.session.get(RunRow, run_id)
 
+    def state(self, run_id: str) -> tuple[str, dt.datetime | None] | None:
+        """The run's status and when it finished (not its plan), or None if there is no run."""
+        query = select(RunRow.status, RunRow.finished_at).where(RunRow.run_id == run_id)
+        row = self.session.execute(query).one_or_none()
+        return None if row is None else (row.status, row.finished_at)
+
     def page(self, status: str | None, limit: int, offset: int) -> Page[RunRow]:
         query = select(RunRow).order_by(RunRow.created_at.desc(), RunRow.run_id.desc())
         if status is not None:

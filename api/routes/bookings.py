@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
 
 from api.auth import Principal
+from api.clock import as_utc
 from api.errors import error_responses
 from api.repositories.bookings import BookingFilter
 from api.routes.catalogue import page_out
 from api.routes.deps import EVERYONE, READERS, WRITERS, PagingDep, ServicesDep, allow
 from api.schemas import AuditEntryOut, BookingChange, BookingCreate, BookingOut, Page
-from api.services.clock import as_utc
 
 router = APIRouter(tags=["bookings"], responses=error_responses(401, 403, 422))
 Anyone = Annotated[Principal, Depends(allow(*EVERYONE))]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from sqlalchemy import text
 
 from api.errors import NotReady, error_responses
+from api.repositories.migrations import MigrationRepository
 from api.schemas import Health
 
 router = APIRouter(tags=["health"])
@@ -26,7 +26,7 @@ def readyz(request: Request) -> Health:
     db = request.app.state.database
     try:
         with db.read() as session:
-            version = session.scalar(text("SELECT version_num FROM alembic_version"))
+            version = MigrationRepository(session).revision()
     except Exception as exc:
         raise NotReady(f"the database is not ready: {type(exc).__name__}") from None
     return Health(database=f"{db.engine.dialect.name} at migration {version}")

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from api.auth import Principal
 from api.errors import NotFound, error_responses
 from api.routes.deps import READERS, ServicesDep, allow
-from scheduler.reports import REPORTS
+from scheduler.reports.tables import REPORTS
 
 router = APIRouter(tags=["reports"], responses=error_responses(401, 403, 404, 422))
 Reader = Annotated[Principal, Depends(allow(*READERS))]
@@ -31,7 +31,7 @@ NAMES = ", ".join(REPORTS)
 def summary(services: ServicesDep, principal: Reader, run_id: RunId = None) -> HTMLResponse:
     """The commissioner's one-page summary: headline figures, occupancy heatmap,
     unmet by locality, budget use, and the tables behind them."""
-    from scheduler.report_html import summary_html
+    from scheduler.reports.html_page import summary_html
 
     problem, plan = services.reports.source(run_id)
     title = f"Respite allocation: run {run_id}" if run_id else "Respite bookings (confirmed)"

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
+from api.clock import as_utc, utcnow
 from api.db import Database
 from api.errors import (
     Conflict,
@@ -32,7 +33,13 @@ from api.errors import (
     PreconditionRequired,
     RuleBroken,
 )
-from api.repositories import AuditRepository, BookingRepository, PlanningRepository
+from api.repositories import (
+    AuditRepository,
+    BookingRepository,
+    PlanningRepository,
+    RequestRepository,
+    UnitRepository,
+)
 from api.repositories.base import Page
 from api.repositories.bookings import BookingFilter, to_booking
 from api.schemas import (
@@ -42,7 +49,6 @@ from api.schemas import (
     StayBookingIn,
     VisitBookingIn,
 )
-from api.services.clock import as_utc, utcnow
 from api.services.problems import Neighbourhood, problem_around
 from api.services.rules import introduced_violations
 from api.tables import BookingRow
@@ -109,7 +115,7 @@ class BookingService:
         """
         booking_id = new_booking_id()
         with _conflicts_on_race(), self.db.write() as session:
-            booking = _from_input(PlanningRepository(session), item, booking_id)
+            booking = _from_input(session, item, booking_id)
             (row,) = confirm(session, [booking], actor=principal.actor, action="create")
             return booking_out(row)
 
@@ -123,7 +129,7 @@ class BookingService:
         """Move a booking (other bed, nights, time...) if ``if_match`` is its version."""
         with _conflicts_on_race(), self.db.write() as session:
             row = _current(session, principal, booking_id, if_match, required=True)
-            booking = _changed(PlanningRepository(session), to_booking(row), change)
+            booking = _changed(session, to_booking(row), change)
             before = booking_out(row).model_dump(mode="json")
             BookingRepository(session).release(row)
             session.flush()
@@ -346,26 +352,24 @@ def version_of(if_match: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _from_input(
-    planning: PlanningRepository, item: StayBookingIn | VisitBookingIn, booking_id: str
-) -> Booking:
-    request = planning.request(item.request_id)
+def _from_input(session: Session, item: StayBookingIn | VisitBookingIn, booking_id: str) -> Booking:
+    request = RequestRepository(session).get(item.request_id)
     if request is None:
         raise InvalidInput(f"request_id: '{item.request_id}' is not a request")
     if isinstance(item, StayBookingIn):
-        return _stay_from_input(planning, request, item, booking_id)
-    return _visit_from_input(planning, request, item, booking_id)
+        return _stay_from_input(session, request, item, booking_id)
+    return _visit_from_input(session, request, item, booking_id)
 
 
 def _stay_from_input(
-    planning: PlanningRepository,
+    session: Session,
     request: StayRequest | SittingRequest,
     item: StayBookingIn,
     booking_id: str,
 ) -> StayBooking:
     if not isinstance(request, StayRequest):
         raise InvalidInput(f"request_id: '{item.request_id}' is a sitting request, not a stay")
-    unit_id = planning.unit_of_bed(item.bed_id)
+    unit_id = UnitRepository(session).unit_of_bed(item.bed_id)
     if unit_id is None:
         raise InvalidInput(f"bed_id: '{item.bed_id}' is not a bed")
     return StayBooking(
@@ -380,7 +384,7 @@ def _stay_from_input(
 
 
 def _visit_from_input(
-    planning: PlanningRepository,
+    session: Session,
     request: StayRequest | SittingRequest,
     item: VisitBookingIn,
     booking_id: str,
@@ -390,7 +394,7 @@ def _visit_from_input(
     visit = next((v for v in request.visits if v.visit_id == item.visit_id), None)
     if visit is None:
         raise InvalidInput(f"visit_id: '{item.visit_id}' is not a visit of {item.request_id}")
-    if not planning.existing_ids("provider", [item.provider_id]):
+    if not PlanningRepository(session).existing_ids("provider", [item.provider_id]):
         raise InvalidInput(f"provider_id: '{item.provider_id}' is not a provider")
     return _validated_visit(
         booking_id=booking_id,
@@ -412,7 +416,7 @@ def _validated_visit(**fields: Any) -> VisitBooking:
         raise InvalidInput(str(exc).splitlines()[-1] if str(exc) else "invalid visit") from None
 
 
-def _changed(planning: PlanningRepository, booking: Booking, change: BookingChange) -> Booking:
+def _changed(session: Session, booking: Booking, change: BookingChange) -> Booking:
     updates = change.model_dump(exclude_none=True)
     stay_fields = {"bed_id", "first_night", "nights"}
     is_stay = isinstance(booking, StayBooking)
@@ -421,7 +425,7 @@ def _changed(planning: PlanningRepository, booking: Booking, change: BookingChan
         kind = "stay" if is_stay else "visit"
         raise InvalidInput(f"{sorted(wrong)[0]}: cannot be changed on a {kind} booking")
     if "bed_id" in updates:
-        updates["unit_id"] = planning.unit_of_bed(updates["bed_id"])
+        updates["unit_id"] = UnitRepository(session).unit_of_bed(updates["bed_id"])
         if updates["unit_id"] is None:
             raise InvalidInput(f"bed_id: '{updates['bed_id']}' is not a bed")
     fields = {**booking.model_dump(), **updates}

@@ -7,20 +7,38 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from api.auth import Principal
+from api.clock import utcnow
 from api.db import Database
 from api.errors import Conflict, InvalidInput, NotFound
-from api.repositories import AuditRepository, BookingRepository, PlanningRepository
+from api.repositories import (
+    AuditRepository,
+    BookingRepository,
+    CaseRepository,
+    LocalityRepository,
+    PlanningRepository,
+    ProviderRepository,
+    RequestRepository,
+    UnitRepository,
+)
 from api.repositories.base import Page
 from api.repositories.bookings import BookingFilter
-from api.services.clock import utcnow
+from api.repositories.items import ItemRepository
 from scheduler.model import Case, Locality, Provider, Shift, SittingRequest, StayRequest, Unit
 
 __all__ = ["CatalogueService"]
 
 T = TypeVar("T")
 AnyRequest = StayRequest | SittingRequest
+_REPOSITORIES: dict[str, type[ItemRepository[Any]]] = {
+    "locality": LocalityRepository,
+    "case": CaseRepository,
+    "unit": UnitRepository,
+    "provider": ProviderRepository,
+    "request": RequestRepository,
+}
 
 
 class CatalogueService:
@@ -32,13 +50,15 @@ class CatalogueService:
     # ------------------------------------------------------------ reads
 
     def localities(self, limit: int, offset: int) -> Page[Locality]:
-        return self._read(lambda repo: repo.locality_page(limit, offset))
+        return self._read(lambda session: LocalityRepository(session).page(limit, offset))
 
     def cases(self, locality_id: str | None, limit: int, offset: int) -> Page[Case]:
-        return self._read(lambda repo: repo.case_page(locality_id, limit, offset))
+        return self._read(lambda session: CaseRepository(session).page(locality_id, limit, offset))
 
     def case(self, case_id: str) -> Case:
-        return _found(self._read(lambda repo: repo.case(case_id)), "case", case_id)
+        return _found(
+            self._read(lambda session: CaseRepository(session).get(case_id)), "case", case_id
+        )
 
     def units(
         self,
@@ -51,12 +71,16 @@ class CatalogueService:
         if principal.is_provider:  # a provider key sees its own unit, if any
             mine = [self.unit(principal, principal.unit_id)] if principal.unit_id else []
             return Page(mine, len(mine))
-        return self._read(lambda repo: repo.unit_page(locality_id, spot, limit, offset))
+        return self._read(
+            lambda session: UnitRepository(session).page(locality_id, spot, limit, offset)
+        )
 
     def unit(self, principal: Principal, unit_id: str) -> Unit:
         if not principal.sees_unit(unit_id):
             raise NotFound(f"unit {unit_id} does not exist")
-        return _found(self._read(lambda repo: repo.unit(unit_id)), "unit", unit_id)
+        return _found(
+            self._read(lambda session: UnitRepository(session).get(unit_id)), "unit", unit_id
+        )
 
     def providers(
         self,
@@ -71,19 +95,25 @@ class CatalogueService:
                 [self.provider(principal, principal.provider_id)] if principal.provider_id else []
             )
             return Page(mine, len(mine))
-        return self._read(lambda repo: repo.provider_page(locality_id, skill, limit, offset))
+        return self._read(
+            lambda session: ProviderRepository(session).page(locality_id, skill, limit, offset)
+        )
 
     def provider(self, principal: Principal, provider_id: str) -> Provider:
         if not principal.sees_provider(provider_id):
             raise NotFound(f"provider {provider_id} does not exist")
-        found = self._read(lambda repo: repo.provider(provider_id))
+        found = self._read(lambda session: ProviderRepository(session).get(provider_id))
         return _found(found, "provider", provider_id)
 
     def requests(self, limit: int, offset: int, **filters: Any) -> Page[AnyRequest]:
-        return self._read(lambda repo: repo.request_page(limit=limit, offset=offset, **filters))
+        return self._read(
+            lambda session: RequestRepository(session).page(limit=limit, offset=offset, **filters)
+        )
 
     def request(self, request_id: str) -> AnyRequest:
-        found: AnyRequest | None = self._read(lambda repo: repo.request(request_id))
+        found: AnyRequest | None = self._read(
+            lambda session: RequestRepository(session).get(request_id)
+        )
         if found is None:
             raise NotFound(f"request {request_id} does not exist")
         return found
@@ -111,11 +141,11 @@ class CatalogueService:
     ) -> Unit:
         """Change the staff on duty one night (None: back to the unit's default)."""
         with self.db.write() as session:
-            repo = PlanningRepository(session)
-            before = _found(repo.unit(unit_id), "unit", unit_id)
-            repo.set_night_staff(unit_id, night, staff)
+            units = UnitRepository(session)
+            before = _found(units.get(unit_id), "unit", unit_id)
+            units.set_night_staff(unit_id, night, staff)
             session.flush()
-            after = _found(repo.unit(unit_id), "unit", unit_id)
+            after = _found(units.get(unit_id), "unit", unit_id)
             _audit(session, principal, "change", "unit", unit_id, before, after)
             return after
 
@@ -124,29 +154,29 @@ class CatalogueService:
     ) -> Provider:
         """Replace a provider's sitter rota."""
         with self.db.write() as session:
-            repo = PlanningRepository(session)
-            before = _found(repo.provider(provider_id), "provider", provider_id)
+            providers = ProviderRepository(session)
+            before = _found(providers.get(provider_id), "provider", provider_id)
             after = _validated(Provider, {**before.model_dump(), "sitters": sitters})
-            repo.set_rota(after)
+            providers.set_rota(after)
             _audit(session, principal, "change", "provider", provider_id, before, after)
             return after
 
     def withdraw_request(self, principal: Principal, request_id: str) -> None:
         """Delete a request nobody is booked for."""
         with self.db.write() as session:
-            repo = PlanningRepository(session)
-            before = _found(repo.request(request_id), "request", request_id)
+            requests = RequestRepository(session)
+            before = _found(requests.get(request_id), "request", request_id)
             booked = BookingRepository(session).page(BookingFilter(request_id=request_id), 1, 0)
             if booked.total:
                 raise Conflict(f"request {request_id} has confirmed bookings; cancel them first")
-            repo.delete_request(request_id)
+            requests.delete(request_id)
             _audit(session, principal, "delete", "request", request_id, before, None)
 
     # ------------------------------------------------------------ helpers
 
-    def _read(self, query: Callable[[PlanningRepository], T]) -> T:
+    def _read(self, query: Callable[[Session], T]) -> T:
         with self.db.read() as session:
-            return query(PlanningRepository(session))
+            return query(session)
 
     def _add(
         self,
@@ -162,7 +192,7 @@ class CatalogueService:
                 if repo.existing_ids(noun, [item_id]):
                     raise Conflict(f"{noun} {item_id} exists already")
                 references(repo, item)
-                getattr(repo, f"add_{noun}")(item)
+                _REPOSITORIES[noun](session).add(item)
                 session.flush()
                 _audit(session, principal, "create", noun, item_id, None, item)
         except IntegrityError as exc:

@@ -17,14 +17,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from api.clock import as_utc, utcnow
 from api.db import Database
 from api.errors import NotFound
-from api.repositories import AuditRepository
-from api.services.clock import as_utc, utcnow
-from api.tables import BookingRow, CaseRow, FeedTokenRow, ProviderRow, UnitRow
+from api.repositories import (
+    AuditRepository,
+    BookingRepository,
+    FeedTokenRepository,
+    ProviderRepository,
+    UnitRepository,
+)
+from api.tables import BookingRow
 from scheduler.ical import FeedEvent, care_facts, render_feed
 
 __all__ = ["CANCELLED_KEPT", "Feed", "FeedService", "OwnerKind"]
@@ -59,13 +64,9 @@ class FeedService:
         with self.db.write() as session:
             if _owner_name(session, kind, owner_id) is None:
                 raise NotFound(f"{kind}_id: no {kind} '{owner_id}'")
-            row = session.get(FeedTokenRow, (kind, owner_id))
-            if row is None:
-                row = FeedTokenRow(owner_kind=kind, owner_id=owner_id)
-                session.add(row)
-            row.token_sha256 = _digest(token)
-            row.created_by = actor
-            row.created_at = self.clock()
+            FeedTokenRepository(session).replace(
+                kind, owner_id, token_sha256=_digest(token), by=actor, now=self.clock()
+            )
             AuditRepository(session).record(
                 actor=actor,
                 action="issue",
@@ -80,7 +81,7 @@ class FeedService:
     def feed(self, kind: OwnerKind, owner_id: str, token: str | None) -> Feed:
         """The calendar of ``owner_id``'s confirmed bookings, if ``token`` opens it."""
         with self.db.read() as session:
-            stored = session.get(FeedTokenRow, (kind, owner_id))
+            stored = FeedTokenRepository(session).get(kind, owner_id)
             given = _digest(token or "")
             if stored is None or not token or not hmac.compare_digest(given, stored.token_sha256):
                 raise NotFound(NO_FEED)
@@ -104,10 +105,7 @@ class FeedService:
     def _fingerprint(self, session: Session, kind: OwnerKind, owner_id: str) -> tuple[Any, ...]:
         """What the feed depends on, read cheaply: its bookings' count and latest change,
         and the day (a cancelled booking leaves after 7 days)."""
-        column = BookingRow.unit_id if kind == "unit" else BookingRow.provider_id
-        count, latest = session.execute(
-            select(func.count(), func.max(BookingRow.updated_at)).where(column == owner_id)
-        ).one()
+        count, latest = BookingRepository(session).last_change(kind, owner_id)
         return (count, latest, self._kept_since())
 
     def _kept_since(self) -> dt.datetime:
@@ -118,25 +116,11 @@ class FeedService:
     def _bookings(
         self, session: Session, kind: OwnerKind, owner_id: str
     ) -> list[tuple[BookingRow, dict[str, Any], dict[str, str]]]:
-        column = BookingRow.unit_id if kind == "unit" else BookingRow.provider_id
-        kept_since = self._kept_since()
-        statement = (
-            select(BookingRow, CaseRow.body)
-            .join(CaseRow, CaseRow.case_id == BookingRow.case_id)
-            .where(
-                column == owner_id,
-                or_(
-                    BookingRow.status == "confirmed",
-                    and_(BookingRow.status == "cancelled", BookingRow.updated_at >= kept_since),
-                ),
-            )
-            .order_by(BookingRow.booking_id)
+        names = UnitRepository(session).names()
+        bookings = BookingRepository(session).calendar(
+            kind, owner_id, cancelled_since=self._kept_since()
         )
-        names = {
-            unit_id: str(body.get("name", unit_id))
-            for unit_id, body in session.execute(select(UnitRow.unit_id, UnitRow.body))
-        }
-        return [(row, care, names) for row, care in session.execute(statement).all()]
+        return [(row, care, names) for row, care in bookings]
 
 
 def _event(row: BookingRow, case: dict[str, Any], unit_names: dict[str, str]) -> FeedEvent:
@@ -174,10 +158,8 @@ def _event(row: BookingRow, case: dict[str, Any], unit_names: dict[str, str]) ->
 
 def _owner_name(session: Session, kind: OwnerKind, owner_id: str) -> str | None:
     if kind == "provider":
-        provider = session.get(ProviderRow, owner_id)
-        return None if provider is None else provider.name
-    unit = session.get(UnitRow, owner_id)
-    return None if unit is None else str(unit.body.get("name", owner_id))
+        return ProviderRepository(session).name(owner_id)
+    return UnitRepository(session).name(owner_id)
 
 
 def _digest(token: str) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 
 from api.auth import Principal, hash_token, new_token
+from api.clock import as_utc, utcnow
 from api.db import Database
 from api.errors import InvalidInput, NotFound, Unauthorised
 from api.repositories import AuditRepository, KeyRepository, PlanningRepository
 from api.repositories.base import Page
 from api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
-from api.services.clock import as_utc, utcnow
 from api.tables import ApiKeyRow
 
 __all__ = ["KeyService", "key_out"]

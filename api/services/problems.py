@@ -11,12 +11,23 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.clock import utcnow
 from api.db import Database
 from api.errors import Conflict, InvalidInput, NotFound
-from api.repositories import AuditRepository, BookingRepository, PlanningRepository
+from api.repositories import (
+    AuditRepository,
+    BookingRepository,
+    BudgetRepository,
+    CaseRepository,
+    LocalityRepository,
+    PlanningRepository,
+    ProviderRepository,
+    RequestRepository,
+    UnitRepository,
+)
 from api.repositories.bookings import to_booking
+from api.repositories.items import ItemRepository
 from api.schemas import ImportResult
-from api.services.clock import utcnow
 from scheduler.files import load_problem
 from scheduler.model import (
     Case,
@@ -145,7 +156,7 @@ def problem_around(session: Session, around: Neighbourhood, week_start: dt.date)
     horizon = _covering(stored[0] if stored else None, around.nights)
     budgets = [
         budget
-        for budget in planning.budgets()
+        for budget in BudgetRepository(session).all()
         if set(budget.applies_to) & (around.unit_ids | around.provider_ids)
     ]
     owners = {owner for budget in budgets for owner in budget.applies_to}
@@ -167,11 +178,13 @@ def problem_around(session: Session, around: Neighbourhood, week_start: dt.date)
     problem = Problem.model_construct(
         horizon=horizon,
         week_start=week_start,
-        localities=planning.localities(),
-        cases=[_within(case, around) for case in planning.cases(around.case_ids)],
-        units=planning.units(around.unit_ids),
-        providers=planning.providers(around.provider_ids),
-        requests=[_request_within(r, around) for r in planning.requests(around.request_ids)],
+        localities=LocalityRepository(session).all(),
+        cases=[_within(case, around) for case in CaseRepository(session).all(around.case_ids)],
+        units=UnitRepository(session).all(around.unit_ids),
+        providers=ProviderRepository(session).all(around.provider_ids),
+        requests=[
+            _request_within(r, around) for r in RequestRepository(session).all(around.request_ids)
+        ],
         bookings=[to_booking(row) for row in bookings],
         budgets=budgets,
         weights=stored[2] if stored else Weights(),
@@ -198,12 +211,11 @@ def _revalidated(problem: Problem) -> Problem:
 
 
 def _store(session: Session, problem: Problem) -> None:
-    planning = PlanningRepository(session)
-    planning.save_settings(problem.horizon, problem.week_start, problem.weights)
-    for table in ("localities", "cases", "units", "providers", "requests", "budgets"):
-        add = getattr(planning, f"add_{_SINGULAR[table]}")
+    PlanningRepository(session).save_settings(problem.horizon, problem.week_start, problem.weights)
+    for table, repository in _REPOSITORIES.items():
+        items = repository(session)
         for position, item in enumerate(getattr(problem, table)):
-            add(item, position)
+            items.add(item, position)
         session.flush()
     bookings = BookingRepository(session)
     now = utcnow()
@@ -211,13 +223,13 @@ def _store(session: Session, problem: Problem) -> None:
         bookings.add(booking, run_id=None, now=now)
 
 
-_SINGULAR = {
-    "localities": "locality",
-    "cases": "case",
-    "units": "unit",
-    "providers": "provider",
-    "requests": "request",
-    "budgets": "budget",
+_REPOSITORIES: dict[str, type[ItemRepository[Any]]] = {
+    "localities": LocalityRepository,
+    "cases": CaseRepository,
+    "units": UnitRepository,
+    "providers": ProviderRepository,
+    "requests": RequestRepository,
+    "budgets": BudgetRepository,
 }
 
 
@@ -229,17 +241,16 @@ def _assemble(
     *,
     bookings: Iterable[Any],
 ) -> Problem:
-    planning = PlanningRepository(session)
     problem = Problem.model_construct(
         horizon=horizon,
         week_start=week_start,
-        localities=planning.localities(),
-        cases=planning.cases(),
-        units=planning.units(),
-        providers=planning.providers(),
-        requests=planning.requests(),
+        localities=LocalityRepository(session).all(),
+        cases=CaseRepository(session).all(),
+        units=UnitRepository(session).all(),
+        providers=ProviderRepository(session).all(),
+        requests=RequestRepository(session).all(),
         bookings=[to_booking(row) for row in bookings],
-        budgets=planning.budgets(),
+        budgets=BudgetRepository(session).all(),
         weights=weights,
     )
     return _revalidated(problem)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 
 from api.auth import Principal
+from api.clock import utcnow
 from api.db import Database
 from api.errors import Conflict, NotFound
 from api.repositories import BookingRepository, RunRepository
 from api.repositories.bookings import TakenBedNight, TakenPart, to_booking
 from api.schemas import PublishResult
 from api.services.bookings import confirm, new_booking_id
-from api.services.clock import utcnow
 from api.tables import RunRow
 from scheduler.model import Plan, PlannedStay, PlannedVisit, StayBooking, VisitBooking
 

@@ -6,35 +6,28 @@ import threading
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from api.db import Database
 from api.errors import NotFound
-from api.repositories.runs import RunRepository
+from api.repositories import AuditRepository, BookingRepository, RunRepository
 from api.services.problems import ProblemService, build_problem
 from api.services.rules import plan_of
-from api.tables import AuditRow, BookingRow, RunRow
 from scheduler.kpis import compute_kpis
 from scheduler.model import Horizon, Plan, Problem
-from scheduler.reports import REPORTS, render
+from scheduler.reports.tables import REPORTS, render
 
 __all__ = ["ReportService"]
 
 
-def _fingerprint(session: Any, run_id: str | None) -> tuple[Any, ...]:
+def _fingerprint(session: Session, run_id: str | None) -> tuple[Any, ...]:
     """What a report's source depends on, read cheaply: the bookings' count and latest
     change, the latest audited change (every import and catalogue edit is audited), and
     the run's status."""
-    count, latest = session.execute(select(func.count(), func.max(BookingRow.updated_at))).one()
-    audited = session.scalar(select(func.max(AuditRow.audit_id)))
-    run = (
-        session.execute(
-            select(RunRow.status, RunRow.finished_at).where(RunRow.run_id == run_id)
-        ).one_or_none()
-        if run_id is not None
-        else None
-    )
-    return (count, latest, audited, None if run is None else tuple(run))
+    count, latest = BookingRepository(session).last_change()
+    audited = AuditRepository(session).latest_id()
+    run = RunRepository(session).state(run_id) if run_id is not None else None
+    return (count, latest, audited, run)
 
 
 class ReportService:

@@ -9,13 +9,13 @@ import uuid
 from typing import Any
 
 from api.auth import Principal
+from api.clock import as_utc, utcnow
 from api.db import Database
 from api.errors import Conflict, NotFound
 from api.jobs import Workers
 from api.repositories import RunRepository
 from api.repositories.base import Page
 from api.schemas import RunCreate, RunOut, RunProgress
-from api.services.clock import as_utc, utcnow
 from api.services.problems import run_dates
 from api.settings import Settings
 from api.tables import RunRow

@@ -16,16 +16,17 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from api.auth import Principal
+from api.clock import as_utc, utcnow
 from api.db import Database
 from api.errors import Conflict, InvalidInput, NotFound
 from api.jobs.local import exit_reason
-from api.jobs.scenario import ACTIVE, CHART, end_group, finish_scenario, run_scenario_job
-from api.repositories.base import Page, page_of
+from api.jobs.scenario import CHART, end_group, finish_scenario, run_scenario_job
+from api.repositories.base import Page
+from api.repositories.scenarios import ScenarioRepository
 from api.schemas import ScenarioOut
-from api.services.clock import as_utc, utcnow
 from api.settings import Settings
 from api.tables import ScenarioRow
 from scheduler.whatif.scenario import ScenarioError, parse_scenario
@@ -96,7 +97,7 @@ class ScenarioService:
             total=len(scenario.variants) * sim.replications,
         )
         with self.db.write() as session:
-            session.add(row)
+            ScenarioRepository(session).add(row)
             out = scenario_out(row)
         self._pool.submit(self._run, row.scenario_id)
         return out
@@ -107,8 +108,7 @@ class ScenarioService:
 
     def list(self, limit: int, offset: int) -> Page[ScenarioOut]:
         with self.db.read() as session:
-            query = select(ScenarioRow).order_by(ScenarioRow.created_at.desc())
-            page = page_of(session, query, limit, offset)
+            page = ScenarioRepository(session).page(limit, offset)
             return Page([scenario_out(row) for row in page.items], page.total)
 
     def file(self, scenario_id: str, name: str) -> bytes:
@@ -127,16 +127,11 @@ class ScenarioService:
     def recover(self) -> int:
         """Fail the scenarios a stopped server left queued or running."""
         with self.db.write() as session:
-            result = session.execute(
-                update(ScenarioRow)
-                .where(ScenarioRow.status.in_(ACTIVE), ScenarioRow.owner != self.owner)
-                .values(
-                    status="failed",
-                    finished_at=utcnow(),
-                    reason="the server stopped before this scenario finished",
-                )
+            return ScenarioRepository(session).fail_unfinished(
+                not_owner=self.owner,
+                reason="the server stopped before this scenario finished",
+                now=utcnow(),
             )
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     # ----------------------------------------------------------------- the job thread
 
@@ -173,8 +168,8 @@ class ScenarioService:
         finish_scenario(self.db, scenario_id, "failed", only_active=True, reason=reason)
 
 
-def _row(session: Any, scenario_id: str) -> ScenarioRow:
-    row = session.get(ScenarioRow, scenario_id)
+def _row(session: Session, scenario_id: str) -> ScenarioRow:
+    row = ScenarioRepository(session).get(scenario_id)
     if row is None:
         raise NotFound(f"scenario_id: no scenario '{scenario_id}'")
-    return row  # type: ignore[no-any-return]
+    return row

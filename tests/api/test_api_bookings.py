@@ -9,7 +9,7 @@ from typing import Any
 from conftest import tiny_problem, wait_for
 from fastapi.testclient import TestClient
 
-from api.services.clock import utcnow
+from api.clock import utcnow
 from api.services.rules import plan_of
 from api.tables import RunRow
 from scheduler.checker import check

@@ -25,9 +25,9 @@ from fastapi.testclient import TestClient
 from ical.calendar_stream import IcsCalendarStream
 
 from api.app import create_app
+from api.clock import utcnow
 from api.logs import RedactTokens
 from api.schemas import ApiKeyCreate
-from api.services.clock import utcnow
 from api.settings import Settings
 
 LONDON = ZoneInfo("Europe/London")

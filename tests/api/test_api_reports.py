@@ -12,7 +12,7 @@ from conftest import wait_for
 from fastapi.testclient import TestClient
 
 from scheduler.model import Plan, Problem
-from scheduler.reports import NOT_PLANNED, REPORTS
+from scheduler.reports.tables import NOT_PLANNED, REPORTS
 
 
 def _finished_run(client: TestClient, admin: dict[str, str]) -> str:

@@ -10,7 +10,7 @@ from conftest import wait_for
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.services.clock import utcnow
+from api.clock import utcnow
 from api.settings import Settings
 from api.tables import RunRow, UnitRow
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.services.clock import utcnow
+from api.clock import utcnow
 from api.settings import Settings
 from api.tables import ScenarioRow
 

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from api.cli import app
 from scheduler.kpis import compute_kpis
 from scheduler.model import Plan, PlannedStay, PlannedVisit, SolverInfo, Unmet
-from scheduler.report_html import summary_html
-from scheduler.reports import (
+from scheduler.reports.html_page import summary_html
+from scheduler.reports.tables import (
     NOT_PLANNED,
     REPORTS,
     budgets,

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler.model import PRIORITIES, Plan, Problem, StayRequest
-from scheduler.reports import budgets, carers, occupancy, served, sitters, unmet
+from scheduler.reports.tables import budgets, carers, occupancy, served, sitters, unmet
 
 __all__ = ["summary_html"]
 
@@ -140,7 +140,7 @@ def _disjoint(problem: Problem) -> bool:
 
 
 def _asking_for_stays(problem: Problem, frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows of :func:`scheduler.reports.carers` for carers with a stay request."""
+    """The rows of :func:`scheduler.reports.tables.carers` for carers with a stay request."""
     asking = {r.case_id for r in problem.requests if isinstance(r, StayRequest)}
     return frame[frame["Case"].isin(asking)]
 

@@ -3,7 +3,7 @@
 Each report is a function ``(problem, plan) -> pandas.DataFrame`` with readable
 column names; :data:`REPORTS` names them for the CLI and the API, and
 :func:`render` writes one as JSON (records) or CSV. The commissioner's one-page
-HTML summary with charts is :mod:`scheduler.report_html`.
+HTML summary with charts is :mod:`scheduler.reports.html_page`.
 
 The figures count the way :mod:`scheduler.kpis` does (nights inside the horizon,
 a double-handed visit's minutes once for hours served and twice for sitter
@@ -21,7 +21,7 @@ import pandas as pd
 
 from scheduler.kpis import in_week, nights_in_horizon, rota_minutes
 from scheduler.model import PRIORITIES, Plan, Problem, SittingRequest, StayRequest
-from scheduler.report import budget_rows
+from scheduler.reports.plan_summary import budget_rows
 
 __all__ = [
     "NOT_PLANNED",
