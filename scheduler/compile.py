@@ -34,6 +34,7 @@ from scheduler.model import (
     StayBooking,
     StayRequest,
     Unit,
+    UnmetReason,
     Visit,
     VisitBooking,
     Weights,
@@ -62,7 +63,7 @@ MINUTES_PER_DAY = 24 * 60
 class Removed:
     """Options a filter removed: the unmet reason, and where (a unit, provider or date)."""
 
-    reason: str
+    reason: UnmetReason
     where: str
     detail: str
 
@@ -203,7 +204,7 @@ class _Compiler:
         self.steps_per_day = MINUTES_PER_DAY // self.step
         self.removed: dict[tuple[str, str | None], list[Removed]] = defaultdict(list)
         self.conflicts: list[str] = []
-        self.seen: set[tuple[tuple[str, str | None], str, str]] = set()
+        self.seen: set[tuple[tuple[str, str | None], UnmetReason, str]] = set()
         self.limits: list[sd.CaseLimits] = []
         self._fits_cache: dict[tuple[int, int, int], list[list[bool]]] = {}
         self._serving_cache: dict[str, tuple[list[tuple[int, float]], list[Removed]]] = {}
@@ -488,7 +489,9 @@ class _Compiler:
                     residents[(booking.unit_id, self.night_idx[night])].add(booking.case_id)
         return residents
 
-    def _remove(self, key: tuple[str, str | None], reason: str, where: str, detail: str) -> None:
+    def _remove(
+        self, key: tuple[str, str | None], reason: UnmetReason, where: str, detail: str
+    ) -> None:
         """Note what a filter removed: once per (request or visit, reason, place)."""
         if self.reasons and (key, reason, where) not in self.seen:
             self.seen.add((key, reason, where))
@@ -900,7 +903,7 @@ class _Compiler:
 
 def _unit_refusal(
     request: StayRequest, case: Case, unit: Unit, has_fitting_bed: bool, km: float
-) -> tuple[str, Callable[[], str]] | None:
+) -> tuple[UnmetReason, Callable[[], str]] | None:
     """Why the unit cannot take the request at all, or None: the reason and its sentence
     (made only when asked for)."""
     if not unit.age_min <= case.age <= unit.age_max:
