@@ -119,7 +119,7 @@ def _bed_holders(compiled: Compiled, solution: Solution) -> dict[tuple[int, int]
         for n in range(opt.start, opt.start + request.nights):
             holders[(opt.bed_class, n)].append(f"{request.priority} stay {request.request_id}")
     bed_class = {bed: c for c, info in enumerate(compiled.classes) for bed in info.bed_ids}
-    night_idx = {night: i for i, night in enumerate(compiled.nights)}
+    night_idx = compiled.index.night_idx
     for booking in compiled.booked_stays:
         for night in booking.night_list:
             if night in night_idx:
