@@ -26,8 +26,8 @@ SEEDS = {"tiny": 1, "borough": 1, "county": 1, "region": 1, "nation": 1}
 def _solve(tier: str, engine: str, workers: int, seed: int, queue: mp.Queue) -> None:
     from scheduler.allocate import allocate
     from scheduler.checker import check
-    from scheduler.fixtures import generate
     from scheduler.io import load_problem
+    from scheduler.synthetic import generate
 
     fixture = Path(__file__).resolve().parent.parent / "fixtures" / f"{tier}-{SEEDS[tier]}.json"
     problem = load_problem(fixture) if fixture.exists() else generate(tier, SEEDS[tier])

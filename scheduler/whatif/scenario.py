@@ -134,8 +134,8 @@ def _first_repeat(names: list[str]) -> str:
 
 
 def _base(raw: Any, base_dir: Path) -> dict[str, Any]:
-    from scheduler.fixtures import TIERS, generate
     from scheduler.io import read_json
+    from scheduler.synthetic import TIERS, generate
 
     if not isinstance(raw, dict):
         raise ScenarioError("base: missing; give a tier and seed, or a problem file")
