@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import defaultdict
 
+from scheduler import rules
 from scheduler.model import WEEKDAYS, minutes_of
 from scheduler.synthetic.county import (
     SLOTS,
@@ -35,21 +35,28 @@ def sitters_on_shift(rota: dict[str, list[Json]]) -> list[list[int]]:
 class Booker:
     """Confirmed bookings, placed first come first served; each keeps every hard rule,
     counting the bookings before it (H1 beds, H4 residents, H5 night staff, H8 allowances,
-    H9 sitters and caps, H10 windows, H12 budgets)."""
+    H9 sitters and caps, H10 windows, H12 budgets), as the checker states them
+    (:mod:`scheduler.rules`)."""
 
     def __init__(self, county: County):
         self.county = county
         self.cases = {case.case_id: case.json for case in county.cases}
         self.night_idx = {night: i for i, night in enumerate(county.nights)}
-        self.bed_taken: set[tuple[str, int]] = set()
+        self.bed_holders: dict[tuple[str, int], int] = defaultdict(int)
         self.load: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0, 0])
         self.residents: dict[tuple[str, int], list[str]] = defaultdict(list)
         self.nights_booked: dict[str, int] = defaultdict(int)
         self.minutes_booked: dict[str, int] = defaultdict(int)
         self.busy: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
-        self.free = {p.provider_id: sitters_on_shift(p.json["sitters"]) for p in county.providers}
+        self.on_shift = {
+            p.provider_id: sitters_on_shift(p.json["sitters"]) for p in county.providers
+        }
+        self.sitters_busy = {
+            p.provider_id: [[0] * SLOTS for _ in WEEKDAYS] for p in county.providers
+        }
         self.sitter_minutes: dict[str, int] = defaultdict(int)
-        self.left60 = {b["budget_id"]: 60 * b["limit_pence"] for b in county.budgets}
+        self.limit_pence = {b["budget_id"]: b["limit_pence"] for b in county.budgets}
+        self.spent60: dict[str, int] = defaultdict(int)
         self.budgets_of: dict[str, list[str]] = defaultdict(list)
         for budget in county.budgets:
             for owner in budget["applies_to"]:
@@ -61,11 +68,14 @@ class Booker:
 
     def _affordable(self, owner: str, cost60: int) -> bool:
         """H12: every budget over ``owner`` has ``cost60`` (sixtieths of a penny) left."""
-        return all(self.left60[b] >= cost60 for b in self.budgets_of[owner])
+        return all(
+            rules.h12_budget_ok(self.spent60[b] + cost60, self.limit_pence[b])
+            for b in self.budgets_of[owner]
+        )
 
     def _spend(self, owner: str, cost60: int) -> None:
         for budget_id in self.budgets_of[owner]:
-            self.left60[budget_id] -= cost60
+            self.spent60[budget_id] += cost60
 
     # ------------------------------------------------------------------ stays
 
@@ -97,47 +107,52 @@ class Booker:
         latest = (request["latest_start"] - self.county.nights[0]).days
         for start in range(first, min(latest, self.county.num_nights - nights, week - 1) + 1):
             for unit in plan.reach:
-                if km_apart(unit.point, plan.case.point) > request["max_travel_km"]:
-                    continue  # H7
+                if not rules.h7_within_travel(
+                    km_apart(unit.point, plan.case.point), request["max_travel_km"]
+                ):
+                    continue
                 for bed in unit.json["beds"]:
                     if self._stay_fits(case, unit, bed, start, nights):
                         return unit, bed, start
         return None
 
     def _stay_fits(self, case: Json, unit: UnitDraft, bed: Json, start: int, nights: int) -> bool:
-        if not set(case["bed_needs"]) <= set(bed["features"]) or not unit.admits(case):
-            return False  # H2, H3
-        used = case["nights_used"] + self.nights_booked[case["case_id"]] + nights
-        if "stay" not in case["eligible"] or used > case["nights_allowance"]:
-            return False  # H8
+        if rules.h2_missing_features(case["bed_needs"], bed["features"]) or not unit.admits(case):
+            return False
+        booked = self.nights_booked[case["case_id"]] + nights
+        if not rules.h8_eligible("stay", case["eligible"]) or not rules.h8_nights_ok(
+            case["nights_used"], booked, case["nights_allowance"]
+        ):
+            return False
         span = range(start, start + nights)
-        if any((bed["bed_id"], n) in self.bed_taken for n in span):
-            return False  # H1
+        if not all(rules.h1_bed_night_ok(self.bed_holders[(bed["bed_id"], n)] + 1) for n in span):
+            return False
         if any(
-            self._incompatible(case, other)
+            self._cannot_share(case, other)
             for n in span
             for other in self.residents[(unit.unit_id, n)]
         ):
-            return False  # H4
+            return False
         if not all(self._staffed(unit, case, n) for n in span):
-            return False  # H5
+            return False
         return self._affordable(unit.unit_id, 60 * nights * unit.json["cost_per_night_pence"])
 
-    def _incompatible(self, case: Json, other_id: str) -> bool:
+    def _cannot_share(self, case: Json, other_id: str) -> bool:
         other = self.cases[other_id]
-        return (
-            other_id in case["incompatible_with"] or case["case_id"] in other["incompatible_with"]
+        return rules.h4_cannot_share(
+            case["case_id"], case["incompatible_with"], other_id, other["incompatible_with"]
         )
 
     def _staffed(self, unit: UnitDraft, case: Json, night: int) -> bool:
-        """H5 with one more resident: 2 per two_to_one, 1 per one_to_one, shared in groups."""
+        """H5 with one more resident of the case's support."""
         two, one, shared = self.load[(unit.unit_id, night)]
         support = case["night_support"]
         two += support == "two_to_one"
         one += support == "one_to_one"
         shared += support == "shared"
-        need = 2 * two + one + math.ceil(shared / unit.json["shared_ratio"])
-        return need <= unit.staff[night]
+        return (
+            rules.h5_staff_needed(two, one, shared, unit.json["shared_ratio"]) <= unit.staff[night]
+        )
 
     def _take_stay(
         self, plan: RequestPlan, unit: UnitDraft, bed: Json, start: int, week: int
@@ -146,7 +161,7 @@ class Booker:
         nights = plan.request["nights"]
         kind = ("two_to_one", "one_to_one", "shared").index(case["night_support"])
         for n in range(start, start + nights):
-            self.bed_taken.add((bed["bed_id"], n))
+            self.bed_holders[(bed["bed_id"], n)] += 1
             self.load[(unit.unit_id, n)][kind] += 1
             self.residents[(unit.unit_id, n)].append(case["case_id"])
         self.nights_booked[case["case_id"]] += nights
@@ -190,19 +205,18 @@ class Booker:
         case = self.cases[request["case_id"]]
         minutes = visit["minutes"]
         sitters = 2 if request["double_handed"] else 1
-        allowed = 60 * case["sitting_hours_per_week"]
-        if (
-            "sitting" not in case["eligible"]
-            or self.minutes_booked[case["case_id"]] + minutes > allowed
+        booked = self.minutes_booked[case["case_id"]] + minutes
+        if not rules.h8_eligible("sitting", case["eligible"]) or not rules.h8_sitting_minutes_ok(
+            booked, case["sitting_hours_per_week"]
         ):
-            return None  # H8
+            return None
         for provider in self._providers_for(plan):
-            cap = 60 * provider.json["weekly_hours_cap"]
+            sitter_minutes = self.sitter_minutes[provider.provider_id] + minutes * sitters
+            if not rules.h9_weekly_minutes_ok(sitter_minutes, provider.json["weekly_hours_cap"]):
+                continue
             cost60 = minutes * sitters * provider.json["cost_per_hour_pence"]
-            if self.sitter_minutes[provider.provider_id] + minutes * sitters > cap:
-                continue  # H9 weekly cap
             if not self._affordable(provider.provider_id, cost60):
-                continue  # H12
+                continue
             for window in visit["windows"]:
                 slot = self._free_slot(provider, case["case_id"], window, minutes, sitters)
                 if slot is not None:
@@ -215,7 +229,10 @@ class Booker:
         found = []
         for provider in self.county.providers:
             km = km_apart(provider.point, plan.case.point)
-            if provider.serves(plan.case.json) and km <= min(limit, provider.json["max_travel_km"]):
+            near = rules.h7_within_travel(km, limit) and rules.h7_within_travel(
+                km, provider.json["max_travel_km"]
+            )
+            if provider.serves(plan.case.json) and near:
                 found.append((km, provider.provider_id, provider))
         return [p for _, _, p in sorted(found, key=lambda f: (f[0], f[1]))]
 
@@ -224,14 +241,18 @@ class Booker:
     ) -> tuple[int, int] | None:
         """The first start in the window with sitters on shift and the home free (H9, H10)."""
         day = (window["day"] - self.county.week_start).days
-        grid = self.free[provider.provider_id][day]
+        busy = self.sitters_busy[provider.provider_id][day]
+        on_shift = self.on_shift[provider.provider_id][day]
         for start in range(
             minutes_of(window["start"]), minutes_of(window["end"]) - minutes + 1, STEP
         ):
             end = start + minutes
-            if any(d == day and s < end and start < e for d, s, e in self.busy[case_id]):
+            if any(
+                d == day and rules.h10_overlap(start, end, s, e) for d, s, e in self.busy[case_id]
+            ):
                 continue
-            if all(grid[t] >= sitters for t in range(start // STEP, end // STEP)):
+            slots = range(start // STEP, end // STEP)
+            if all(rules.h9_sitters_ok(busy[t] + sitters, on_shift[t]) for t in slots):
                 return day, start
         return None
 
@@ -240,9 +261,9 @@ class Booker:
     ) -> None:
         request, minutes = plan.request, visit["minutes"]
         sitters = 2 if request["double_handed"] else 1
-        grid = self.free[provider.provider_id][day]
+        busy = self.sitters_busy[provider.provider_id][day]
         for t in range(start // STEP, (start + minutes) // STEP):
-            grid[t] -= sitters
+            busy[t] += sitters
         case_id = request["case_id"]
         self.busy[case_id].append((day, start, start + minutes))
         self.minutes_booked[case_id] += minutes

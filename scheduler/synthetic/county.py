@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from scheduler import rules
 from scheduler.model import UnmetReason
 from scheduler.synthetic.geometry import Box, Point, km_apart, km_to_nearest
 from scheduler.synthetic.tiers import AreaSize
@@ -89,8 +90,8 @@ class UnitDraft:
     def admits(self, case: Json) -> bool:
         """H3: age band and sex policy."""
         unit = self.json
-        sex_ok = unit["sex_policy"] in ("any", case["sex"])
-        return bool(sex_ok and unit["age_min"] <= case["age"] <= unit["age_max"])
+        sex_ok = rules.h3_sex_ok(case["sex"], unit["sex_policy"])
+        return sex_ok and rules.h3_age_ok(case["age"], unit["age_min"], unit["age_max"])
 
     def feature_sets(self) -> list[tuple[str, ...]]:
         return sorted({tuple(bed["features"]) for bed in self.json["beds"]})
@@ -112,13 +113,13 @@ class ProviderDraft:
         return str(self.json["provider_id"])
 
     def serves_area(self, case: Json) -> bool:
-        return case["locality_id"] in self.json["localities"]
+        """H9: the case's locality."""
+        return rules.h9_covers(case["locality_id"], self.json["localities"])
 
     def serves(self, case: Json) -> bool:
         """H9: the case's locality and every skill it needs."""
-        skills = self.json["skills"]
-        covered = case["locality_id"] in self.json["localities"]
-        return covered and all(s in skills for s in case["sitting_skills"])
+        missing = rules.h9_missing_skills(case["sitting_skills"], self.json["skills"])
+        return self.serves_area(case) and not missing
 
 
 @dataclass
