@@ -118,7 +118,7 @@ def _bed_holders(compiled: Compiled, solution: Solution) -> dict[tuple[int, int]
         request = compiled.stay_requests[request_idx]
         for n in range(opt.start, opt.start + request.nights):
             holders[(opt.bed_class, n)].append(f"{request.priority} stay {request.request_id}")
-    bed_class = {bed: c for c, info in enumerate(compiled.classes) for bed in info.bed_ids}
+    bed_class = compiled.index.class_of_bed
     night_idx = compiled.index.night_idx
     for booking in compiled.booked_stays:
         for night in booking.night_list:

@@ -22,9 +22,9 @@ By job:
 
 from __future__ import annotations
 
-from scheduler.compile.capacity import ClassInfo, count_capacity, night_load
+from scheduler.compile.capacity import count_capacity, night_load
 from scheduler.compile.compiled import Compiled, OptionInputs, Removals, Removed
-from scheduler.compile.index import Index
+from scheduler.compile.index import ClassInfo, Index
 from scheduler.compile.need import need_of
 from scheduler.compile.stays import stay_options
 from scheduler.compile.terms import (
@@ -99,7 +99,6 @@ def compile_problem(
         problem=problem,
         data=data,
         index=index,
-        classes=capacity.class_infos,
         booked_stays=booked_stays,
         booked_visits=booked_visits,
         removed=dict(removals.removed),

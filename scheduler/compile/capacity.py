@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from scheduler.compile.index import Index
 from scheduler.compile.terms import stay_cost60, visit_cost60
@@ -25,17 +25,7 @@ from scheduler.model import (
 )
 from solver import data as sd
 
-__all__ = ["Capacity", "ClassInfo", "count_capacity", "night_load", "provider_week", "staff_needed"]
-
-
-@dataclass
-class ClassInfo:
-    """A bed class: interchangeable beds of one unit, with the same features."""
-
-    unit_id: str
-    bed_ids: list[str]
-    features: tuple[str, ...]
-    booked_by: list[str] = field(default_factory=list)  # confirmed bookings on the bed
+__all__ = ["Capacity", "count_capacity", "night_load", "provider_week", "staff_needed"]
 
 
 @dataclass
@@ -43,8 +33,7 @@ class Capacity:
     """The solver's capacity tables, each in the :class:`Index`'s order."""
 
     units: list[sd.UnitNights]
-    classes: list[sd.BedClass]
-    class_infos: list[ClassInfo]
+    classes: list[sd.BedClass]  # the index's bed classes, with their free beds each night
     case_limits: list[sd.CaseLimits]
     providers: list[sd.ProviderWeek]
     budgets: list[sd.Budget]
@@ -76,7 +65,7 @@ def count_capacity(
     """The capacity tables of ``problem`` with its confirmed bookings taken out."""
     counting = _Counting(problem, index, booked_stays, booked_visits)
     units = [counting.unit_nights(unit) for unit in problem.units]
-    classes, class_infos = counting.bed_classes()
+    classes = counting.bed_classes()
     case_limits = counting.case_limits()
     providers = [
         provider_week(problem, index, provider, booked_visits, counting.conflicts)
@@ -85,7 +74,6 @@ def count_capacity(
     return Capacity(
         units=units,
         classes=classes,
-        class_infos=class_infos,
         case_limits=case_limits,
         providers=providers,
         budgets=counting.budgets(),
@@ -210,33 +198,22 @@ class _Counting:
                 )
         return table
 
-    def bed_classes(self) -> tuple[list[sd.BedClass], list[ClassInfo]]:
-        """Interchangeable beds: same unit, same features, no booking in the horizon.
-
-        A bed with a booking is a class of its own, so that colouring stays exact.
-        """
+    def bed_classes(self) -> list[sd.BedClass]:
+        """The free beds of each of the index's bed classes, each night (H1): all of a
+        class without bookings; none on the nights a booked bed is held."""
         booked: dict[str, list[StayBooking]] = defaultdict(list)
         for booking in self.booked_stays:
             booked[booking.bed_id].append(booking)
         num_nights = len(self.index.nights)
         classes: list[sd.BedClass] = []
-        infos: list[ClassInfo] = []
-        for unit_idx, unit in enumerate(self.problem.units):
-            groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
-            for bed in unit.beds:
-                features = tuple(sorted(set(bed.features)))
-                if booked.get(bed.bed_id):
-                    free = self._free_nights(bed.bed_id, booked[bed.bed_id])
-                    classes.append(sd.BedClass(unit=unit_idx, free=free, num_beds=1))
-                    ids = sorted({b.booking_id for b in booked[bed.bed_id]})
-                    infos.append(ClassInfo(unit.unit_id, [bed.bed_id], features, ids))
-                else:
-                    groups[features].append(bed.bed_id)
-            for features, bed_ids in sorted(groups.items()):
-                free = [len(bed_ids)] * num_nights
-                classes.append(sd.BedClass(unit=unit_idx, free=free, num_beds=len(bed_ids)))
-                infos.append(ClassInfo(unit.unit_id, bed_ids, features))
-        return classes, infos
+        for info in self.index.classes:
+            unit_idx = self.index.unit_idx[info.unit_id]
+            if info.booked_by:
+                free = self._free_nights(info.bed_ids[0], booked[info.bed_ids[0]])
+            else:
+                free = [len(info.bed_ids)] * num_nights
+            classes.append(sd.BedClass(unit=unit_idx, free=free, num_beds=len(info.bed_ids)))
+        return classes
 
     def _free_nights(self, bed_id: str, bookings: list[StayBooking]) -> list[int]:
         free = [1] * len(self.index.nights)

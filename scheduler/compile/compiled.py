@@ -7,8 +7,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from scheduler.compile.capacity import Capacity, ClassInfo
-from scheduler.compile.index import Index, clock_of
+from scheduler.compile.capacity import Capacity
+from scheduler.compile.index import ClassInfo, Index, clock_of
 from scheduler.model import (
     Plan,
     Problem,
@@ -81,6 +81,7 @@ class OptionBuilder:
     def __init__(self, inputs: OptionInputs):
         self.problem = inputs.problem
         self.weights = inputs.problem.weights
+        self.index = inputs.index
         self.capacity = inputs.capacity
         self.removals = inputs.removals
         case_ids = inputs.index.case_ids
@@ -94,7 +95,6 @@ class Compiled:
     problem: Problem
     data: sd.SolverInput
     index: Index
-    classes: list[ClassInfo]
     booked_stays: list[StayBooking]
     booked_visits: list[VisitBooking]
     removed: dict[RemovedKey, list[Removed]] = field(default_factory=dict)
@@ -103,6 +103,10 @@ class Compiled:
     @property
     def nights(self) -> list[dt.date]:
         return self.index.nights
+
+    @property
+    def classes(self) -> list[ClassInfo]:
+        return self.index.classes
 
     @property
     def stay_requests(self) -> list[StayRequest]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from functools import reduce
 from typing import TypeVar
 
@@ -28,6 +29,7 @@ __all__ = [
     "MINUTES_PER_DAY",
     "PRIORITY_INDEX",
     "SUPPORT_INDEX",
+    "ClassInfo",
     "Index",
     "clock_of",
     "step_minutes",
@@ -39,6 +41,16 @@ SUPPORT_INDEX = {"shared": sd.SHARED, "one_to_one": sd.ONE_TO_ONE, "two_to_one":
 _Id = TypeVar("_Id", str, dt.date)
 
 
+@dataclass
+class ClassInfo:
+    """A bed class: interchangeable beds of one unit, with the same features."""
+
+    unit_id: str
+    bed_ids: list[str]
+    features: tuple[str, ...]
+    booked_by: list[str] = field(default_factory=list)  # confirmed bookings on the bed
+
+
 @dataclass(frozen=True)
 class Index:
     """Where each night, case, unit, provider, request and visit sits in the solver's lists.
@@ -47,6 +59,9 @@ class Index:
     ----------
     nights, night_idx
         The nights planned, and each night's index.
+    classes, class_of_bed
+        The bed classes (the solver's beds: interchangeable beds of a unit), and each
+        bed's class.
     case_ids, case_idx / unit_ids, unit_idx / provider_ids, provider_idx
         Problem order.
     stay_requests
@@ -70,6 +85,8 @@ class Index:
     unit_idx: dict[str, int]
     provider_ids: list[str]
     provider_idx: dict[str, int]
+    classes: list[ClassInfo]
+    class_of_bed: dict[str, int]
     stay_requests: list[StayRequest]
     visits: list[tuple[SittingRequest, Visit]]
     sitting_idx: dict[str, int]
@@ -85,6 +102,7 @@ class Index:
         provider_ids = [provider.provider_id for provider in problem.providers]
         sittings = [r for r in problem.requests if isinstance(r, SittingRequest)]
         step = step_minutes(problem)
+        classes = bed_classes(problem)
         return cls(
             nights=nights,
             night_idx=_positions(nights),
@@ -94,6 +112,8 @@ class Index:
             unit_idx=_positions(unit_ids),
             provider_ids=provider_ids,
             provider_idx=_positions(provider_ids),
+            classes=classes,
+            class_of_bed={bed: c for c, info in enumerate(classes) for bed in info.bed_ids},
             stay_requests=_stays_to_plan(problem),
             visits=_visits_to_plan(problem, sittings),
             sitting_idx=_positions([r.request_id for r in sittings]),
@@ -123,6 +143,30 @@ def _visits_to_plan(
         for visit in request.visits
         if (request.request_id, visit.visit_id) not in booked
     ]
+
+
+def bed_classes(problem: Problem) -> list[ClassInfo]:
+    """Interchangeable beds: same unit, same features, no booking; unit by unit.
+
+    A bed with a booking is a class of its own, so that colouring stays exact.
+    """
+    booked: dict[str, list[str]] = defaultdict(list)
+    for booking in problem.bookings:
+        if isinstance(booking, StayBooking):
+            booked[booking.bed_id].append(booking.booking_id)
+    classes: list[ClassInfo] = []
+    for unit in problem.units:
+        groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for bed in unit.beds:
+            features = tuple(sorted(set(bed.features)))
+            if booked.get(bed.bed_id):
+                ids = sorted(set(booked[bed.bed_id]))
+                classes.append(ClassInfo(unit.unit_id, [bed.bed_id], features, ids))
+            else:
+                groups[features].append(bed.bed_id)
+        for features, bed_ids in sorted(groups.items()):
+            classes.append(ClassInfo(unit.unit_id, bed_ids, features))
+    return classes
 
 
 def clock_of(step_idx: int, step_minutes: int) -> str:

@@ -134,7 +134,7 @@ class _StayOptions(OptionBuilder):
         key: RemovedKey = (request.request_id, None)
         unit = self.problem.units[unit_idx]
         table = self.capacity.units[unit_idx]
-        infos = self.capacity.class_infos
+        infos = self.index.classes
         room = self._staff_room(unit_idx, SUPPORT_INDEX[case.night_support], table)
         wary = case.case_id in self.wary  # H4 concerns this case at all
         nights = request.nights
@@ -186,7 +186,7 @@ class _StayOptions(OptionBuilder):
         cache_key = (unit_idx, needs)
         found = self._fitting_cache.get(cache_key)
         if found is None:
-            classes, infos = self.capacity.classes, self.capacity.class_infos
+            classes, infos = self.capacity.classes, self.index.classes
             found = self._fitting_cache[cache_key] = [
                 (c, runs([f >= 1 for f in classes[c].free]))
                 for c in self.classes_of_unit[unit_idx]

@@ -43,6 +43,12 @@ def test_the_index_maps_ids_and_leaves_out_what_is_booked():
     assert [r.request_id for r in index.stay_requests] == ["R-2"]
     assert [(r.request_id, v.visit_id) for r, v in index.visits] == [("S-1", "V1"), ("S-1", "V2")]
     assert index.sitting_idx == {"S-1": 0}
+    # The booked bed is a class of its own; the other bed makes a second class.
+    assert [(c.bed_ids, c.booked_by) for c in index.classes] == [
+        (["U-1-B0"], ["BK-1"]),
+        (["U-1-B1"], []),
+    ]
+    assert index.class_of_bed == {"U-1-B0": 0, "U-1-B1": 1}
     # gcd of 24 h, the shift (08:00-18:00), 90 and 60 minutes, the windows: 30 minutes.
     assert (index.step_minutes, index.steps_per_day) == (30, 48)
 
