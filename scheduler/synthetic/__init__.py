@@ -36,7 +36,7 @@ county, seeded from a string, and no iteration over sets or unordered dicts.
 
 By module: :mod:`~scheduler.synthetic.tiers` (the sizes),
 :mod:`~scheduler.synthetic.county` (what a county being built holds),
-:mod:`~scheduler.synthetic.places` (towns, units and beds, providers),
+:mod:`~scheduler.synthetic.places` (counties laid out; towns, units and beds, providers),
 :mod:`~scheduler.synthetic.demand` (cases; :mod:`~scheduler.synthetic.stays` and
 :mod:`~scheduler.synthetic.sittings` their requests; :mod:`~scheduler.synthetic.budgets`
 caps and budgets) and :mod:`~scheduler.synthetic.bookings` (confirmed bookings);
@@ -48,27 +48,15 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-import numpy as np
-
 from scheduler.model import Problem
-from scheduler.synthetic.county import County, Ids, Json
+from scheduler.synthetic.county import County, Json
 from scheduler.synthetic.demand import build_demand
-from scheduler.synthetic.geometry import COUNTY_GAP_KM, KM_PER_DEGREE, Box, km_per_lon_degree
-from scheduler.synthetic.places import build_places
+from scheduler.synthetic.places import build_places, lay_out_counties, link_foreign_units
 from scheduler.synthetic.tiers import SHAPES, TIERS, AreaSize, TierShape
 
 __all__ = ["SHAPES", "TIERS", "AreaSize", "TierShape", "generate"]
 
 FIRST_MONDAY = dt.date(2025, 1, 6)
-TOWN_HEADS = (
-    "Ash", "Brook", "Cran", "Dun", "Elm", "Fair", "Gold", "Hart", "Ivy", "King",
-    "Long", "Marsh", "New", "Oak", "Pen", "Red", "Stan", "Thorn", "Wych", "Ald",
-    "Bex", "Chil", "Den", "Fel", "Ham", "Lyn", "Mil", "Nor", "Sel", "Wal",
-)  # fmt: skip
-TOWN_TAILS = (
-    "ford", "bridge", "ham", "ley", "stone", "field", "wick", "borough",
-    "den", "hurst", "minster", "well", "bury", "combe", "ton", "mouth",
-)  # fmt: skip
 
 
 def generate(tier: str, seed: int) -> Problem:
@@ -92,62 +80,13 @@ def generate(tier: str, seed: int) -> Problem:
     shape = SHAPES[tier]
     rng = random.Random(f"{tier}:{seed}")
     week_start = FIRST_MONDAY + dt.timedelta(weeks=rng.randrange(52))
-    num_counties = shape.counties * len(shape.regions)
-    names = _town_names(rng, num_counties * shape.area.towns)
-    counties = _lay_out(shape, tier, seed, week_start, names)
+    counties = lay_out_counties(shape, f"{tier}:{seed}", week_start, rng)
     for county in counties:
         build_places(county)
-    _link_foreign_units(counties)
+    link_foreign_units(counties)
     for county in counties:
         build_demand(county)
     return Problem.model_validate(_assemble(counties, week_start, shape.nights))
-
-
-# ---------------------------------------------------------------------- layout
-
-
-def _town_names(rng: random.Random, count: int) -> list[str]:
-    every = sorted(head + tail for head in TOWN_HEADS for tail in TOWN_TAILS)
-    return rng.sample(every, count)
-
-
-def _lay_out(
-    shape: TierShape, tier: str, seed: int, week_start: dt.date, names: list[str]
-) -> list[County]:
-    """One builder per county; counties of a region share id counters."""
-    area = shape.area
-    counties: list[County] = []
-    for region_idx, (lat, lon) in enumerate(shape.regions):
-        prefix = f"R{region_idx + 1}-" if len(shape.regions) > 1 else ""
-        ids = Ids(prefix)
-        for county_idx in range(shape.counties):
-            row, col = divmod(county_idx, 2)
-            lat0 = lat + row * (area.height_km + COUNTY_GAP_KM) / KM_PER_DEGREE
-            lon0 = lon + col * (area.width_km + COUNTY_GAP_KM) / km_per_lon_degree(lat0)
-            tag = f"{prefix}K{county_idx + 1}-" if shape.counties > 1 else prefix
-            start = len(counties) * area.towns
-            counties.append(
-                County(
-                    rng=random.Random(f"{tier}:{seed}:{region_idx}:{county_idx}"),
-                    ids=ids,
-                    tag=tag,
-                    box=Box(lat0, lon0, area.width_km, area.height_km),
-                    area=area,
-                    week_start=week_start,
-                    num_nights=shape.nights,
-                    longest_stay=shape.longest_stay,
-                    town_names=names[start : start + area.towns],
-                )
-            )
-    return counties
-
-
-def _link_foreign_units(counties: list[County]) -> None:
-    """Give each county the places of every other county's units (for the travel cap)."""
-    points = [[u.point for u in county.units] for county in counties]
-    for idx, county in enumerate(counties):
-        others = [p for j, pts in enumerate(points) if j != idx for p in pts]
-        county.foreign = np.radians(np.array(others, dtype=float).reshape(-1, 2))
 
 
 def _assemble(counties: list[County], week_start: dt.date, num_nights: int) -> Json:

@@ -1,17 +1,26 @@
-"""Places of a county: towns, respite units with their beds and night staff, sitting
-providers with their rota."""
+"""Places: the counties laid out side by side; in each, towns, respite units with their
+beds and night staff, sitting providers with their rota."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
 
-from scheduler.model import WEEKDAYS, minutes_of
-from scheduler.synthetic.county import County, Json, ProviderDraft, Town, UnitDraft
-from scheduler.synthetic.draw import split_total, weighted_sample
-from scheduler.synthetic.geometry import km_apart
+import numpy as np
 
-__all__ = ["build_places"]
+from scheduler.model import WEEKDAYS, minutes_of
+from scheduler.synthetic.county import County, Ids, Json, ProviderDraft, Town, UnitDraft
+from scheduler.synthetic.draw import split_total, weighted_sample
+from scheduler.synthetic.geometry import (
+    COUNTY_GAP_KM,
+    KM_PER_DEGREE,
+    Box,
+    km_apart,
+    km_per_lon_degree,
+)
+from scheduler.synthetic.tiers import TierShape
+
+__all__ = ["build_places", "lay_out_counties", "link_foreign_units"]
 
 FEATURE_SETS: tuple[tuple[str, ...], ...] = (
     (),
@@ -21,8 +30,64 @@ FEATURE_SETS: tuple[tuple[str, ...], ...] = (
     ("low_stimulus_suite",),
     ("ground_floor", "low_stimulus_suite"),
 )
+TOWN_HEADS = (
+    "Ash", "Brook", "Cran", "Dun", "Elm", "Fair", "Gold", "Hart", "Ivy", "King",
+    "Long", "Marsh", "New", "Oak", "Pen", "Red", "Stan", "Thorn", "Wych", "Ald",
+    "Bex", "Chil", "Den", "Fel", "Ham", "Lyn", "Mil", "Nor", "Sel", "Wal",
+)  # fmt: skip
+TOWN_TAILS = (
+    "ford", "bridge", "ham", "ley", "stone", "field", "wick", "borough",
+    "den", "hurst", "minster", "well", "bury", "combe", "ton", "mouth",
+)  # fmt: skip
 UNIT_WORDS = ("Lodge", "House", "Court", "View", "Grange", "Lea")
 PROVIDER_WORDS = ("Sitting Service", "Carers Support", "Home Sitters", "Crossroads Care")
+
+
+def _town_names(rng: random.Random, count: int) -> list[str]:
+    every = sorted(head + tail for head in TOWN_HEADS for tail in TOWN_TAILS)
+    return rng.sample(every, count)
+
+
+def lay_out_counties(
+    shape: TierShape, seed_key: str, week_start: dt.date, rng: random.Random
+) -> list[County]:
+    """One builder per county, each with its own town names and random generator
+    (seeded from ``seed_key`` and its place); counties of a region share id counters."""
+    area = shape.area
+    num_counties = shape.counties * len(shape.regions)
+    names = _town_names(rng, num_counties * area.towns)
+    counties: list[County] = []
+    for region_idx, (lat, lon) in enumerate(shape.regions):
+        prefix = f"R{region_idx + 1}-" if len(shape.regions) > 1 else ""
+        ids = Ids(prefix)
+        for county_idx in range(shape.counties):
+            row, col = divmod(county_idx, 2)
+            lat0 = lat + row * (area.height_km + COUNTY_GAP_KM) / KM_PER_DEGREE
+            lon0 = lon + col * (area.width_km + COUNTY_GAP_KM) / km_per_lon_degree(lat0)
+            tag = f"{prefix}K{county_idx + 1}-" if shape.counties > 1 else prefix
+            start = len(counties) * area.towns
+            counties.append(
+                County(
+                    rng=random.Random(f"{seed_key}:{region_idx}:{county_idx}"),
+                    ids=ids,
+                    tag=tag,
+                    box=Box(lat0, lon0, area.width_km, area.height_km),
+                    area=area,
+                    week_start=week_start,
+                    num_nights=shape.nights,
+                    longest_stay=shape.longest_stay,
+                    town_names=names[start : start + area.towns],
+                )
+            )
+    return counties
+
+
+def link_foreign_units(counties: list[County]) -> None:
+    """Give each county the places of every other county's units (for the travel cap)."""
+    points = [[u.point for u in county.units] for county in counties]
+    for idx, county in enumerate(counties):
+        others = [p for j, pts in enumerate(points) if j != idx for p in pts]
+        county.foreign = np.radians(np.array(others, dtype=float).reshape(-1, 2))
 
 
 def build_places(county: County) -> None:
