@@ -27,7 +27,7 @@ def _solve(tier: str, engine: str, workers: int, seed: int, queue: mp.Queue) -> 
     from scheduler.allocate import allocate
     from scheduler.checker import check
     from scheduler.files import load_problem
-    from scheduler.fixtures import generate
+    from scheduler.synthetic import generate
 
     fixture = Path(__file__).resolve().parent.parent / "fixtures" / f"{tier}-{SEEDS[tier]}.json"
     problem = load_problem(fixture) if fixture.exists() else generate(tier, SEEDS[tier])

@@ -15,7 +15,9 @@ straight from ``shared/spec/domain.md``.
     Items with an unknown reference are left out of the rule checks.
 ``H1`` .. ``H12``
     The hard rules of the spec, one private function each (``_h1_one_bed`` ...
-    ``_h12_budgets``). Choices made where the spec is silent:
+    ``_h12_budgets``), each testing the rule's predicate of :mod:`scheduler.rules`
+    (which the synthetic generator books with too). Choices made where the spec
+    is silent:
 
     - the plan's stays and visits are what is checked; confirmed bookings are
       among them (a booking missing from the plan is an ``H11`` violation);
@@ -42,11 +44,11 @@ straight from ``shared/spec/domain.md``.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from scheduler import rules
 from scheduler.geo import km_between
 from scheduler.kpis import compute_kpis, in_week, nights_in_horizon
 from scheduler.model import (
@@ -72,8 +74,6 @@ from scheduler.model import (
 __all__ = ["RULES", "Violation", "check", "summary"]
 
 RULES = ("PLAN", *(f"H{n}" for n in range(1, 13)), "UNMET", "KPI")
-KM_TOLERANCE = 1e-6
-HOURS_TOLERANCE = 1e-6  # minutes; caps are 60 x a float number of hours
 KPI_FIELDS = (
     "nights_requested",
     "nights_served",
@@ -151,8 +151,10 @@ def summary(problem: Problem, plan: Plan) -> str:
     verdict = "valid"
     if violations:
         counts = Counter(v.rule for v in violations)
-        rules = ", ".join(f"{r} x{counts[r]}" if counts[r] > 1 else r for r in RULES if r in counts)
-        verdict = f"invalid ({_count(len(violations), 'violation')}: {rules})"
+        broken = ", ".join(
+            f"{r} x{counts[r]}" if counts[r] > 1 else r for r in RULES if r in counts
+        )
+        verdict = f"invalid ({_count(len(violations), 'violation')}: {broken})"
     return (
         f"{verdict}: {len(plan.stays)} stays ({kpis.nights_served} nights), "
         f"{len(plan.visits)} visits ({kpis.sitting_minutes_served / 60:.1f} h), "
@@ -330,13 +332,13 @@ def _h1_one_bed(ctx: _Context) -> Iterator[Violation]:
         for night in stay.item.night_list:
             holders[(stay.bed.bed_id, night)].append(stay.item.request_id)
     for (bed_id, night), request_ids in holders.items():
-        if len(request_ids) > 1:
+        if not rules.h1_bed_night_ok(len(request_ids)):
             yield Violation("H1", f"bed {bed_id} night {night} holds {_and(request_ids)}")
 
 
 def _h2_bed_fits(ctx: _Context) -> Iterator[Violation]:
     for stay in ctx.stays:
-        missing = sorted(set(stay.case.bed_needs) - set(stay.bed.features))
+        missing = rules.h2_missing_features(stay.case.bed_needs, stay.bed.features)
         if missing:
             yield Violation(
                 "H2",
@@ -349,9 +351,9 @@ def _h3_unit_admits(ctx: _Context) -> Iterator[Violation]:
     for stay in ctx.stays:
         case, unit = stay.case, stay.unit
         where = f"unit {unit.unit_id} does not admit case {case.case_id} ({stay.name})"
-        if not unit.age_min <= case.age <= unit.age_max:
+        if not rules.h3_age_ok(case.age, unit.age_min, unit.age_max):
             yield Violation("H3", f"{where}: age {case.age}, unit {unit.age_min}..{unit.age_max}")
-        if unit.sex_policy not in ("any", case.sex):
+        if not rules.h3_sex_ok(case.sex, unit.sex_policy):
             yield Violation("H3", f"{where}: {case.sex}, unit {unit.sex_policy} only")
 
 
@@ -362,13 +364,16 @@ def _h4_compatibility(ctx: _Context) -> Iterator[Violation]:
             residents[(stay.unit.unit_id, night)].add(stay.case.case_id)
     cases = ctx.problem.case_by_id()
     for (unit_id, night), case_ids in residents.items():
-        pairs = {
-            tuple(sorted((case_id, other)))
-            for case_id in case_ids
-            for other in cases[case_id].incompatible_with
-            if other in case_ids
-        }
-        for first, second in sorted(pairs):
+        ordered = sorted(case_ids)
+        pairs = [
+            (first, second)
+            for i, first in enumerate(ordered)
+            for second in ordered[i + 1 :]
+            if rules.h4_cannot_share(
+                first, cases[first].incompatible_with, second, cases[second].incompatible_with
+            )
+        ]
+        for first, second in pairs:
             yield Violation(
                 "H4", f"unit {unit_id} night {night} holds incompatible cases {first} and {second}"
             )
@@ -384,8 +389,9 @@ def _h5_night_staffing(ctx: _Context) -> Iterator[Violation]:
     units = ctx.problem.unit_by_id()
     for (unit_id, night), support in occupants.items():
         unit = units[unit_id]
-        shared_staff = math.ceil(support["shared"] / unit.shared_ratio)
-        needed = 2 * support["two_to_one"] + support["one_to_one"] + shared_staff
+        needed = rules.h5_staff_needed(
+            support["two_to_one"], support["one_to_one"], support["shared"], unit.shared_ratio
+        )
         if needed > unit.staff_on(night):
             yield Violation(
                 "H5",
@@ -434,7 +440,7 @@ def _h7_travel(ctx: _Context) -> Iterator[Violation]:
 def _h7_stays(ctx: _Context) -> Iterator[Violation]:
     for stay in ctx.stays:
         km = _km(stay.case.home, stay.unit.location)
-        if km > stay.request.max_travel_km + KM_TOLERANCE:
+        if not rules.h7_within_travel(km, stay.request.max_travel_km):
             yield Violation(
                 "H7",
                 f"{stay.name} unit {stay.unit.unit_id} is {km:.3f} km from case "
@@ -447,7 +453,7 @@ def _h7_visits(ctx: _Context) -> Iterator[Violation]:
         km = _km(visit.provider.base, visit.case.home)
         limits = {"provider": visit.provider.max_travel_km, "request": visit.request.max_travel_km}
         for whose, limit in limits.items():
-            if km > limit + KM_TOLERANCE:
+            if not rules.h7_within_travel(km, limit):
                 yield Violation(
                     "H7",
                     f"{visit.name} provider {visit.provider.provider_id} base is {km:.3f} km "
@@ -465,7 +471,7 @@ def _h8_eligible(ctx: _Context) -> Iterator[Violation]:
     items: list[tuple[str, Case, str]] = [(s.name, s.case, "stay") for s in ctx.stays]
     items += [(v.name, v.case, "sitting") for v in ctx.visits]
     for name, case, kind in items:
-        if kind not in case.eligible:
+        if not rules.h8_eligible(kind, case.eligible):
             yield Violation("H8", f"case {case.case_id} is not eligible for {kind} ({name})")
 
 
@@ -478,7 +484,7 @@ def _h8_nights_allowance(ctx: _Context) -> Iterator[Violation]:
     cases = ctx.problem.case_by_id()
     for case_id, nights in planned.items():
         case = cases[case_id]
-        if case.nights_used + nights > case.nights_allowance:
+        if not rules.h8_nights_ok(case.nights_used, nights, case.nights_allowance):
             yield Violation(
                 "H8",
                 f"case {case_id} nights_used {case.nights_used} + {nights} planned "
@@ -493,8 +499,9 @@ def _h8_sitting_hours(ctx: _Context) -> Iterator[Violation]:
             planned[visit.case.case_id] += visit.item.minutes
     cases = ctx.problem.case_by_id()
     for case_id, minutes in planned.items():
-        entitled = 60 * cases[case_id].sitting_hours_per_week
-        if minutes > entitled + HOURS_TOLERANCE:
+        hours = cases[case_id].sitting_hours_per_week
+        if not rules.h8_sitting_minutes_ok(minutes, hours):
+            entitled = 60 * hours
             yield Violation(
                 "H8",
                 f"case {case_id} has {minutes} sitting minutes planned in the week, "
@@ -530,7 +537,7 @@ def _overbooked(provider: Provider, day: dt.date, visits: list[_Visit]) -> Itera
     reported: tuple[int, int] | None = None
     for minute in sorted(set(busy_change) | set(shift_change)):
         busy, on_shift = busy + busy_change[minute], on_shift + shift_change[minute]
-        state = (busy, on_shift) if busy > on_shift else None
+        state = None if rules.h9_sitters_ok(busy, on_shift) else (busy, on_shift)
         if state is not None and state != reported:
             yield Violation(
                 "H9",
@@ -547,8 +554,9 @@ def _h9_weekly_hours(ctx: _Context) -> Iterator[Violation]:
             planned[visit.provider.provider_id] += visit.item.minutes * visit.item.sitters
     providers = ctx.problem.provider_by_id()
     for provider_id, sitter_minutes in planned.items():
-        cap = 60 * providers[provider_id].weekly_hours_cap
-        if sitter_minutes > cap + HOURS_TOLERANCE:
+        hours_cap = providers[provider_id].weekly_hours_cap
+        if not rules.h9_weekly_minutes_ok(sitter_minutes, hours_cap):
+            cap = 60 * hours_cap
             yield Violation(
                 "H9",
                 f"provider {provider_id} has {sitter_minutes} sitter-minutes planned in the "
@@ -559,13 +567,13 @@ def _h9_weekly_hours(ctx: _Context) -> Iterator[Violation]:
 def _h9_coverage(ctx: _Context) -> Iterator[Violation]:
     for visit in ctx.visits:
         provider, case = visit.provider, visit.case
-        if case.locality_id not in provider.localities:
+        if not rules.h9_covers(case.locality_id, provider.localities):
             yield Violation(
                 "H9",
                 f"provider {provider.provider_id} does not serve locality {case.locality_id} "
                 f"of case {case.case_id} ({visit.name})",
             )
-        missing = sorted(set(case.sitting_skills) - set(provider.skills))
+        missing = rules.h9_missing_skills(case.sitting_skills, provider.skills)
         if missing:
             yield Violation(
                 "H9",
@@ -606,7 +614,7 @@ def _h10_no_overlap(ctx: _Context) -> Iterator[Violation]:
         ordered = sorted(visits, key=lambda v: (v.start, v.end, v.name))
         latest = ordered[0]  # of the visits so far, the one ending last
         for visit in ordered[1:]:
-            if visit.start < latest.end:
+            if rules.h10_overlap(visit.start, visit.end, latest.start, latest.end):
                 yield Violation(
                     "H10",
                     f"case {case_id} visits {latest.ref} {latest.when} and "
@@ -653,7 +661,7 @@ def _h12_budgets(ctx: _Context) -> Iterator[Violation]:
         cost60[visit.provider.provider_id] += sitter_minutes * visit.provider.cost_per_hour_pence
     for budget in ctx.problem.budgets:
         planned60 = sum(cost60[owner] for owner in set(budget.applies_to))
-        if planned60 > 60 * budget.limit_pence:
+        if not rules.h12_budget_ok(planned60, budget.limit_pence):
             yield Violation(
                 "H12",
                 f"budget {budget.budget_id} planned {_pounds(-(-planned60 // 60))} "

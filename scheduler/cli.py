@@ -302,8 +302,8 @@ def template(
     ] = None,
 ) -> None:
     """Write the spreadsheet template: a README sheet and one sheet per kind, with an example."""
-    from scheduler.fixtures import generate
     from scheduler.sheets import template_frames
+    from scheduler.synthetic import generate
 
     example = generate("tiny", 1) if problem_path is None else _load_problem(problem_path)
     _write_sheets(out_path, template_frames(example))
@@ -411,7 +411,7 @@ def fixtures_generate(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
 ) -> None:
     """Generate a realistic problem of a size tier, deterministic for a seed."""
-    from scheduler.fixtures import generate
+    from scheduler.synthetic import generate
 
     started = time.perf_counter()
     with err.status(f"Generating {tier.value} (seed {seed})..."):

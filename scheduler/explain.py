@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from scheduler.compile import Compiled, Removed
-from scheduler.model import Unmet
+from scheduler.model import Unmet, UnmetReason
 from solver.data import SolverInput, StayOption, VisitOption
 from solver.solution import Solution
 from solver.state import State
@@ -31,7 +31,7 @@ __all__ = ["explain_unmet"]
 # Later stages of filtering tell a carer more than earlier ones: the compile step
 # asks "is it suitable?" (H2, H3; locality and skills) before "is it near enough?"
 # (H7), so a suitable unit too far away is nearer to serving than an unsuitable one.
-STAGES = (
+STAGES: tuple[UnmetReason, ...] = (
     "no_provider",
     "no_suitable_bed",
     "too_far",
@@ -41,12 +41,12 @@ STAGES = (
     "no_sitter_free",
     "beds_taken",
 )
-WHOLE_REQUEST = ("not_eligible", "allowance_used")
+WHOLE_REQUEST: tuple[UnmetReason, ...] = ("not_eligible", "allowance_used")
 
 
 @dataclass
 class _Block:
-    reason: str
+    reason: UnmetReason
     detail: str
     alternative: str | None = None
 
@@ -118,8 +118,8 @@ def _bed_holders(compiled: Compiled, solution: Solution) -> dict[tuple[int, int]
         request = compiled.stay_requests[request_idx]
         for n in range(opt.start, opt.start + request.nights):
             holders[(opt.bed_class, n)].append(f"{request.priority} stay {request.request_id}")
-    bed_class = {bed: c for c, info in enumerate(compiled.classes) for bed in info.bed_ids}
-    night_idx = {night: i for i, night in enumerate(compiled.nights)}
+    bed_class = compiled.index.class_of_bed
+    night_idx = compiled.index.night_idx
     for booking in compiled.booked_stays:
         for night in booking.night_list:
             if night in night_idx:
@@ -152,7 +152,7 @@ def _explain_stay(
 
 def _most_telling(blocks: list[_Block]) -> _Block:
     """The blocker of most options; ties go to the first (earliest, nearest)."""
-    counts: dict[str, int] = defaultdict(int)
+    counts: dict[UnmetReason, int] = defaultdict(int)
     for block in blocks:
         counts[block.reason] += 1
     reason = max(counts, key=lambda r: (counts[r], -[b.reason for b in blocks].index(r)))

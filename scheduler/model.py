@@ -18,11 +18,12 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
+    "UNMET_REASONS",
     "WEEKDAYS",
     "Budget",
     "Case",
@@ -43,13 +44,16 @@ __all__ = [
     "StayRequest",
     "Unit",
     "Unmet",
+    "UnmetReason",
     "VisitBooking",
     "Weights",
     "minutes_of",
 ]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-UNMET_REASONS = (
+# Why a request or visit went unmet, in the spec's words: the one list, read by the
+# plan model, the checker, the compile step, the explanations and the tests.
+UnmetReason = Literal[
     "not_eligible",
     "allowance_used",
     "no_suitable_bed",
@@ -61,7 +65,8 @@ UNMET_REASONS = (
     "no_sitter_free",
     "provider_hours_used",
     "over_budget",
-)
+]
+UNMET_REASONS: tuple[UnmetReason, ...] = get_args(UnmetReason)
 PRIORITIES = ("crisis", "health_appointment", "planned")
 
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
@@ -632,19 +637,7 @@ class PlannedVisit(_Strict):
 class Unmet(_Strict):
     request_id: str
     visit_id: str | None = None
-    reason: Literal[
-        "not_eligible",
-        "allowance_used",
-        "no_suitable_bed",
-        "too_far",
-        "no_night_staff",
-        "beds_taken",
-        "incompatible_resident",
-        "no_provider",
-        "no_sitter_free",
-        "provider_hours_used",
-        "over_budget",
-    ]
+    reason: UnmetReason
     detail: str
     alternative: str | None = None
 

@@ -83,7 +83,7 @@ def _generated_and_simulated(out: Path) -> None:
 
 
 def _generated(tier: str) -> str:
-    from scheduler.fixtures import generate
+    from scheduler.synthetic import generate
 
     return generate(tier, 1).model_dump_json(indent=1)
 

@@ -145,7 +145,7 @@ class InvalidSpreadsheetError(InvalidInput):
 def problem_template(principal: Anyone, kind: Sheets) -> Response:
     """The spreadsheet template: a README sheet describing every column, and one sheet
     per kind (filled with a small example that imports as it is)."""
-    from scheduler.fixtures import generate
+    from scheduler.synthetic import generate
 
     return _download(template_frames(generate("tiny", 1)), kind, "respite-template")
 

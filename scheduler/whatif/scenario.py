@@ -135,7 +135,7 @@ def _first_repeat(names: list[str]) -> str:
 
 def _base(raw: Any, base_dir: Path) -> dict[str, Any]:
     from scheduler.files import read_json
-    from scheduler.fixtures import TIERS, generate
+    from scheduler.synthetic import TIERS, generate
 
     if not isinstance(raw, dict):
         raise ScenarioError("base: missing; give a tier and seed, or a problem file")

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scheduler.compile import _Compiler, tenths_km
+from scheduler.compile import Index, tenths_km
+from scheduler.compile.capacity import provider_week
+from scheduler.compile.visits import serving_providers
 from scheduler.model import Problem, SittingRequest, minutes_of
 
 __all__ = ["ServedVisit", "SittingArrival", "SittingGreedy"]
@@ -74,12 +76,12 @@ class SittingGreedy:
         # and skills, with the distance). A week compiled alone takes the gcd of its own
         # times, which can only be as fine or coarser; on the fixtures it is the same,
         # and the test compares there.
-        self._compiler = _Compiler(problem.model_copy(update={"bookings": []}), None, False)
-        self.step = self._compiler.step
-        weeks = [self._compiler._provider_week(p) for p in problem.providers]
+        index = Index.of(problem.model_copy(update={"bookings": []}))
+        self.step = index.step_minutes
+        weeks = [provider_week(problem, index, p, [], []) for p in problem.providers]
         self.rota = [week.free for week in weeks]  # [provider][day][step] sitters on shift
         self.caps = [week.minutes_left for week in weeks]
-        self.cases = self._compiler.cases
+        self.cases = problem.case_by_id()
         self._shapes: dict[int, list[_Shape]] = {}
         self._near: dict[str, list[tuple[int, int, float]]] = {}
         self._serving: dict[tuple[str, float], list[int]] = {}
@@ -181,7 +183,7 @@ class SittingGreedy:
         case = self.cases[case_id]
         if "sitting" not in case.eligible:
             return []
-        serving, _ = self._compiler._serving(case)
+        serving, _ = serving_providers(self.problem.providers, case)
         providers = self.problem.providers
         return sorted(
             (tenths_km(km), idx, km)

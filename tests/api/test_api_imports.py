@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from scheduler.fixtures import generate
 from scheduler.model import Problem
 from scheduler.sheets import problem_to_frames, write_xlsx
+from scheduler.synthetic import generate
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

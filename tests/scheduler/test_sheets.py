@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 from api.cli import app
 from scheduler import sheets as sheets_module
 from scheduler.files import load_problem
-from scheduler.fixtures import generate
 from scheduler.model import Problem
 from scheduler.sheets import (
     HOW_TO,
@@ -32,6 +31,7 @@ from scheduler.sheets import (
     write_csv_zip,
     write_xlsx,
 )
+from scheduler.synthetic import generate
 
 TINY = generate("tiny", 1)
 

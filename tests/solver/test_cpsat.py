@@ -131,7 +131,7 @@ def test_bookings_that_break_the_rules_are_reported_as_such():
 
 
 def test_progress_is_reported_and_a_stopped_solve_returns_a_valid_plan():
-    from scheduler.fixtures import generate
+    from scheduler.synthetic import generate
 
     problem = generate("borough", 1)
     stop = threading.Event()
@@ -158,7 +158,7 @@ def test_progress_is_reported_and_a_stopped_solve_returns_a_valid_plan():
 
 @pytest.mark.parametrize("tier", ["tiny", "borough"])
 def test_fixture_plans_pass_the_checker_and_beat_greedy(tier: str):
-    from scheduler.fixtures import generate
+    from scheduler.synthetic import generate
 
     problem = generate(tier, 1)
     greedy = allocate(problem, engine="greedy")
@@ -169,7 +169,7 @@ def test_fixture_plans_pass_the_checker_and_beat_greedy(tier: str):
 
 
 def test_a_short_time_limit_still_gives_a_valid_plan_with_its_status():
-    from scheduler.fixtures import generate
+    from scheduler.synthetic import generate
 
     problem = generate("borough", 2)
     result = allocate(problem, engine="cpsat", time_limit=0.2, workers=1, seed=3)
@@ -179,7 +179,7 @@ def test_a_short_time_limit_still_gives_a_valid_plan_with_its_status():
 
 
 def test_the_lp_bound_is_a_bound_and_the_gap_uses_the_tighter_one():
-    from scheduler.fixtures import generate
+    from scheduler.synthetic import generate
 
     problem = generate("borough", 1)
     result = allocate(problem, engine="cpsat", lp_bound=True, **FAST)
@@ -204,7 +204,7 @@ def test_the_need_stage_carries_its_lp_bound_without_asking():
     # The need stage starts from its LP solution, so its LP bound is known whatever
     # lp_bound says; summed over the borough's parts it must reach the plan (and bound
     # the need tier's value from above).
-    from scheduler.fixtures import generate
+    from scheduler.synthetic import generate
 
     result = allocate(generate("borough", 1), engine="cpsat", lp_bound=False, **FAST)
     need = next(s for s in result.plan.solver.stages if s["tiers"] == "need_weighted_units")

@@ -8,6 +8,7 @@ import pytest
 
 from scheduler.allocate import allocate
 from scheduler.checker import check
+from scheduler.model import UNMET_REASONS
 from tests.solver import builders as b
 
 FAR = {"lat": 52.20, "lon": 0.50}  # about 111 km north of HOME
@@ -165,3 +166,9 @@ def test_visit_reasons(reason, cases, providers, requests):
     assert check(problem, result.plan) == []
     unmet = {(u.request_id, u.visit_id): u for u in result.plan.unmet}
     assert unmet[("S-x", "V1")].reason == reason, unmet[("S-x", "V1")]
+
+
+def test_every_reason_has_a_case():
+    # The tables above name each reason of the one vocabulary at least once.
+    named = {c[0] for c in CASES} | {c[0] for c in VISIT_CASES}
+    assert named == set(UNMET_REASONS)

@@ -1,9 +1,9 @@
-"""The seeded fixtures generator and the committed fixture files.
+"""The synthetic council generator (scheduler.synthetic) and the committed fixture files.
 
 Committed files are checked against the generator, so a change to the
 generator must come with regenerated files::
 
-    .venv/bin/python -c "from scheduler.fixtures import generate; \\
+    .venv/bin/python -c "from scheduler.synthetic import generate; \\
         from scheduler.files import write_json; \\
         [write_json(f'fixtures/{t}-1.json', generate(t, 1)) for t in ('tiny', 'borough', 'county')]"
 """
@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from scheduler.files import dump_json, load_problem
-from scheduler.fixtures import TIERS, generate
 from scheduler.geo import km_between
 from scheduler.model import (
     Problem,
@@ -29,6 +28,7 @@ from scheduler.model import (
     VisitBooking,
     minutes_of,
 )
+from scheduler.synthetic import TIERS, generate
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 COMMITTED = ("tiny", "borough", "county")

@@ -1,0 +1,297 @@
+"""Capacity left once confirmed bookings are counted: the night staff of each unit
+(H5), the beds in classes of interchangeable beds (H1), what each case may still
+have (H8 nights allowance, sitting hours, the hours its home is busy), the sitters
+each provider has on shift and its weekly hours (H9), and the money each budget
+has left (H12). A booking that breaks a rule on its own is noted as a conflict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from scheduler.compile.index import Index
+from scheduler.compile.terms import stay_cost60, visit_cost60
+from scheduler.model import (
+    WEEKDAYS,
+    Problem,
+    Provider,
+    StayBooking,
+    Unit,
+    VisitBooking,
+    minutes_of,
+)
+from solver import data as sd
+
+__all__ = ["Capacity", "count_capacity", "night_load", "provider_week", "staff_needed"]
+
+
+@dataclass
+class Capacity:
+    """The solver's capacity tables, each in the :class:`Index`'s order."""
+
+    units: list[sd.UnitNights]
+    classes: list[sd.BedClass]  # the index's bed classes, with their free beds each night
+    case_limits: list[sd.CaseLimits]
+    providers: list[sd.ProviderWeek]
+    budgets: list[sd.Budget]
+    incompatible: list[tuple[int, int]]
+    residents: dict[tuple[str, int], set[str]]  # (unit_id, night): cases booked (H4)
+    conflicts: list[str]
+
+
+def night_load(two: int, one: int, shared: int, shared_ratio: int) -> int:
+    """Staff a night needs (H5): 2 per two_to_one, 1 per one_to_one, shared in groups."""
+    return 2 * two + one + math.ceil(shared / shared_ratio)
+
+
+def staff_needed(table: sd.UnitNights, support: int, night: int) -> int:
+    """Night staff the unit needs on ``night`` with its bookings and one more
+    occupant of ``support`` (H5)."""
+    two = table.booked_two[night] + (support == sd.TWO_TO_ONE)
+    one = table.booked_one[night] + (support == sd.ONE_TO_ONE)
+    shared = table.booked_shared[night] + (support == sd.SHARED)
+    return night_load(two, one, shared, table.shared_ratio)
+
+
+def count_capacity(
+    problem: Problem,
+    index: Index,
+    booked_stays: list[StayBooking],
+    booked_visits: list[VisitBooking],
+) -> Capacity:
+    """The capacity tables of ``problem`` with its confirmed bookings taken out."""
+    counting = _Counting(problem, index, booked_stays, booked_visits)
+    units = [counting.unit_nights(unit) for unit in problem.units]
+    classes = counting.bed_classes()
+    case_limits = counting.case_limits()
+    providers = [
+        provider_week(problem, index, provider, booked_visits, counting.conflicts)
+        for provider in problem.providers
+    ]
+    return Capacity(
+        units=units,
+        classes=classes,
+        case_limits=case_limits,
+        providers=providers,
+        budgets=counting.budgets(),
+        incompatible=_incompatible_pairs(problem, index),
+        residents=_booked_residents(booked_stays, index),
+        conflicts=counting.conflicts,
+    )
+
+
+def provider_week(
+    problem: Problem,
+    index: Index,
+    provider: Provider,
+    booked_visits: list[VisitBooking],
+    conflicts: list[str],
+) -> sd.ProviderWeek:
+    """The provider's sitters on shift by day and step less those booked, and the weekly
+    hours left (H9); bookings beyond either are noted in ``conflicts``."""
+    step = index.step_minutes
+    free = [_on_shift(problem, provider, day, index) for day in range(7)]
+    used = 0
+    for booking in booked_visits:
+        if booking.provider_id != provider.provider_id:
+            continue
+        used += booking.minutes * booking.sitters
+        day = (booking.day - problem.week_start).days
+        if not 0 <= day < 7:
+            continue
+        first = minutes_of(booking.start) // step
+        for t in range(first, first + booking.minutes // step):
+            free[day][t] -= booking.sitters
+            if free[day][t] < 0:
+                conflicts.append(
+                    f"H9 bookings of provider {provider.provider_id} need more sitters "
+                    f"than are on shift on {booking.day} at {booking.start}"
+                )
+                free[day][t] = 0
+    cap = round(60 * provider.weekly_hours_cap)
+    if used > cap:
+        conflicts.append(
+            f"H9 bookings of provider {provider.provider_id} exceed its weekly hours cap"
+        )
+    return sd.ProviderWeek(free=free, minutes_left=max(cap - used, 0))
+
+
+def _on_shift(problem: Problem, provider: Provider, day: int, index: Index) -> list[int]:
+    """``[step]``: the provider's sitters on shift on day ``day`` of the week."""
+    step = index.step_minutes
+    weekday = WEEKDAYS[(problem.week_start + dt.timedelta(days=day)).weekday()]
+    row = [0] * index.steps_per_day
+    for shift in provider.sitters.get(weekday, []):
+        for t in range(minutes_of(shift.start) // step, minutes_of(shift.end) // step):
+            row[t] += shift.count
+    return row
+
+
+def _booked_residents(
+    booked_stays: list[StayBooking], index: Index
+) -> dict[tuple[str, int], set[str]]:
+    """Cases in each (unit, night) from confirmed bookings, for H4."""
+    residents: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for booking in booked_stays:
+        for night in booking.night_list:
+            if night in index.night_idx:
+                residents[(booking.unit_id, index.night_idx[night])].add(booking.case_id)
+    return residents
+
+
+def _incompatible_pairs(problem: Problem, index: Index) -> list[tuple[int, int]]:
+    pairs = set()
+    for case in problem.cases:
+        a = index.case_idx[case.case_id]
+        for other in case.incompatible_with:
+            b = index.case_idx[other]
+            pairs.add((min(a, b), max(a, b)))
+    return sorted(pairs)
+
+
+class _Counting:
+    """The bookings counted against units, beds, cases and budgets, noting conflicts."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        index: Index,
+        booked_stays: list[StayBooking],
+        booked_visits: list[VisitBooking],
+    ):
+        self.problem = problem
+        self.index = index
+        self.booked_stays = booked_stays
+        self.booked_visits = booked_visits
+        self.conflicts: list[str] = []
+
+    def unit_nights(self, unit: Unit) -> sd.UnitNights:
+        """The unit's night staff, and its booked occupants by support each night (H5)."""
+        nights, night_idx = self.index.nights, self.index.night_idx
+        cases = self.problem.case_by_id()
+        counts = {kind: [0] * len(nights) for kind in ("shared", "one_to_one", "two_to_one")}
+        for booking in self.booked_stays:
+            if booking.unit_id != unit.unit_id:
+                continue
+            support = cases[booking.case_id].night_support
+            for night in booking.night_list:
+                if night in night_idx:
+                    counts[support][night_idx[night]] += 1
+        table = sd.UnitNights(
+            staff=[unit.staff_on(night) for night in nights],
+            shared_ratio=unit.shared_ratio,
+            booked_shared=counts["shared"],
+            booked_one=counts["one_to_one"],
+            booked_two=counts["two_to_one"],
+        )
+        for i, night in enumerate(nights):
+            load = night_load(
+                table.booked_two[i], table.booked_one[i], table.booked_shared[i], unit.shared_ratio
+            )
+            if load > table.staff[i]:
+                self.conflicts.append(
+                    f"H5 bookings in unit {unit.unit_id} need {load} staff on {night}, "
+                    f"it has {table.staff[i]}"
+                )
+        return table
+
+    def bed_classes(self) -> list[sd.BedClass]:
+        """The free beds of each of the index's bed classes, each night (H1): all of a
+        class without bookings; none on the nights a booked bed is held."""
+        booked: dict[str, list[StayBooking]] = defaultdict(list)
+        for booking in self.booked_stays:
+            booked[booking.bed_id].append(booking)
+        num_nights = len(self.index.nights)
+        classes: list[sd.BedClass] = []
+        for info in self.index.classes:
+            unit_idx = self.index.unit_idx[info.unit_id]
+            if info.booked_by:
+                free = self._free_nights(info.bed_ids[0], booked[info.bed_ids[0]])
+            else:
+                free = [len(info.bed_ids)] * num_nights
+            classes.append(sd.BedClass(unit=unit_idx, free=free, num_beds=len(info.bed_ids)))
+        return classes
+
+    def _free_nights(self, bed_id: str, bookings: list[StayBooking]) -> list[int]:
+        free = [1] * len(self.index.nights)
+        for booking in bookings:
+            for night in booking.night_list:
+                idx = self.index.night_idx.get(night)
+                if idx is None:
+                    continue
+                if free[idx] == 0:
+                    self.conflicts.append(f"H1 bed {bed_id} is booked twice on {night}")
+                free[idx] = 0
+        return free
+
+    def case_limits(self) -> list[sd.CaseLimits]:
+        """What each case may still have (H8) and when its home is busy with a visit (H10)."""
+        night_idx = self.index.night_idx
+        booked_nights: dict[str, int] = defaultdict(int)
+        for stay in self.booked_stays:
+            booked_nights[stay.case_id] += sum(1 for n in stay.night_list if n in night_idx)
+        booked_minutes: dict[str, int] = defaultdict(int)
+        for booking in self.booked_visits:
+            booked_minutes[booking.case_id] += booking.minutes
+        busy = self._busy_homes()
+        limits = []
+        for case in self.problem.cases:
+            cid = case.case_id
+            nights_left = case.nights_allowance - case.nights_used - booked_nights[cid]
+            minutes_left = round(60 * case.sitting_hours_per_week) - booked_minutes[cid]
+            if nights_left < 0 and booked_nights[cid]:
+                self.conflicts.append(f"H8 bookings of case {cid} exceed its nights allowance")
+            if minutes_left < 0:
+                self.conflicts.append(f"H8 bookings of case {cid} exceed its sitting hours")
+            limits.append(
+                sd.CaseLimits(max(nights_left, 0), max(minutes_left, 0), busy.get(cid, []))
+            )
+        return limits
+
+    def _busy_homes(self) -> dict[str, list[list[int]]]:
+        """``[case_id][day][step]``: 1 where a booked visit is at the home that week."""
+        step = self.index.step_minutes
+        busy: dict[str, list[list[int]]] = {}
+        for booking in self.booked_visits:
+            day = (booking.day - self.problem.week_start).days
+            if 0 <= day < 7:
+                grid = busy.setdefault(
+                    booking.case_id, [[0] * self.index.steps_per_day for _ in range(7)]
+                )
+                first = minutes_of(booking.start) // step
+                for t in range(first, first + booking.minutes // step):
+                    grid[day][t] = 1
+        return busy
+
+    def budgets(self) -> list[sd.Budget]:
+        """Each budget's money left after the bookings (H12), and what it pays for."""
+        units = self.problem.unit_by_id()
+        providers = self.problem.provider_by_id()
+        unit_idx, provider_idx = self.index.unit_idx, self.index.provider_idx
+        budgets = []
+        for budget in self.problem.budgets:
+            spent = 0
+            owners = set(budget.applies_to)
+            for stay in self.booked_stays:
+                if stay.unit_id in owners:
+                    inside = sum(1 for n in stay.night_list if n in self.index.night_idx)
+                    spent += stay_cost60(units[stay.unit_id], inside)
+            for visit in self.booked_visits:
+                if visit.provider_id in owners:
+                    spent += visit_cost60(
+                        providers[visit.provider_id], visit.minutes, visit.sitters
+                    )
+            left = 60 * budget.limit_pence - spent
+            if left < 0:
+                self.conflicts.append(f"H12 bookings alone overspend budget {budget.budget_id}")
+            budgets.append(
+                sd.Budget(
+                    left=max(left, 0),
+                    units=sorted(unit_idx[o] for o in owners if o in unit_idx),
+                    providers=sorted(provider_idx[o] for o in owners if o in provider_idx),
+                )
+            )
+        return budgets

@@ -1,0 +1,296 @@
+"""Stay options: every (request, bed class, start night) that the rules concerning the
+request alone allow (H2 bed fits, H3 unit admits, H6 whole stays in the horizon, H7
+travel, H8 eligibility and allowance) with what confirmed bookings hold (H1 beds,
+H4 residents, H5 night staff). What is left out is noted with its reason.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from scheduler.compile.capacity import staff_needed
+from scheduler.compile.compiled import OptionBuilder, OptionInputs, RemovedKey
+from scheduler.compile.index import PRIORITY_INDEX, SUPPORT_INDEX
+from scheduler.compile.need import need_of
+from scheduler.compile.terms import stay_cost60, stay_points, tenths_km
+from scheduler.geo import km_between
+from scheduler.model import Case, StayRequest, Unit, UnmetReason
+from solver import data as sd
+
+__all__ = ["runs", "stay_options"]
+
+
+def stay_options(inputs: OptionInputs) -> tuple[list[sd.StayRequest], list[sd.StayOption]]:
+    """The solver's stay requests (``index.stay_requests``, in order) and their options."""
+    problem, index = inputs.problem, inputs.index
+    builder = _StayOptions(inputs)
+    requests: list[sd.StayRequest] = []
+    options: list[sd.StayOption] = []
+    cases = problem.case_by_id()
+    for request_idx, request in enumerate(index.stay_requests):
+        case = cases[request.case_id]
+        requests.append(
+            sd.StayRequest(
+                case=index.case_idx[case.case_id],
+                priority=PRIORITY_INDEX[request.priority],
+                nights=request.nights,
+                support=SUPPORT_INDEX[case.night_support],
+                need=need_of(case, request.received, problem.week_start, problem.weights),
+                arrival=request.received.toordinal(),
+            )
+        )
+        options.extend(builder.options(request, request_idx, case))
+    return requests, options
+
+
+class _StayOptions(OptionBuilder):
+    """Options of one request at a time; tables shared by requests made once (caches)."""
+
+    def __init__(self, inputs: OptionInputs):
+        super().__init__(inputs)
+        problem = inputs.problem
+        self.nights = inputs.index.nights
+        self.cases = problem.case_by_id()
+        self.classes_of_unit: dict[int, list[int]] = defaultdict(list)
+        for class_idx, bed_class in enumerate(self.capacity.classes):
+            self.classes_of_unit[bed_class.unit].append(class_idx)
+        self.wary = {c.case_id for c in problem.cases if c.incompatible_with} | {
+            other for c in problem.cases for other in c.incompatible_with
+        }
+        self.previous = {
+            s.request_id: (s.unit_id, s.first_night)
+            for s in (inputs.previous.stays if inputs.previous else [])
+        }
+        self._fitting_cache: dict[tuple[int, frozenset[str]], list[tuple[int, list[int]]]] = {}
+        self._km_cache: dict[str, list[float]] = {}
+        self._room_cache: dict[tuple[int, int], list[int]] = {}
+
+    def options(self, request: StayRequest, request_idx: int, case: Case) -> list[sd.StayOption]:
+        key: RemovedKey = (request.request_id, None)
+        starts = self._starts_or_why_not(request, case, key)
+        if not starts:
+            return []
+        options: list[sd.StayOption] = []
+        needs = frozenset(case.bed_needs)
+        kms = self._km_to_units(case)
+        for unit_idx, unit in enumerate(self.problem.units):
+            fitting = self._fitting_classes(unit_idx, needs)
+            km = kms[unit_idx]
+            if self._unit_refuses(request, case, unit, bool(fitting), km):
+                continue
+            options.extend(
+                self._unit_options(request, request_idx, case, unit_idx, fitting, starts, km)
+            )
+        return options
+
+    def _starts_or_why_not(self, request: StayRequest, case: Case, key: RemovedKey) -> range:
+        """The start nights (H6), or an empty range with the reason noted (H8, H6)."""
+        if "stay" not in case.eligible:
+            self.removals.note(
+                key, "not_eligible", "", "this person is not eligible for respite stays"
+            )
+            return range(0)
+        left = self.case_limits[case.case_id].nights_left
+        if left < request.nights:
+            self.removals.note(
+                key,
+                "allowance_used",
+                "",
+                f"only {left} of the {case.nights_allowance} nights allowed this year "
+                f"{'is' if left == 1 else 'are'} left; the stay asked for {request.nights}",
+            )
+            return range(0)
+        starts = self._starts(request)
+        if not starts:
+            self.removals.note(
+                key,
+                "no_suitable_bed",
+                "",
+                f"no start from {request.earliest_start} to {request.latest_start} fits "
+                f"{request.nights} nights inside the plan's nights "
+                f"{self.nights[0]}..{self.nights[-1]}",
+            )
+        return starts
+
+    def _starts(self, request: StayRequest) -> range:
+        """Night indices a stay may start on (H6: inside the horizon, whole)."""
+        first = self.nights[0]
+        earliest = max((request.earliest_start - first).days, 0)
+        latest = min((request.latest_start - first).days, len(self.nights) - request.nights)
+        return range(earliest, latest + 1)
+
+    def _unit_options(
+        self,
+        request: StayRequest,
+        request_idx: int,
+        case: Case,
+        unit_idx: int,
+        fitting: list[tuple[int, list[int]]],
+        starts: range,
+        km: float,
+    ) -> list[sd.StayOption]:
+        """The options in one unit that admits the request and is near enough."""
+        key: RemovedKey = (request.request_id, None)
+        unit = self.problem.units[unit_idx]
+        table = self.capacity.units[unit_idx]
+        infos = self.index.classes
+        room = self._staff_room(unit_idx, SUPPORT_INDEX[case.night_support], table)
+        wary = case.case_id in self.wary  # H4 concerns this case at all
+        nights = request.nights
+        cost = stay_cost60(unit, nights)
+        travel = tenths_km(km)
+        options: list[sd.StayOption] = []
+        # Removals keep the first reason per place only: the later ones are not made.
+        short_staffed = taken = not self.removals.on
+        for start in starts:
+            if room[start] < nights:
+                if not short_staffed:
+                    short_staffed = True
+                    self._no_staff(table, start + room[start], case, key, unit)
+                continue
+            if wary and self._resident_conflict(case, unit, start, nights, key):
+                continue
+            for class_idx, free_run in fitting:
+                if free_run[start] < nights:
+                    if not taken:
+                        taken = True
+                        self.removals.note(
+                            key,
+                            "beds_taken",
+                            unit.unit_id,
+                            f"bed {infos[class_idx].bed_ids[0]} in {unit.name} is held on "
+                            f"the nights asked by confirmed booking "
+                            f"{', '.join(infos[class_idx].booked_by)}",
+                        )
+                    continue
+                kept = self.previous.get(request.request_id) == (unit.unit_id, self.nights[start])
+                options.append(
+                    sd.StayOption(
+                        request=request_idx,
+                        bed_class=class_idx,
+                        start=start,
+                        cost=cost,
+                        travel=travel,
+                        points=stay_points(request, case, unit, self.nights[start], self.weights),
+                        kept=int(kept),
+                        premium=cost if unit.spot else 0,
+                    )
+                )
+        return options
+
+    def _fitting_classes(self, unit_idx: int, needs: frozenset[str]) -> list[tuple[int, list[int]]]:
+        """The unit's bed classes with every feature in ``needs`` (H2), each with its
+        free runs (``[night]``: for how many nights from it a bed of the class is free,
+        H1). Made once per unit and needs."""
+        cache_key = (unit_idx, needs)
+        found = self._fitting_cache.get(cache_key)
+        if found is None:
+            classes, infos = self.capacity.classes, self.index.classes
+            found = self._fitting_cache[cache_key] = [
+                (c, runs([f >= 1 for f in classes[c].free]))
+                for c in self.classes_of_unit[unit_idx]
+                if needs <= set(infos[c].features)
+            ]
+        return found
+
+    def _km_to_units(self, case: Case) -> list[float]:
+        """``[unit]``: the distance from the case's home to each unit (H7), once per case."""
+        kms = self._km_cache.get(case.case_id)
+        if kms is None:
+            home = case.home
+            kms = self._km_cache[case.case_id] = [
+                km_between(home.lat, home.lon, unit.location.lat, unit.location.lon)
+                for unit in self.problem.units
+            ]
+        return kms
+
+    def _staff_room(self, unit_idx: int, support: int, table: sd.UnitNights) -> list[int]:
+        """``[night]``: for how many nights from it one more occupant of ``support``
+        keeps the unit's staffing (H5) with the bookings alone. Once per unit and support."""
+        cache_key = (unit_idx, support)
+        room = self._room_cache.get(cache_key)
+        if room is None:
+            room = self._room_cache[cache_key] = runs(
+                [staff_needed(table, support, n) <= table.staff[n] for n in range(len(self.nights))]
+            )
+        return room
+
+    def _unit_refuses(
+        self, request: StayRequest, case: Case, unit: Unit, has_fitting_bed: bool, km: float
+    ) -> bool:
+        """H3 and H2 first (is the unit suitable at all?), then H7 (is it near enough?):
+        a suitable unit too far away is nearer to serving than an unsuitable one."""
+        refusal = _unit_refusal(request, case, unit, has_fitting_bed, km)
+        if refusal is not None and self.removals.on:
+            reason, detail = refusal
+            self.removals.note((request.request_id, None), reason, unit.unit_id, detail())
+        return refusal is not None
+
+    def _no_staff(
+        self, table: sd.UnitNights, night: int, case: Case, key: RemovedKey, unit: Unit
+    ) -> None:
+        """Note ``night``, without the staff for one more."""
+        need = staff_needed(table, SUPPORT_INDEX[case.night_support], night)
+        self.removals.note(
+            key,
+            "no_night_staff",
+            unit.unit_id,
+            f"{unit.name} would need {need} night staff on {self.nights[night]}, "
+            f"it has {table.staff[night]}",
+        )
+
+    def _resident_conflict(
+        self, case: Case, unit: Unit, start: int, nights: int, key: RemovedKey
+    ) -> bool:
+        """A booked resident of the unit on one of the nights cannot share with the case (H4)."""
+        for n in range(start, start + nights):
+            for other in self.capacity.residents.get((unit.unit_id, n), ()):
+                if (
+                    other in case.incompatible_with
+                    or case.case_id in self.cases[other].incompatible_with
+                ):
+                    self.removals.note(
+                        key,
+                        "incompatible_resident",
+                        unit.unit_id,
+                        f"a resident who cannot share with this person is booked in "
+                        f"{unit.name} on {self.nights[n]}",
+                    )
+                    return True
+        return False
+
+
+def _unit_refusal(
+    request: StayRequest, case: Case, unit: Unit, has_fitting_bed: bool, km: float
+) -> tuple[UnmetReason, Callable[[], str]] | None:
+    """Why the unit cannot take the request at all, or None: the reason and its sentence
+    (made only when asked for)."""
+    if not unit.age_min <= case.age <= unit.age_max:
+        return (
+            "no_suitable_bed",
+            lambda: (
+                f"{unit.name} takes ages {unit.age_min}-{unit.age_max}, the person is {case.age}"
+            ),
+        )
+    if unit.sex_policy not in ("any", case.sex):
+        return "no_suitable_bed", lambda: f"{unit.name} is {unit.sex_policy} only"
+    if not has_fitting_bed:
+        return (
+            "no_suitable_bed",
+            lambda: f"{unit.name} has no bed with {', '.join(sorted(case.bed_needs))}",
+        )
+    if km > request.max_travel_km + 1e-9:
+        return (
+            "too_far",
+            lambda: f"{unit.name} is {km:.0f} km away, the limit is {request.max_travel_km:.0f} km",
+        )
+    return None
+
+
+def runs(ok: list[bool]) -> list[int]:
+    """``[i]``: how many of ``ok[i], ok[i + 1], ...`` are true before the first false."""
+    result = [0] * (len(ok) + 1)
+    for i in range(len(ok) - 1, -1, -1):
+        result[i] = result[i + 1] + 1 if ok[i] else 0
+    return result[:-1]
