@@ -48,6 +48,7 @@ def _post(client: TestClient, headers: dict[str, str], text: str) -> Any:
     )
 
 
+@pytest.mark.slow
 def test_a_scenario_runs_and_gives_its_comparison_and_charts(
     one_worker: TestClient, key_for: Any
 ) -> None:
@@ -117,6 +118,7 @@ def test_a_restart_fails_what_a_stopped_server_left_running(settings: Settings) 
         assert row.status == "failed" and "server stopped" in (row.reason or "")
 
 
+@pytest.mark.slow
 def test_a_killed_scenario_process_fails_with_the_reason(
     one_worker: TestClient, key_for: Any
 ) -> None:

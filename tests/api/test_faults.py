@@ -79,6 +79,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
         running.process.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_a_server_killed_mid_publish_leaves_all_or_nothing(server: Server) -> None:
     server.start(demo=True)
     key = next(

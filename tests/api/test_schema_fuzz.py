@@ -72,6 +72,7 @@ def _admin_headers() -> dict[str, str]:
     return _admin
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_operation_keeps_its_contract(case: schemathesis.Case) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 
+import pytest
+
 from api.jobs.worker import lower_priority
 
 
@@ -14,6 +16,7 @@ def _niceness_after(nice: int, times: int, out: multiprocessing.Queue) -> None:
     out.put(os.nice(0))
 
 
+@pytest.mark.slow
 def test_lower_priority_reaches_the_niceness_once_and_goes_no_lower() -> None:
     context = multiprocessing.get_context("spawn")
     start = os.nice(0)

@@ -97,6 +97,7 @@ def crisis_pool(beds: int, templates: int, mean_nights: float, seed: int) -> Pro
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("beds", "erlangs"), [(4, 2.0), (2, 1.0), (6, 3.0)])
 def test_a_crisis_bed_pool_loses_what_erlang_b_says(beds, erlangs):
     # Requests arrive on nights, stays leave at night boundaries. Spread each night's
