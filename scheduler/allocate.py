@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 from scheduler.compile import Compiled, compile_problem
 from scheduler.decode import plan_from_solution
+from scheduler.evaluate import evaluate
 from scheduler.model import Plan, Problem
-from scheduler.objective import evaluate
 from solver.data import TIERS
 from solver.greedy import solve_greedy
-from solver.objective import Stage, plan_stages, scalar, tier_ranges, tier_weights
 from solver.solution import Solution, StageReport
+from solver.tiers import Stage, plan_stages, scalar, tier_ranges, tier_weights
 
 __all__ = ["ENGINES", "AllocationResult", "Progress", "allocate"]
 

@@ -3,7 +3,7 @@
 One Boolean per option (``x`` for a stay option, ``y`` for a visit option);
 every rule the compile step could not settle alone is a linear constraint
 (:class:`Rules` has one method per rule, named after it). The tiers of the
-objective are solved in stages (:mod:`solver.objective`); each stage starts
+objective are solved in stages (:mod:`solver.tiers`); each stage starts
 from the previous stage's plan, the first from the greedy plan, and the result
 is never worse than greedy.
 
@@ -35,15 +35,15 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from solver.calls import add_linear, hint, maximize, watch
 from solver.components import Part, split
+from solver.cpsat_proto import add_linear, hint, maximize, watch
 from solver.data import ONE_TO_ONE, SHARED, TIERS, TWO_TO_ONE, SolverInput
 from solver.greedy import Orders, fill, solve_greedy
 from solver.lp import Relaxation, lp_bound, relax
 from solver.neighbourhood import near_lp, support, widened
-from solver.objective import Stage, plan_stages, tier_ranges
 from solver.rounding import round_relaxation
 from solver.solution import Solution, StageReport, tier_values
+from solver.tiers import Stage, plan_stages, tier_ranges
 
 __all__ = ["CpSatParams", "solve_cpsat"]
 

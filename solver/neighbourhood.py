@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
-from solver.calls import add_linear, hint, maximize, watch
+from solver.cpsat_proto import add_linear, hint, maximize, watch
 
 if TYPE_CHECKING:
     from solver.cpsat import Model

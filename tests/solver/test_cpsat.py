@@ -254,7 +254,7 @@ def test_every_part_solves_its_crisis_stage_before_any_part_its_need_stage(monke
 
 def test_phases_share_the_time_by_stage_weight():
     from solver.cpsat import SERVICE_WEIGHT, _phase_ends, _phase_share
-    from solver.objective import plan_stages
+    from solver.tiers import plan_stages
 
     stages = plan_stages([10, 10, 100, 5, 5, 5, 0])  # crisis+HA, need, prefs+cost, travel
     assert [s.name for s in stages][1] == "need_weighted_units"
@@ -363,7 +363,7 @@ def test_the_need_lp_solved_in_the_background_is_the_one_solved_in_place():
     from solver.cpsat import CpSatParams, _PartSolver, _stage_coefficients
     from solver.greedy import solve_greedy
     from solver.lp import relax
-    from solver.objective import plan_stages, tier_ranges
+    from solver.tiers import plan_stages, tier_ranges
 
     data = compile_problem(load_problem("fixtures/borough-1.json")).data
     stages = plan_stages(tier_ranges(data))

@@ -10,8 +10,8 @@ from solver.components import split
 from solver.cpsat import Model, _assignment, _earlier_options, _lp_start, _stage_value
 from solver.greedy import solve_greedy
 from solver.lp import Relaxation, relax
-from solver.objective import plan_stages, tier_ranges
 from solver.rounding import round_relaxation
+from solver.tiers import plan_stages, tier_ranges
 from tests.solver.test_bruteforce import tiny_problems
 
 NEED = 2
