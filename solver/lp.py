@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from ortools.linear_solver.python import model_builder_helper as mbh
 from scipy import sparse
 
-if TYPE_CHECKING:
-    from solver.cpsat import Model
+from solver.model import Model
 
 __all__ = ["Relaxation", "lp_bound", "relax"]
 

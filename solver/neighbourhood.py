@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
 from solver.cpsat_proto import add_linear, hint, maximize, watch
-
-if TYPE_CHECKING:
-    from solver.cpsat import Model
+from solver.model import Model
 
 __all__ = ["near_lp", "support", "widened"]
 

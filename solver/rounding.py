@@ -10,13 +10,9 @@ order, lands close to the LP optimum at once; the search starts from there.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from solver.greedy import fill
+from solver.model import Model
 from solver.state import State
-
-if TYPE_CHECKING:
-    from solver.cpsat import Model
 
 __all__ = ["round_relaxation"]
 

@@ -1,0 +1,165 @@
+"""One stage's CP-SAT call: maximise the stage's objective from the plan so far.
+
+A stage (:class:`solver.tiers.Stage`) becomes a :class:`StageObjective`, the
+coefficient of every variable; :func:`solve_stage` searches it with CP-SAT, started
+from the plan so far (the hint), and returns a :class:`StageOutcome`: never worse
+than the hint.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from solver.cpsat_proto import hint, maximize, watch
+from solver.model import Model
+from solver.run import Run
+from solver.tiers import Stage
+
+__all__ = ["LARGE", "NO_TIME", "StageObjective", "StageOutcome", "solve_stage"]
+
+LARGE = 5000  # variables: above this, presolve is cut short and the need stage searches by LNS
+NO_TIME = 0.01  # seconds: a stage given less is not searched
+
+
+@dataclass(frozen=True)
+class StageObjective:
+    """A stage's coefficient of every variable, and the variables where it is not 0."""
+
+    coef: list[int]
+    nz: list[int]
+
+    @classmethod
+    def of(cls, stage: Stage, tier_coef: list[list[int]], num_vars: int) -> StageObjective:
+        """The stage's tiers weighed together (``tier_coef[k][var]``: see
+        :meth:`solver.model.Model.tier_coefficients`)."""
+        coef = [0] * num_vars
+        for tier, weight in zip(stage.tiers, stage.weights, strict=True):
+            for v, c in enumerate(tier_coef[tier]):
+                if c:
+                    coef[v] += weight * c
+        return cls(coef, [v for v, c in enumerate(coef) if c])
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    """What a stage's call found: the stage's value, CP-SAT's bound (None if it has
+    none), its status and the plan (the hint itself if nothing better was found)."""
+
+    value: int
+    bound: int | None
+    status: str
+    plan: list[int]
+
+
+def solve_stage(
+    model: Model,
+    objective: StageObjective,
+    current: list[int],
+    seconds: float,
+    run: Run,
+    name: str,
+    *,
+    improving: bool = False,
+    only: set[int] | None = None,
+) -> StageOutcome:
+    """One stage's CP-SAT call from ``current`` for ``seconds``. With ``only``, every
+    other option variable is held at 0 for the call (see
+    :meth:`solver.cpsat.PartSolver.solve`); ``improving``: the call starts from a
+    rounded LP solution that already bounds the stage (see :func:`_tune`)."""
+    nz, stage_coef = objective.nz, objective.coef
+    hinted = sum(stage_coef[v] * current[v] for v in nz)
+    if seconds < NO_TIME:
+        # The time limit is spent: the stage keeps the plan it has. (A call still costs
+        # its set-up, 0.1 to 0.3 s on a county part, with nothing found in 0.05 s.)
+        return StageOutcome(hinted, None, "unknown", current)
+    if only is not None:
+        current = [x if v in only else 0 for v, x in enumerate(current)]
+    with _held_at_zero(model, only):
+        hint(model.cp, current)
+        maximize(model.cp, nz, [stage_coef[v] for v in nz])
+        solver = _solver(model, seconds, run, improving)
+        if run.stopped:
+            return StageOutcome(hinted, None, "stopped", current)
+        watcher = watch(run.stop, solver)
+        status = solver.solve(model.cp, run.progress(name))
+        watcher.set()
+        return _outcome(solver, status, hinted, current, len(model.vars))
+
+
+def _solver(model: Model, seconds: float, run: Run, improving: bool) -> cp_model.CpSolver:
+    params = run.params
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(seconds, 0.05)
+    solver.parameters.num_workers = params.workers
+    solver.parameters.random_seed = params.seed
+    solver.parameters.log_search_progress = params.log
+    _tune(
+        solver.parameters,
+        params.workers,
+        len(model.vars),
+        first_stage=not model.rows.fixed,
+        improving=improving,
+    )
+    return solver
+
+
+def _outcome(
+    solver: cp_model.CpSolver, status: Any, hinted: int, current: list[int], num_vars: int
+) -> StageOutcome:
+    # Objective values are integers; the float CP-SAT reports may be off in the last bit.
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and round(solver.objective_value) >= hinted:
+        values = list(solver.response_proto.solution)[:num_vars]
+        word = "optimal" if status == cp_model.OPTIMAL else "feasible"
+        bound = math.floor(solver.best_objective_bound + 1e-6)
+        return StageOutcome(round(solver.objective_value), bound, word, values)
+    if status == cp_model.UNKNOWN:
+        return StageOutcome(hinted, None, "unknown", current)
+    return StageOutcome(hinted, math.floor(solver.best_objective_bound + 1e-6), "feasible", current)
+
+
+@contextmanager
+def _held_at_zero(model: Model, only: set[int] | None) -> Iterator[None]:
+    """Hold every option variable outside ``only`` at 0 in the model while the block runs
+    (nothing, for None)."""
+    left_out = [] if only is None else [v for v in range(model.num_option_vars) if v not in only]
+    for v in left_out:
+        model.cp.proto.variables[v].domain[1] = 0
+    try:
+        yield
+    finally:
+        for v in left_out:
+            model.cp.proto.variables[v].domain[1] = 1
+
+
+def _tune(
+    parameters: Any,  # cp_model.CpSolver().parameters
+    workers: int,
+    size: int,
+    first_stage: bool,
+    improving: bool = False,
+) -> None:
+    """Settings measured on the fixtures (see the README's benchmark section).
+
+    With two workers, the default pair of subsolvers proves bounds slowly on the
+    sitting packing; an LP-heavy worker beside a restarting one does much better.
+    On large models a full presolve costs seconds at every stage: the first stage
+    gets a light one (it proves crisis-first optimal on the county fixture), later
+    stages none, so that they start from their hint at once (county part: 0.1 s
+    against 1.9 s) and spend their time searching. A large need stage that starts
+    from its rounded LP solution has its bound from the LP already, so it keeps
+    CP-SAT's default workers, whose neighbourhood searches improve on that start.
+    """
+    if workers == 2 and not improving:
+        parameters.subsolvers.extend(["max_lp", "quick_restart"])
+    if size > LARGE and first_stage:
+        parameters.cp_model_probing_level = 0
+        parameters.symmetry_level = 0
+        parameters.max_presolve_iterations = 1
+    elif size > LARGE:
+        parameters.cp_model_presolve = False
