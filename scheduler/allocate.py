@@ -58,6 +58,7 @@ def allocate(
     on_progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
     lp_bound: bool = False,
+    deterministic: bool = False,
 ) -> AllocationResult:
     """Allocate beds and sitting hours for ``problem``.
 
@@ -75,6 +76,9 @@ def allocate(
         Set it from another thread to stop the solve; the best plan so far is returned.
     lp_bound
         Also bound each service stage by its LP relaxation (GLOP), after the search.
+    deterministic
+        Time CP-SAT by its deterministic time instead of the wall clock: with one worker,
+        the same problem, seed and time limit give the same plan on any machine.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine: '{engine}' is not one of {', '.join(ENGINES)}")
@@ -89,7 +93,13 @@ def allocate(
 
         solution = solve_cpsat(
             compiled.data,
-            CpSatParams(time_limit=time_limit, workers=workers, seed=seed, lp_bound=lp_bound),
+            CpSatParams(
+                time_limit=time_limit,
+                workers=workers,
+                seed=seed,
+                lp_bound=lp_bound,
+                deterministic=deterministic,
+            ),
             on_progress=_forward(on_progress),
             stop=stop,
         )

@@ -25,6 +25,7 @@ to the whole model.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -93,7 +94,7 @@ def solve_cpsat(
     chosen.status = "optimal" if all(r.status == "optimal" for r in reports) else "feasible"
     if run.stopped:
         chosen.status = "stopped"
-    chosen.seconds = run.now() - run.started
+    chosen.seconds = run.wall_seconds()
     chosen.seed = params.seed
     chosen.stages = reports
     chosen.lp_seconds = lp_seconds
@@ -376,9 +377,7 @@ class PartSolver:
                 self.current,
                 way.neighbourhood() | support(self.current),
                 seconds_now,
-                workers=self.params.workers,
-                seed=self.params.seed,
-                stop=run.stop,
+                run=run,
                 on_solution=run.progress(stage.name, relaxation.bound),
                 services=way.services,
             )
@@ -435,7 +434,7 @@ class PartSolver:
         """The part's plan and stage reports, with each service stage's LP bound when
         asked for (after the search, so that it does not eat the time limit)."""
         model = self.model
-        lp_started = self.run.now()
+        lp_started = time.perf_counter()
         if self.params.lp_bound:
             # Each stage's LP has only the rows the stage was solved with.
             base_rows = self.lp_jobs[0].rows if self.lp_jobs else 0
@@ -450,4 +449,5 @@ class PartSolver:
                     report.lp_bound = lp_bound(model, nz, stage_coef, rows=job.rows)
                     if report.lp_bound is None:
                         report.lp_bound = lp_bound(model, nz, stage_coef, rows=base_rows)
-        return PartResult(*decode(model, self.current), self.reports, self.run.now() - lp_started)
+        lp_seconds = time.perf_counter() - lp_started
+        return PartResult(*decode(model, self.current), self.reports, lp_seconds)

@@ -12,13 +12,14 @@ reached 14.79M.
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 
 from ortools.sat.python import cp_model
 
 from solver.cpsat_proto import add_linear, hint, maximize, watch
 from solver.model import Model
+from solver.params import CpSatParams
+from solver.run import Run
 
 __all__ = ["near_lp", "support", "widened"]
 
@@ -59,15 +60,14 @@ def near_lp(
     allowed: set[int],
     seconds: float,
     *,
-    workers: int = 2,
-    seed: int = 0,
-    stop: threading.Event | None = None,
+    run: Run | None = None,
     on_solution: cp_model.CpSolverSolutionCallback | None = None,
     services: tuple[list[list[int]], range] | None = None,
 ) -> list[int] | None:
     """The best plan CP-SAT finds in ``seconds`` using only the option variables in
     ``allowed`` (which must hold every option ``current`` takes); None if it finds
-    none better than ``current``.
+    none better than ``current``. ``run``: its workers, seed, clock and stop event
+    (by default two workers, seed 0, the wall clock).
 
     ``services`` (groups, rows): the model's rows ``rows`` (the earlier stages' holds)
     give way to serving each group of option variables exactly once: the plan's own
@@ -89,16 +89,18 @@ def near_lp(
     hint(sub, current)
     chosen = sorted(v for v in allowed if stage_coef[v])
     maximize(sub, chosen, [stage_coef[v] for v in chosen])
+    run = run or Run.start(CpSatParams())
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
-    if workers == 2:
+    run.limit(solver.parameters, seconds)
+    solver.parameters.num_workers = run.params.workers
+    solver.parameters.random_seed = run.params.seed
+    if run.params.workers == 2:
         # The LP-led worker proves these small models; the default pair did not in 5 s.
         solver.parameters.subsolvers.extend(["max_lp", "quick_restart"])
-    done = watch(stop, solver)
+    done = watch(run.stop, solver)
     status = solver.solve(sub, on_solution)
     done.set()
+    run.count(solver)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     before = sum(stage_coef[v] for v in chosen if current[v])

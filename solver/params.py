@@ -17,6 +17,9 @@ class CpSatParams:
     lp_bound: bool = False  # also solve each service stage's LP relaxation, after the search
     lp_guided: bool = True  # start the need stage from its rounded LP solution (and bound it)
     log: bool = False
+    # The run's clock advances by CP-SAT's deterministic time, not the wall clock: with
+    # one worker the same problem, seed and time limit give the same plan on any machine.
+    deterministic: bool = False
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0:

@@ -1,6 +1,10 @@
 """One CP-SAT run's context: its parameters, its clock and deadline, the event that
 stops it and the callback told of each better plan.
 
+The clock is the wall clock, or with ``CpSatParams.deterministic`` the deterministic
+time of the run's CP-SAT calls so far (each call then limited by deterministic time):
+the time shares, and so the plan, no longer depend on how busy the machine is.
+
 Every stage and search of a run reads these from one :class:`Run` instead of having
 them passed down from :func:`solver.cpsat.solve_cpsat` layer by layer.
 """
@@ -10,7 +14,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -21,7 +26,7 @@ __all__ = ["ProgressFn", "Run"]
 ProgressFn = Callable[[float | None, float | None, float | None, float, str], None]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Run:
     """A run of :func:`solver.cpsat.solve_cpsat`, started at ``started`` (on the clock
     of :meth:`now`) with everything done by ``deadline``."""
@@ -31,6 +36,7 @@ class Run:
     deadline: float
     on_progress: ProgressFn | None = None
     stop: threading.Event | None = None
+    spent: float = field(default=0.0, init=False)  # deterministic time of the calls so far
 
     @classmethod
     def start(
@@ -44,8 +50,26 @@ class Run:
         return cls(params, started, started + params.time_limit, on_progress, stop)
 
     def now(self) -> float:
-        """The run's clock, in seconds."""
+        """The run's clock, in seconds (deterministic ones in a deterministic run)."""
+        if self.params.deterministic:
+            return self.started + self.spent
         return time.perf_counter()
+
+    def wall_seconds(self) -> float:
+        """Seconds on the wall clock since the run started, for reports."""
+        return time.perf_counter() - self.started
+
+    def limit(self, parameters: Any, seconds: float) -> None:
+        """Limit a CP-SAT call (its ``parameters``) to ``seconds`` on the run's clock."""
+        if self.params.deterministic:
+            parameters.max_deterministic_time = seconds
+        else:
+            parameters.max_time_in_seconds = seconds
+
+    def count(self, solver: cp_model.CpSolver) -> None:
+        """Advance a deterministic run's clock by what a CP-SAT call spent."""
+        if self.params.deterministic:
+            self.spent += solver.response_proto.deterministic_time
 
     @property
     def stopped(self) -> bool:
@@ -75,4 +99,4 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         objective = self.objective_value
         bound = self.best_objective_bound if self.bound is None else self.bound
         gap = abs(bound - objective) / max(1.0, abs(bound))
-        report(objective, bound, gap, time.perf_counter() - self.run.started, self.stage)
+        report(objective, bound, gap, self.run.wall_seconds(), self.stage)

@@ -89,13 +89,14 @@ def solve_stage(
         watcher = watch(run.stop, solver)
         status = solver.solve(model.cp, run.progress(name))
         watcher.set()
+        run.count(solver)
         return _outcome(solver, status, hinted, current, len(model.vars))
 
 
 def _solver(model: Model, seconds: float, run: Run, improving: bool) -> cp_model.CpSolver:
     params = run.params
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(seconds, 0.05)
+    run.limit(solver.parameters, max(seconds, 0.05))
     solver.parameters.num_workers = params.workers
     solver.parameters.random_seed = params.seed
     solver.parameters.log_search_progress = params.log

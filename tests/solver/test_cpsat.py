@@ -358,3 +358,17 @@ def test_the_need_lp_solved_in_the_background_is_the_one_solved_in_place():
     in_place = relax(solver.model, objective.nz, objective.coef)
     assert background is not None and in_place is not None
     assert background.bound == in_place.bound
+
+
+def test_a_deterministic_run_gives_the_same_plan_twice_even_when_its_time_limit_binds():
+    # Timed by CP-SAT's deterministic time with one worker, every time share and every
+    # call's limit is the same from run to run, whatever else the machine is doing.
+    from scheduler.compile import compile_problem
+    from scheduler.io import load_problem
+    from solver.cpsat import CpSatParams, solve_cpsat
+
+    data = compile_problem(load_problem("fixtures/borough-1.json")).data
+    params = CpSatParams(time_limit=0.3, workers=1, seed=0, deterministic=True)
+    first, second = solve_cpsat(data, params), solve_cpsat(data, params)
+    assert (first.stays, first.visits) == (second.stays, second.visits)
+    assert [s.value for s in first.stages] == [s.value for s in second.stages]

@@ -36,7 +36,7 @@ def test_the_search_near_the_lp_takes_only_options_it_is_given_and_keeps_every_r
     relaxation = relax(model, [v for v, c in enumerate(coef) if c], coef)
     assert relaxation is not None
     allowed = support(relaxation.values, current)
-    better = near_lp(model, coef, current, allowed, 5.0, workers=2, seed=0)
+    better = near_lp(model, coef, current, allowed, 5.0)
     assert better is not None
     assert rows_hold(model, better)
     assert {v for v, x in enumerate(better) if x} <= allowed
@@ -47,7 +47,7 @@ def test_with_only_the_plan_s_own_options_there_is_nothing_better():
     # Every need coefficient is positive, so no subset of the plan's options serves
     # more: the search says so (None) rather than hand back the same plan.
     model, coef, current = borough_beds()
-    assert near_lp(model, coef, current, support(current), 2.0, workers=2, seed=0) is None
+    assert near_lp(model, coef, current, support(current), 2.0) is None
 
 
 def two_crisis_stays_one_bed() -> tuple[Model, list[int], int, int]:
@@ -78,7 +78,7 @@ def test_under_the_hold_the_search_may_change_which_crisis_stay_is_served():
     model, need, more, less = two_crisis_stays_one_bed()
     current = [0, 0]
     current[less] = 1
-    better = near_lp(model, need, current, {0, 1}, 2.0, workers=2, seed=0)
+    better = near_lp(model, need, current, {0, 1}, 2.0)
     assert better is not None and better[more] == 1 and better[less] == 0
     assert holds_earlier_stages(model, better)
 
