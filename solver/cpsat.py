@@ -39,7 +39,7 @@ from solver.model import Model, assignment, decode, filled, holds_earlier_stages
 from solver.neighbourhood import near_lp, support, widened
 from solver.params import CpSatParams
 from solver.run import ProgressFn, Run
-from solver.solution import Solution, StageReport, tier_values
+from solver.solution import Solution, SolveStatus, StageReport, tier_values
 from solver.stage import LARGE, NO_TIME, StageObjective, solve_stage
 from solver.tiers import Stage, plan_stages, tier_ranges
 from solver.timeshare import NEED, part_weights, phase_ends, phase_share, stage_share
@@ -89,11 +89,12 @@ def solve_cpsat(
         for report, part_report in zip(reports, result.reports, strict=True):
             report.add(part_report)
         lp_seconds += result.lp_seconds
-    chosen = _never_worse(data, Solution(stays, visits, "cpsat", "optimal"), greedy)
+    chosen = _never_worse(data, Solution(stays, visits, "cpsat", SolveStatus.OPTIMAL), greedy)
     chosen.engine = "cpsat"
-    chosen.status = "optimal" if all(r.status == "optimal" for r in reports) else "feasible"
+    proven = all(r.status == SolveStatus.OPTIMAL for r in reports)
+    chosen.status = SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE
     if run.stopped:
-        chosen.status = "stopped"
+        chosen.status = SolveStatus.STOPPED
     chosen.seconds = run.wall_seconds()
     chosen.seed = params.seed
     chosen.stages = reports
@@ -249,8 +250,9 @@ class PartSolver:
             ):
                 # The plan reaches the LP bound: proven, with nothing left to search.
                 proven = relaxation.bound
-                self.reports.append(StageReport(stage.name, value, proven, proven, "optimal"))
-                self._hold(stage, objective, value, "optimal")
+                optimal = SolveStatus.OPTIMAL
+                self.reports.append(StageReport(stage.name, value, proven, proven, optimal))
+                self._hold(stage, objective, value, optimal)
                 continue
             outcome = solve_stage(
                 model,
@@ -406,7 +408,9 @@ class PartSolver:
             ways = ways[1:]  # nothing held: the first two ways are one
         return ways
 
-    def _hold(self, stage: Stage, objective: StageObjective, value: int, status: str) -> None:
+    def _hold(
+        self, stage: Stage, objective: StageObjective, value: int, status: SolveStatus
+    ) -> None:
         """Hold the stage at its value for the stages after it.
 
         Proven optimal, each of its tiers is held at its own value (a row per tier):
@@ -418,7 +422,7 @@ class PartSolver:
         from 13.27M to 14.01M. Unproven, the stage is held at least at its value.
         """
         model, values, nz = self.model, self.current, objective.nz
-        if status != "optimal":
+        if status != SolveStatus.OPTIMAL:
             model.add_row(nz, [objective.coef[v] for v in nz], value, 2**62)
             model.rows.fixed += 1
             return

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from solver.data import CRISIS, SolverInput
-from solver.solution import Solution
+from solver.solution import Solution, SolveStatus
 from solver.state import State
 
 __all__ = ["Orders", "fill", "solve_greedy"]
@@ -27,7 +27,7 @@ def solve_greedy(data: SolverInput, seed: int | None = None) -> Solution:
         stays=stays,
         visits=visits,
         engine="greedy",
-        status="feasible",
+        status=SolveStatus.FEASIBLE,
         seconds=time.perf_counter() - started,
         seed=seed,
     )

@@ -19,6 +19,7 @@ from ortools.sat.python import cp_model
 from solver.cpsat_proto import hint, maximize, watch
 from solver.model import Model
 from solver.run import Run
+from solver.solution import SolveStatus
 from solver.tiers import Stage
 
 __all__ = ["LARGE", "NO_TIME", "StageObjective", "StageOutcome", "solve_stage"]
@@ -53,7 +54,7 @@ class StageOutcome:
 
     value: int
     bound: int | None
-    status: str
+    status: SolveStatus
     plan: list[int]
 
 
@@ -77,7 +78,7 @@ def solve_stage(
     if seconds < NO_TIME:
         # The time limit is spent: the stage keeps the plan it has. (A call still costs
         # its set-up, 0.1 to 0.3 s on a county part, with nothing found in 0.05 s.)
-        return StageOutcome(hinted, None, "unknown", current)
+        return StageOutcome(hinted, None, SolveStatus.UNKNOWN, current)
     if only is not None:
         current = [x if v in only else 0 for v, x in enumerate(current)]
     with _held_at_zero(model, only):
@@ -85,7 +86,7 @@ def solve_stage(
         maximize(model.cp, nz, [stage_coef[v] for v in nz])
         solver = _solver(model, seconds, run, improving)
         if run.stopped:
-            return StageOutcome(hinted, None, "stopped", current)
+            return StageOutcome(hinted, None, SolveStatus.STOPPED, current)
         watcher = watch(run.stop, solver)
         status = solver.solve(model.cp, run.progress(name))
         watcher.set()
@@ -116,12 +117,13 @@ def _outcome(
     # Objective values are integers; the float CP-SAT reports may be off in the last bit.
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and round(solver.objective_value) >= hinted:
         values = list(solver.response_proto.solution)[:num_vars]
-        word = "optimal" if status == cp_model.OPTIMAL else "feasible"
+        word = SolveStatus.OPTIMAL if status == cp_model.OPTIMAL else SolveStatus.FEASIBLE
         bound = math.floor(solver.best_objective_bound + 1e-6)
         return StageOutcome(round(solver.objective_value), bound, word, values)
     if status == cp_model.UNKNOWN:
-        return StageOutcome(hinted, None, "unknown", current)
-    return StageOutcome(hinted, math.floor(solver.best_objective_bound + 1e-6), "feasible", current)
+        return StageOutcome(hinted, None, SolveStatus.UNKNOWN, current)
+    bound = math.floor(solver.best_objective_bound + 1e-6)
+    return StageOutcome(hinted, bound, SolveStatus.FEASIBLE, current)
 
 
 @contextmanager
