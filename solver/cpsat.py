@@ -17,9 +17,10 @@ the run's parameters, clock, stop event and progress callback for them all.
 The need stage is where the time goes. Its LP relaxation (:mod:`solver.lp`, solved
 in the background while later parts are built) is its bound; rounded, it is the
 start (:mod:`solver.lp_start`); then CP-SAT searches among the options the LP uses and
-the plan has (:mod:`solver.neighbourhood`), which closes most of the gap in a second
-or two where a search of the whole model closed almost none; what time is left goes
-to the whole model.
+the plan has (:mod:`solver.neighbourhood`), which closes most of the gap quickly
+where a search of the whole model closed almost none; what time is left goes to the
+whole model. The search's knobs are :class:`solver.params.SearchParams`; the figures
+behind these choices are in ``benchmarks/results/solver-design-notes.md``.
 """
 
 from __future__ import annotations
@@ -40,14 +41,11 @@ from solver.neighbourhood import near_lp, support, widened
 from solver.params import CpSatParams
 from solver.run import ProgressFn, Run
 from solver.solution import Solution, SolveStatus, StageReport, tier_values
-from solver.stage import LARGE, NO_TIME, StageObjective, solve_stage
+from solver.stage import StageObjective, solve_stage
 from solver.tiers import Stage, plan_stages, tier_ranges
 from solver.timeshare import NEED, part_weights, phase_ends, phase_share, stage_share
 
 __all__ = ["CpSatParams", "PartSolver", "solve_cpsat"]
-
-WIDE = 0.001  # a wider neighbourhood's weight against the LP support's 1 (see _search_near_lp)
-LP_SECONDS = 10.0  # GLOP on a county part: about 1 s
 
 
 def solve_cpsat(
@@ -128,7 +126,7 @@ def _solve_phases(
             remaining = max(run.deadline - run.now(), 0.0)
             solver = solvers[position]
             done = solver.done if solver is not None else 0
-            phase = remaining * phase_share(stages, done, phase_end)
+            phase = remaining * phase_share(stages, done, phase_end, run.search.service_weight)
             share = phase * weights[position] / max(1e-9, sum(weights[position:]))
             if solver is None:
                 hint = part.local_hint(greedy.stays, greedy.visits)
@@ -209,12 +207,13 @@ class PartSolver:
         hint: tuple[dict[int, int], dict[int, int]],
         lp_pool: ThreadPoolExecutor | None = None,
     ):
-        self.model = Model(data)
+        self.model = Model(data, run.search)
         self.coef = self.model.tier_coefficients()
         self.current = assignment(self.model, *hint)
         self.stages = stages
         self.run = run
         self.params = run.params
+        self.search = run.search
         self.reports: list[StageReport] = []
         self.lp_jobs: list[LpJob] = []
         self.done = 0  # stages solved so far
@@ -235,7 +234,7 @@ class PartSolver:
                 self.reports.append(StageReport(stage.name, 0, 0, 0))
                 continue
             left = max(deadline - run.now(), 0.0)
-            seconds = left * stage_share(stages[:upto], k)
+            seconds = left * stage_share(stages[:upto], k, self.search.service_weight)
             relaxation = None
             if NEED in stage.tiers and params.lp_guided:
                 lp_started = run.now()
@@ -261,10 +260,10 @@ class PartSolver:
                 seconds,
                 run,
                 stage.name,
-                improving=relaxation is not None and len(model.vars) > LARGE,
+                improving=relaxation is not None and len(model.vars) > self.search.large,
                 # With nothing held yet, options that count in no tier of the stage
                 # can be left out: serving less never breaks a rule, so the optimum is
-                # the same (the county beds part's crisis stage: 1,215 of 11,392).
+                # the same (on the fixtures, a tenth of the options of a beds part).
                 only=set(objective.nz) if not model.rows.fixed else None,
             )
             if outcome.plan is not self.current:  # the stage's plan is new: fill it
@@ -290,8 +289,7 @@ class PartSolver:
     @property
     def headroom(self) -> int | None:
         """How far the prepared need stage's start is below its LP bound (None if not
-        prepared): on the county fixture nearly all of it is in the beds part, where the
-        LP bound is loosest, and the sitting parts start within 0.4% of theirs."""
+        prepared): most of it is in the beds parts, where the LP bound is loosest."""
         if self._prep is None or self._prep.relaxation is None:
             return None
         value = stage_value(self._objective(self._prep.stage).coef, self.current)
@@ -299,9 +297,9 @@ class PartSolver:
 
     def prefetch(self) -> None:
         """If the next stage is the need stage, start its LP in the background (GLOP
-        lets go of the interpreter while it solves): on the county fixture the three
-        parts' LPs (2.3 s) solve while the next parts' models are built and their crisis
-        stages solved. The part's rows do not change until its need stage."""
+        lets go of the interpreter while it solves), while the next parts' models are
+        built and their crisis stages solved. The part's rows do not change until its
+        need stage."""
         k = self.done
         if self.lp_pool is None or k >= len(self.stages) or NEED not in self.stages[k].tiers:
             return
@@ -310,7 +308,7 @@ class PartSolver:
         objective = self._objective(k)
         if objective.nz:
             future = self.lp_pool.submit(
-                relax, self.model, objective.nz, objective.coef, time_limit=LP_SECONDS
+                relax, self.model, objective.nz, objective.coef, time_limit=self.search.lp_seconds
             )
             self._lp_soon = BackgroundLp(k, future)
 
@@ -325,9 +323,9 @@ class PartSolver:
         """Stage k's LP relaxation: the one :meth:`prefetch` started, or solved now."""
         if self._lp_soon is not None and self._lp_soon.stage == k:
             return self._lp_soon.future.result()
-        # The LP is the bound and the start: it gets LP_SECONDS, whatever the share.
+        # The LP is the bound and the start: it gets lp_seconds, whatever the share.
         objective = self._objective(k)
-        return relax(self.model, objective.nz, objective.coef, time_limit=LP_SECONDS)
+        return relax(self.model, objective.nz, objective.coef, time_limit=self.search.lp_seconds)
 
     def _prepared(self, k: int) -> NeedStart:
         """Stage k's LP relaxation, the LP solved again with the plan's own earlier
@@ -341,7 +339,7 @@ class PartSolver:
             earlier = earlier_options(model, self.coef, self.stages[k])
             if relaxation is not None:
                 self.current, again = lp_start(
-                    model, relaxation, self._objective(k).coef, self.current, earlier
+                    model, relaxation, self._objective(k).coef, self.current, earlier, self.search
                 )
             self._prep = NeedStart(k, relaxation, again, earlier)
         return self._prep
@@ -359,11 +357,10 @@ class PartSolver:
         each with what the one before left of its share: the options the LP solutions
         use, first with the plan's own earlier-tier services in place of the holds, then
         under them (where those services may change); then, with what those two leave,
-        their stays (or visits) moved by up to SHIFT nights (or time steps). On the
-        county beds part (LP bound 15.53M) the three gave 14.72M, 14.81M and 14.81M;
-        on county seed 2 (LP bound 12.77M) 11.44M, 11.81M and 11.93M. Every option of
-        those requests, as a fourth, found nothing more in 1 s where the whole model's
-        search then found 0.05M in 0.2 s. Returns the seconds left for the whole model."""
+        their stays (or visits) moved by up to ``search.shift`` nights (or time steps).
+        Each found more than the one before; every option of those requests, as a
+        fourth, found less than the whole model's search in the same time. Returns the
+        seconds left for the whole model."""
         model, run = self.model, self.run
         started = run.now()
         near_until = started + seconds
@@ -371,7 +368,7 @@ class PartSolver:
         for position, way in enumerate(ways):
             share = way.weight / sum(w.weight for w in ways[position:])
             seconds_now = (near_until - run.now()) * share
-            if seconds_now < NO_TIME or run.stopped:
+            if seconds_now < self.search.no_time or run.stopped:
                 break
             better = near_lp(
                 model,
@@ -389,9 +386,8 @@ class PartSolver:
 
     def _ways(self, relaxation: Relaxation, prep: NeedStart) -> list[_Way]:
         """The neighbourhoods of :meth:`_search_near_lp`, narrowest first. The widened
-        way gets only what the first two leave, for it gains less and costs more (on the
-        county sitting parts it holds 4,000 options, and found nothing in its share of
-        an even split)."""
+        way gets only what the first two leave (weight ``search.wide``), for it gains
+        less and costs more."""
         model, again = self.model, prep.again
         serve, refuse = earlier_services(model, prep.earlier, self.current)
         lp_support = support(relaxation.values, again or [])
@@ -402,7 +398,10 @@ class PartSolver:
                 (serve, model.rows.holds),
             ),
             _Way(1.0, lambda: lp_support),
-            _Way(WIDE, lambda: widened(model, lp_support | support(self.current))),
+            _Way(
+                self.search.wide,
+                lambda: widened(model, lp_support | support(self.current), self.search.shift),
+            ),
         ]
         if not model.rows.fixed:
             ways = ways[1:]  # nothing held: the first two ways are one
@@ -417,9 +416,8 @@ class PartSolver:
         under the stage's weights, a plan reaching its value has every tier exactly
         where the optimum has it. The one weighted row is the same in whole numbers
         but far weaker in the LP, which could serve a crisis stay in fractions to
-        drop health-appointment stays and bed others: on the county beds part the
-        need stage's LP bound fell from 15.68M to 15.53M and its rounded plan rose
-        from 13.27M to 14.01M. Unproven, the stage is held at least at its value.
+        drop health-appointment stays and bed others: a looser bound and a worse
+        rounded start. Unproven, the stage is held at least at its value.
         """
         model, values, nz = self.model, self.current, objective.nz
         if status != SolveStatus.OPTIMAL:

@@ -57,7 +57,7 @@ def fill(
     stage's plan can be filled before the next stage starts from it.
 
     ``orders`` is :meth:`Orders.of` ``data``, for callers that fill the same data again
-    and again (sorting the options took a third of a county solve's fills)."""
+    and again (sorting the options again was much of every fill)."""
     state = State(data)
     for opt_idx in stays.values():
         state.take_stay(data.stay_options[opt_idx])

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from solver.lp import Relaxation
 from solver.model import Model, assignment, holds_earlier_stages, served, stage_value
+from solver.params import SearchParams
 from solver.rounding import round_relaxation
 from solver.tiers import Stage
 
 __all__ = ["earlier_options", "earlier_services", "lp_start"]
-
-RESOLVE_GAP = 0.01  # a rounded start this far under the LP bound has the LP solved again
-ROUNDING_ROUNDS = 30  # each a few hundredths of a second at county size
 
 
 def lp_start(
@@ -24,6 +22,7 @@ def lp_start(
     stage_coef: list[int],
     current: list[int],
     earlier: list[int],
+    search: SearchParams,
 ) -> tuple[list[int], list[float] | None]:
     """The best of the plan so far and two roundings, each holding every earlier stage
     at its value; with the LP solved again with the plan's own earlier-tier services
@@ -34,17 +33,18 @@ def lp_start(
     round serves first what the plan so far serves in the earlier tiers
     (``earlier``: their option variables) and the rounding lost. The second rounds the
     LP with the plan's earlier services in place of the holds
-    (:meth:`Relaxation.with_services`), those services first. On the county beds part
-    (LP bound 15.53M) the first gave 13.7M, the second 14.43M. The LP is solved again
-    only where the first rounding is more than RESOLVE_GAP under its bound: on the
-    county sitting parts it is within 0.3%, and solving again costs 0.8 s.
+    (:meth:`Relaxation.with_services`), those services first: the better start where
+    holds are met with fractions. The LP is solved again only where the first rounding
+    is more than ``search.resolve_gap`` under its bound: solving again costs more than
+    it gains where the first rounding is close.
     """
     best, best_value = current, stage_value(stage_coef, current)
-    candidates = [_rounded_holding(model, relaxation.values, stage_coef, current, earlier)]
+    rounds = search.rounding_rounds
+    candidates = [_rounded_holding(model, relaxation.values, stage_coef, current, earlier, rounds)]
     serve, refuse = earlier_services(model, earlier, current)
     again = None
     first_value = max(stage_value(stage_coef, candidates[0]), best_value)
-    if (serve or refuse) and first_value < (1 - RESOLVE_GAP) * relaxation.bound:
+    if (serve or refuse) and first_value < (1 - search.resolve_gap) * relaxation.bound:
         again = relaxation.with_services(serve, refuse, model.rows.holds)
     if again is not None:
         first = sorted(
@@ -60,12 +60,17 @@ def lp_start(
 
 
 def _rounded_holding(
-    model: Model, values: list[float], stage_coef: list[int], current: list[int], earlier: list[int]
+    model: Model,
+    values: list[float],
+    stage_coef: list[int],
+    current: list[int],
+    earlier: list[int],
+    rounds: int,
 ) -> list[int]:
     """``values`` rounded, serving first each earlier-tier service of ``current`` that a
-    previous round lost, until the earlier stages hold (or ROUNDING_ROUNDS are done)."""
+    previous round lost, until the earlier stages hold (or ``rounds`` are done)."""
     keep: list[int] = []
-    for _ in range(ROUNDING_ROUNDS):
+    for _ in range(rounds):
         rounded = assignment(model, *round_relaxation(model, values, stage_coef, keep))
         if holds_earlier_stages(model, rounded):
             break

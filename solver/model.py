@@ -18,6 +18,7 @@ from ortools.sat.python import cp_model
 from solver.cpsat_proto import add_linear
 from solver.data import TIERS, SolverInput
 from solver.greedy import Orders, fill
+from solver.params import SearchParams
 from solver.rules import Rules
 
 __all__ = [
@@ -49,7 +50,7 @@ class Rows:
 class Model:
     """Variables and rules of one part of the problem."""
 
-    def __init__(self, data: SolverInput):
+    def __init__(self, data: SolverInput, search: SearchParams | None = None):
         self.data = data
         self.cp = cp_model.CpModel()
         n_stay, n_visit = len(data.stay_options), len(data.visit_options)
@@ -59,7 +60,7 @@ class Model:
         self.rows = Rows()
         self._siblings: dict[int, list[int]] | None = None
         self.orders = Orders.of(data)  # for the many greedy fills of one part
-        Rules(self).add_all()
+        Rules(self, (search or SearchParams()).cover_items).add_all()
 
     def siblings(self, v: int) -> list[int]:
         """The option variables of the same stay request (or visit) as variable ``v``."""
@@ -92,8 +93,7 @@ class Model:
         by the coefficients' greatest common divisor and the capacity rounded down (a
         Chvatal-Gomory rounding), the same in whole numbers and tighter in the LP. A case
         whose visits last 3 hours with 8 hours left may take 2 of them, not the LP's 2.67
-        (the county sitting parts' need-stage LP bounds: 45.58M to 45.42M, 35.85M to
-        35.80M)."""
+        (it lowers the need-stage LP bounds of the sitting parts)."""
         divisor = math.gcd(*coef)
         self.add_row(idx, [c // divisor for c in coef], 0, max(cap, 0) // divisor)
 

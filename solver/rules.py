@@ -15,8 +15,6 @@ from solver.data import ONE_TO_ONE, SHARED, TWO_TO_ONE, SolverInput
 
 __all__ = ["RowWriter", "Rules"]
 
-COVER_ITEMS = 10  # requests (or visits) of a case: above this, no cover rows (2**10 sets)
-
 
 class RowWriter(Protocol):
     """What the rules need of a model: its data, its option variables and its rows."""
@@ -35,9 +33,10 @@ class RowWriter(Protocol):
 class Rules:
     """The hard rules the compile step leaves to the solver, one method each."""
 
-    def __init__(self, model: RowWriter):
+    def __init__(self, model: RowWriter, cover_items: int):
         self.m = model
         self.data = model.data
+        self.cover_items = cover_items  # SearchParams.cover_items
 
     def add_all(self) -> None:
         self.h6_one_stay_per_request()
@@ -184,11 +183,10 @@ class Rules:
         """Extended cover rows of an allowance: for each smallest set of a case's requests
         (or visits) that together ask more than is left, at most all but one of them, or
         of them and any larger one, are served. Visits of 150, 210 and 240 minutes with
-        540 left: any two, never three; the LP alone would serve 2.75. (Region's sitting
-        part of 1,446 visits: its need-stage LP bound fell from 35.05M to 33.96M; SCIP
-        proved the best plan there is has 33.95M to 33.99M.) A case asking for more than
-        :data:`COVER_ITEMS` gets none."""
-        if len(options) > COVER_ITEMS or len(set(size.values())) == 1:
+        540 left: any two, never three; the LP alone would serve 2.75 (they bring the
+        need-stage LP bound close to the optimum). A case asking for more than
+        ``cover_items`` gets none."""
+        if len(options) > self.cover_items or len(set(size.values())) == 1:
             return  # one size: the capacity row, divided by it, is already the count
         groups = sorted(options, key=lambda g: size[g])
         seen: set[frozenset[int]] = set()

@@ -19,7 +19,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from solver.params import CpSatParams
+from solver.params import CpSatParams, SearchParams
 
 __all__ = ["ProgressFn", "Run"]
 
@@ -70,6 +70,11 @@ class Run:
         """Advance a deterministic run's clock by what a CP-SAT call spent."""
         if self.params.deterministic:
             self.spent += solver.response_proto.deterministic_time
+
+    @property
+    def search(self) -> SearchParams:
+        """The search's tuning knobs."""
+        return self.params.search
 
     @property
     def stopped(self) -> bool:

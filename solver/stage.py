@@ -22,10 +22,7 @@ from solver.run import Run
 from solver.solution import SolveStatus
 from solver.tiers import Stage
 
-__all__ = ["LARGE", "NO_TIME", "StageObjective", "StageOutcome", "solve_stage"]
-
-LARGE = 5000  # variables: above this, presolve is cut short and the need stage searches by LNS
-NO_TIME = 0.01  # seconds: a stage given less is not searched
+__all__ = ["StageObjective", "StageOutcome", "solve_stage"]
 
 
 @dataclass(frozen=True)
@@ -75,9 +72,9 @@ def solve_stage(
     rounded LP solution that already bounds the stage (see :func:`_tune`)."""
     nz, stage_coef = objective.nz, objective.coef
     hinted = sum(stage_coef[v] * current[v] for v in nz)
-    if seconds < NO_TIME:
-        # The time limit is spent: the stage keeps the plan it has. (A call still costs
-        # its set-up, 0.1 to 0.3 s on a county part, with nothing found in 0.05 s.)
+    if seconds < run.params.search.no_time:
+        # The time limit is spent: the stage keeps the plan it has (a call's set-up costs
+        # more than it could find).
         return StageOutcome(hinted, None, SolveStatus.UNKNOWN, current)
     if only is not None:
         current = [x if v in only else 0 for v, x in enumerate(current)]
@@ -104,7 +101,7 @@ def _solver(model: Model, seconds: float, run: Run, improving: bool) -> cp_model
     _tune(
         solver.parameters,
         params.workers,
-        len(model.vars),
+        len(model.vars) > params.search.large,
         first_stage=not model.rows.fixed,
         improving=improving,
     )
@@ -143,26 +140,26 @@ def _held_at_zero(model: Model, only: set[int] | None) -> Iterator[None]:
 def _tune(
     parameters: Any,  # cp_model.CpSolver().parameters
     workers: int,
-    size: int,
+    large: bool,
     first_stage: bool,
     improving: bool = False,
 ) -> None:
-    """Settings measured on the fixtures (see the README's benchmark section).
+    """Settings measured on the fixtures (see benchmarks/results/solver-design-notes.md).
 
     With two workers, the default pair of subsolvers proves bounds slowly on the
     sitting packing; an LP-heavy worker beside a restarting one does much better.
-    On large models a full presolve costs seconds at every stage: the first stage
-    gets a light one (it proves crisis-first optimal on the county fixture), later
-    stages none, so that they start from their hint at once (county part: 0.1 s
-    against 1.9 s) and spend their time searching. A large need stage that starts
-    from its rounded LP solution has its bound from the LP already, so it keeps
-    CP-SAT's default workers, whose neighbourhood searches improve on that start.
+    On ``large`` models (``SearchParams.large``) a full presolve costs seconds at every
+    stage: the first stage gets a light one (it proves crisis-first optimal on the
+    county fixture), later stages none, so that they start from their hint at once and
+    spend their time searching. A large need stage that starts from its rounded LP
+    solution has its bound from the LP already, so it keeps CP-SAT's default workers,
+    whose neighbourhood searches improve on that start.
     """
     if workers == 2 and not improving:
         parameters.subsolvers.extend(["max_lp", "quick_restart"])
-    if size > LARGE and first_stage:
+    if large and first_stage:
         parameters.cp_model_probing_level = 0
         parameters.symmetry_level = 0
         parameters.max_presolve_iterations = 1
-    elif size > LARGE:
+    elif large:
         parameters.cp_model_presolve = False

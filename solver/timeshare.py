@@ -15,24 +15,23 @@ from solver.tiers import Stage
 __all__ = ["NEED", "part_weights", "phase_ends", "phase_share", "stage_share", "stage_weight"]
 
 NEED = TIERS.index("need_weighted_units")
-# A service stage's time against a tie-breaker's: at 3 the borough's need stage was cut
-# short in its parts and left unproven in 2 s (gap 8.8-13%); at 12 it is proven.
-SERVICE_WEIGHT = 12
 
 
-def stage_weight(stage: Stage) -> int:
-    """A stage's claim on the time: the need stage weighs SERVICE_WEIGHT times a
-    tie-breaker, the crisis stage twice that (unproven in its share, it served fewer
-    crisis requests: county 72.5% against 74.1%); a stage proven optimal early leaves
-    its time to the next."""
+def stage_weight(stage: Stage, service_weight: int) -> int:
+    """A stage's claim on the time: the need stage weighs ``service_weight`` times a
+    tie-breaker (``SearchParams.service_weight``: service stages must be proven in their
+    share), the crisis stage twice that (unproven in its share, it served fewer crisis
+    requests); a stage proven optimal early leaves its time to the next."""
     if min(stage.tiers) < NEED:  # crisis first: it ends early once proven
-        return 2 * SERVICE_WEIGHT
-    return SERVICE_WEIGHT if min(stage.tiers) == NEED else 1
+        return 2 * service_weight
+    return service_weight if min(stage.tiers) == NEED else 1
 
 
-def stage_share(stages: list[Stage], k: int) -> float:
+def stage_share(stages: list[Stage], k: int, service_weight: int) -> float:
     """The part of the time left that stage k gets (see :func:`stage_weight`)."""
-    return stage_weight(stages[k]) / sum(stage_weight(s) for s in stages[k:])
+    return stage_weight(stages[k], service_weight) / sum(
+        stage_weight(s, service_weight) for s in stages[k:]
+    )
 
 
 def phase_ends(stages: list[Stage]) -> list[int]:
@@ -42,23 +41,21 @@ def phase_ends(stages: list[Stage]) -> list[int]:
     return sorted({min(need, len(stages)), min(need + 1, len(stages)), len(stages)} - {0})
 
 
-def phase_share(stages: list[Stage], done: int, phase_end: int) -> float:
+def phase_share(stages: list[Stage], done: int, phase_end: int, service_weight: int) -> float:
     """The part of the time left that the phase ending at ``phase_end`` gets, for a part
     with ``done`` stages solved: its stages' weight against every stage still to solve
     (as :func:`stage_share` weighs them)."""
     if phase_end <= done:
         return 0.0
-    weights = [stage_weight(s) for s in stages[done:]]
+    weights = [stage_weight(s, service_weight) for s in stages[done:]]
     return sum(weights[: phase_end - done]) / sum(weights)
 
 
 def part_weights(sizes: list[int], headroom: list[int | None]) -> list[float]:
     """Each part's claim on a phase's time: its size, and where every part's need stage
     is prepared (``headroom``: how far each part's start is below its LP bound), half by
-    size and half by headroom. On the county fixture the beds part starts 8% under its
-    bound and the sitting parts within 0.7%, but the search near a sitting part's LP,
-    twice as large, needs 1 to 2 s to close that; by headroom alone they had 0.3 s each
-    and closed nothing."""
+    size and half by headroom (None: that part's need stage is not prepared). By headroom
+    alone, parts that start near their bound but search slowly got too little to close it."""
     size = [float(s) for s in sizes]
     if not all(h is not None for h in headroom):
         return size

@@ -110,7 +110,7 @@ def test_the_widened_neighbourhood_moves_a_stay_by_up_to_two_nights_in_its_bed_c
     options = model.data.stay_options
     assert len({o.bed_class for o in options}) == 2
     middle = next(i for i, o in enumerate(options) if o.start == 3)
-    wide = widened(model, {model.x(middle)})
+    wide = widened(model, {model.x(middle)}, steps=2)
     same_class = {
         model.x(i) for i, o in enumerate(options)
         if o.bed_class == options[middle].bed_class and 1 <= o.start <= 5

@@ -11,6 +11,7 @@ from solver.greedy import solve_greedy
 from solver.lp import Relaxation, relax
 from solver.lp_start import earlier_options, lp_start
 from solver.model import Model, assignment, stage_value
+from solver.params import SearchParams
 from solver.rounding import round_relaxation
 from solver.tiers import plan_stages, tier_ranges
 from tests.solver.test_bruteforce import tiny_problems
@@ -90,7 +91,8 @@ def test_the_lp_start_keeps_every_rule_and_the_first_stage(problem):
     nz = [v for v, c in enumerate(stage_coef) if c]
     relaxation = relax(model, nz, stage_coef)
     assert relaxation is not None
-    start, _ = lp_start(model, relaxation, stage_coef, current, earlier_options(model, coef, stage))
+    earlier = earlier_options(model, coef, stage)
+    start, _ = lp_start(model, relaxation, stage_coef, current, earlier, SearchParams())
     assert rows_hold(model, start)
     assert stage_value(stage_coef, start) >= stage_value(stage_coef, current)
     assert stage_value(stage_coef, start) <= relaxation.bound  # the LP bounds every plan
