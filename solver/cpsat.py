@@ -61,33 +61,16 @@ def solve_cpsat(
     greedy = solve_greedy(data, seed=params.seed)
     stages = plan_stages(tier_ranges(data))
     parts = split(data)
-    stays: dict[int, int] = {}
-    visits: dict[int, int] = {}
-    reports = [StageReport(s.name, 0, 0, 0) for s in stages]
-    for report in reports:
-        if not report.serves:
-            report.lp_bound = None
     # Phases: every part's crisis stage, then every part's need stage, then the
     # tie-breakers. Part by part instead, the need stage's LP of one part (which
     # takes what it needs) left a later part's crisis stage no time at all.
     solvers: list[PartSolver | None] = [None] * len(parts)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="respite-lp") as lp_pool:
         _solve_phases(parts, solvers, stages, run, greedy, lp_pool)
-    lp_seconds = 0.0
-    for part, solver in zip(parts, solvers, strict=True):
-        if solver is None:  # no stage to solve: the part keeps its greedy plan
-            solver = PartSolver(
-                part.data, stages, run, part.local_hint(greedy.stays, greedy.visits)
-            )
-        result = solver.result()
-        for r, o in result.stays.items():
-            stays[part.request_back[r]] = part.stay_back[o]
-        for v, o in result.visits.items():
-            visits[part.visit_back[v]] = part.vopt_back[o]
-        for report, part_report in zip(reports, result.reports, strict=True):
-            report.add(part_report)
-        lp_seconds += result.lp_seconds
-    chosen = _never_worse(data, Solution(stays, visits, "cpsat", SolveStatus.OPTIMAL), greedy)
+    whole = _merged(parts, solvers, stages, run, greedy)
+    reports, lp_seconds = whole.reports, whole.lp_seconds
+    ours = Solution(whole.stays, whole.visits, "cpsat", SolveStatus.OPTIMAL)
+    chosen = _never_worse(data, ours, greedy)
     chosen.engine = "cpsat"
     proven = all(r.status == SolveStatus.OPTIMAL for r in reports)
     chosen.status = SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE
@@ -138,6 +121,34 @@ def _solve_phases(
             solver.prefetch()
 
 
+def _merged(
+    parts: list[Part],
+    solvers: list[PartSolver | None],
+    stages: list[Stage],
+    run: Run,
+    greedy: Solution,
+) -> PartResult:
+    """Every part's result in the whole problem's indices, stage reports summed."""
+    whole = PartResult({}, {}, [StageReport(s.name, 0, 0, 0) for s in stages])
+    for report in whole.reports:
+        if not report.serves:
+            report.lp_bound = None
+    for part, solver in zip(parts, solvers, strict=True):
+        if solver is None:  # no stage to solve: the part keeps its greedy plan
+            solver = PartSolver(
+                part.data, stages, run, part.local_hint(greedy.stays, greedy.visits)
+            )
+        result = solver.result()
+        for r, o in result.stays.items():
+            whole.stays[part.request_back[r]] = part.stay_back[o]
+        for v, o in result.visits.items():
+            whole.visits[part.visit_back[v]] = part.vopt_back[o]
+        for report, part_report in zip(whole.reports, result.reports, strict=True):
+            report.add(part_report)
+        whole.lp_seconds += result.lp_seconds
+    return whole
+
+
 def _never_worse(data: SolverInput, ours: Solution, greedy: Solution) -> Solution:
     if tier_values(data, ours.stays, ours.visits) >= tier_values(data, greedy.stays, greedy.visits):
         return ours
@@ -147,8 +158,8 @@ def _never_worse(data: SolverInput, ours: Solution, greedy: Solution) -> Solutio
 
 @dataclass
 class PartResult:
-    """A part's plan (in its own indices), its stage reports and the seconds its LP
-    bounds took after the search."""
+    """A part's plan (in its own indices, or the whole problem's once merged), its stage
+    reports and the seconds its LP bounds took after the search."""
 
     stays: dict[int, int]
     visits: dict[int, int]
