@@ -42,7 +42,7 @@ def _solve(tier: str, engine: str, workers: int, seed: int, queue: mp.Queue) -> 
     )
     seconds = time.perf_counter() - started
     violations = check(problem, result.plan)
-    kpis = result.plan.kpis
+    kpis, info = result.plan.kpis, result.plan.solver
     by_priority = getattr(kpis, "by_priority", {}) or {}
     crisis = by_priority.get("crisis", {}) if isinstance(by_priority, dict) else {}
     queue.put(
@@ -54,8 +54,8 @@ def _solve(tier: str, engine: str, workers: int, seed: int, queue: mp.Queue) -> 
             "random_seed": seed,
             "status": result.status,
             "objective": str(result.objective),
-            "tiers": result.plan.solver.tiers if hasattr(result.plan.solver, "tiers") else {},
-            "stages": getattr(result.plan.solver, "stages", []),
+            "tiers": info.tiers or {},
+            "stages": info.stages or [],
             "bound": None if result.bound is None else str(result.bound),
             "gap": result.gap,
             "nights_served": kpis.nights_served,
@@ -65,8 +65,8 @@ def _solve(tier: str, engine: str, workers: int, seed: int, queue: mp.Queue) -> 
             "crisis_served_ratio": kpis.crisis_served_ratio,
             "crisis_detail": crisis,
             "seconds": round(seconds, 2),
-            "lp_seconds": getattr(result.plan.solver, "lp_seconds", 0.0),
-            "gap_all_tiers": getattr(result.plan.solver, "gap_all_tiers", None),
+            "lp_seconds": info.lp_seconds or 0.0,
+            "gap_all_tiers": info.gap_all_tiers,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "checker_violations": len(violations),
         }

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 from scheduler.compile import Compiled, compile_problem
 from scheduler.decode import plan_from_solution
+from scheduler.evaluate import evaluate
 from scheduler.model import Plan, Problem
-from scheduler.objective import evaluate
 from solver.data import TIERS
 from solver.greedy import solve_greedy
-from solver.objective import Stage, plan_stages, scalar, tier_ranges, tier_weights
-from solver.solution import Solution, StageReport
+from solver.solution import Solution, SolveStatus, StageReport
+from solver.tiers import Stage, plan_stages, scalar, tier_ranges, tier_weights
 
-__all__ = ["ENGINES", "AllocationResult", "Progress", "allocate"]
+__all__ = ["ENGINES", "AllocationResult", "Progress", "SolveStatus", "allocate"]
 
 ENGINES = ("cpsat", "greedy")
 
@@ -39,8 +39,10 @@ class Progress:
 
 @dataclass
 class AllocationResult:
+    """What :func:`allocate` returns: the plan, how the solve ended and how good it is."""
+
     plan: Plan
-    status: str  # "optimal", "feasible", "infeasible_bookings", ...
+    status: SolveStatus
     objective: int | None
     bound: int | None
     gap: float | None
@@ -58,6 +60,7 @@ def allocate(
     on_progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
     lp_bound: bool = False,
+    deterministic: bool = False,
 ) -> AllocationResult:
     """Allocate beds and sitting hours for ``problem``.
 
@@ -75,6 +78,9 @@ def allocate(
         Set it from another thread to stop the solve; the best plan so far is returned.
     lp_bound
         Also bound each service stage by its LP relaxation (GLOP), after the search.
+    deterministic
+        Time CP-SAT by its deterministic time instead of the wall clock: with one worker,
+        the same problem, seed and time limit give the same plan on any machine.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine: '{engine}' is not one of {', '.join(ENGINES)}")
@@ -89,7 +95,13 @@ def allocate(
 
         solution = solve_cpsat(
             compiled.data,
-            CpSatParams(time_limit=time_limit, workers=workers, seed=seed, lp_bound=lp_bound),
+            CpSatParams(
+                time_limit=time_limit,
+                workers=workers,
+                seed=seed,
+                lp_bound=lp_bound,
+                deterministic=deterministic,
+            ),
             on_progress=_forward(on_progress),
             stop=stop,
         )
@@ -123,11 +135,11 @@ def _result(compiled: Compiled, solution: Solution, started: float) -> Allocatio
     info = plan.solver
     info.objective, info.gap, info.seconds = objective, gap, round(seconds, 3)
     info.bound = _scalar_bound(stages, solution.stages, ranges, weights)
-    info.tiers = {  # type: ignore[attr-defined]
+    info.tiers = {
         name: {"value": values[k], "bound": bounds.get(k), "gap": gaps.get(k)}
         for k, name in enumerate(TIERS)
     }
-    info.stages = [  # type: ignore[attr-defined]
+    info.stages = [
         {
             "tiers": s.name,
             "value": s.value,
@@ -137,9 +149,9 @@ def _result(compiled: Compiled, solution: Solution, started: float) -> Allocatio
         }
         for s in solution.stages
     ]
-    info.gap_all_tiers = _largest(gaps, [k for k in range(len(TIERS)) if ranges[k] > 0])  # type: ignore[attr-defined]
-    info.notes = solution.notes  # type: ignore[attr-defined]
-    info.lp_seconds = round(solution.lp_seconds, 3)  # type: ignore[attr-defined]
+    info.gap_all_tiers = _largest(gaps, [k for k in range(len(TIERS)) if ranges[k] > 0])
+    info.notes = solution.notes
+    info.lp_seconds = round(solution.lp_seconds, 3)
     return AllocationResult(plan, solution.status, objective, info.bound, gap, seconds)
 
 
@@ -209,6 +221,7 @@ def _scalar_bound(
 def _infeasible_bookings(
     compiled: Compiled, engine: str, seed: int, started: float
 ) -> AllocationResult:
-    solution = Solution(stays={}, visits={}, engine=engine, status="infeasible_bookings", seed=seed)
+    status = SolveStatus.INFEASIBLE_BOOKINGS
+    solution = Solution(stays={}, visits={}, engine=engine, status=status, seed=seed)
     solution.notes = list(compiled.booking_conflicts)
     return _result(compiled, solution, started)

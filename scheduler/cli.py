@@ -119,7 +119,7 @@ def allocate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
 ) -> None:
     """Allocate beds and sitting hours and write the plan file."""
-    from scheduler.allocate import Progress
+    from scheduler.allocate import Progress, SolveStatus
     from scheduler.allocate import allocate as run_allocation
 
     problem = _load_problem(problem_path)
@@ -145,8 +145,8 @@ def allocate(
             lp_bound=lp_bound,
         )
     write_json(out_path, result.plan)
-    if result.status == "infeasible_bookings":
-        for note in getattr(result.plan.solver, "notes", []):
+    if result.status == SolveStatus.INFEASIBLE_BOOKINGS:
+        for note in result.plan.solver.notes or []:
             err.print(f"  {note}", highlight=False)
         fail("the confirmed bookings themselves break the rules above; nothing was allocated", 1)
     if not quiet:

@@ -20,7 +20,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 __all__ = [
     "UNMET_REASONS",
@@ -658,7 +666,19 @@ class Kpis(BaseModel):
     travel_km: float = 0.0
 
 
+TierResult = dict[str, int | float | None]  # "value", "bound", "gap" of one tier
+StageResult = dict[str, str | int | None]  # "tiers", "value", "bound", "lp_bound", "status"
+
+# What a solve adds (scheduler.allocate); a plan made otherwise (by hand, by a test) has
+# none of them, and its JSON leaves them out as before they were declared.
+_SOLVE_DETAILS = ("tiers", "stages", "gap_all_tiers", "notes", "lp_seconds")
+
+
 class SolverInfo(BaseModel):
+    """How the plan was made: the engine, its status (a ``solver.solution.SolveStatus``
+    value) and, from a solve, each tier's value and bound, each stage's report, the
+    engine's notes and the seconds its LP bounds took."""
+
     model_config = ConfigDict(extra="allow")
 
     engine: str
@@ -668,6 +688,19 @@ class SolverInfo(BaseModel):
     gap: float | None = None
     seconds: float = 0.0
     seed: int | None = None
+    tiers: dict[str, TierResult] | None = None  # by tier name, most important first
+    stages: list[StageResult] | None = None
+    gap_all_tiers: float | None = None  # the largest gap of every tier, not only service
+    notes: list[str] | None = None
+    lp_seconds: float | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_details(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        for name in _SOLVE_DETAILS:
+            if name not in self.model_fields_set:
+                data.pop(name, None)
+        return data
 
 
 class Plan(_Strict):

@@ -10,7 +10,10 @@ Greedy runs on every fixture (tiny, borough, county and the rule fixtures). CP-S
 with one worker and random seed 0 where its stages are proven within the limit, so that
 the plan does not depend on the wall clock (tiny, borough, the rule fixtures); on county
 its time limit binds, so its plan is not reproducible even on one commit: it is written
-with ``--county-cpsat`` for an objective comparison, not for a byte check.
+with ``--county-cpsat`` for an objective comparison, not for a byte check. With
+``--deterministic`` county's CP-SAT plan is written too, timed by CP-SAT's deterministic
+time instead of the wall clock (``allocate(..., deterministic=True)``, ``--county-limit``
+deterministic seconds): that one is reproducible, and byte-checked like the rest.
 """
 
 from __future__ import annotations
@@ -30,14 +33,14 @@ from scheduler.files import load_problem  # noqa: E402
 TIMINGS = ("seconds", "lp_seconds", "timings")  # wall-clock figures: differ run to run
 
 
-def _fixtures(county_cpsat: bool) -> list[tuple[Path, str]]:
+def _fixtures(county_cpsat: bool) -> list[tuple[Path, str, bool]]:
     tiers = [ROOT / "fixtures" / f"{tier}-1.json" for tier in ("tiny", "borough")]
     rules = sorted((ROOT / "fixtures" / "rules").glob("*.json"))
     county = ROOT / "fixtures" / "county-1.json"
-    runs = [(path, engine) for path in [*tiers, *rules] for engine in ("greedy", "cpsat")]
-    runs.append((county, "greedy"))
+    runs = [(path, engine, False) for path in [*tiers, *rules] for engine in ("greedy", "cpsat")]
+    runs.append((county, "greedy", False))
     if county_cpsat:
-        runs.append((county, "cpsat"))
+        runs.append((county, "cpsat", False))
     return runs
 
 
@@ -53,13 +56,26 @@ def main() -> None:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--county-cpsat", action="store_true")
+    parser.add_argument("--deterministic", action="store_true")
+    parser.add_argument("--county-limit", type=float, default=5.0, help="deterministic seconds")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    for path, engine in _fixtures(args.county_cpsat):
+    runs = _fixtures(args.county_cpsat)
+    if args.deterministic:
+        runs.append((ROOT / "fixtures" / "county-1.json", "cpsat", True))
+    for path, engine, deterministic in runs:
         problem = load_problem(path)
-        result = allocate(problem, engine=engine, time_limit=args.time_limit, workers=1, seed=0)
+        result = allocate(
+            problem,
+            engine=engine,
+            time_limit=args.county_limit if deterministic else args.time_limit,
+            workers=1,
+            seed=0,
+            deterministic=deterministic,
+        )
         plan = _without_timings(json.loads(result.plan.model_dump_json()))
-        target = args.out / f"{path.stem}.{engine}.json"
+        mode = ".deterministic" if deterministic else ""
+        target = args.out / f"{path.stem}.{engine}{mode}.json"
         target.write_text(json.dumps(plan, indent=1, sort_keys=True) + "\n")
         print(f"{target.name}: {result.status} objective={result.objective}", flush=True)
     _generated_and_simulated(args.out)

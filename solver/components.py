@@ -127,7 +127,7 @@ def _narrow(part: Part) -> Part:
 
 def _with(option: _Option, **changes: int) -> _Option:
     """A copy of ``option`` with ``changes``: ``dataclasses.replace`` re-runs the
-    constructor, which took 0.6 s for a county problem's 57,000 options."""
+    constructor, which is slow on a large problem's many options."""
     changed = copy.copy(option)
     for name, value in changes.items():
         setattr(changed, name, value)

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from solver.data import CRISIS, SolverInput
-from solver.solution import Solution
+from solver.solution import Solution, SolveStatus
 from solver.state import State
 
 __all__ = ["Orders", "fill", "solve_greedy"]
@@ -27,7 +27,7 @@ def solve_greedy(data: SolverInput, seed: int | None = None) -> Solution:
         stays=stays,
         visits=visits,
         engine="greedy",
-        status="feasible",
+        status=SolveStatus.FEASIBLE,
         seconds=time.perf_counter() - started,
         seed=seed,
     )
@@ -57,7 +57,7 @@ def fill(
     stage's plan can be filled before the next stage starts from it.
 
     ``orders`` is :meth:`Orders.of` ``data``, for callers that fill the same data again
-    and again (sorting the options took a third of a county solve's fills)."""
+    and again (sorting the options again was much of every fill)."""
     state = State(data)
     for opt_idx in stays.values():
         state.take_stay(data.stay_options[opt_idx])

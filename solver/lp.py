@@ -4,22 +4,20 @@ with OR-Tools: their bundled HiGHS libraries clash).
 
 It serves twice: its optimum bounds a stage, and its solution, rounded, is a
 starting plan for the search (see ``solver.rounding``). The LP is handed to GLOP as
-one sparse matrix (OR-Tools' model builder): on a county sitting part, 3,934 rows and
-241,650 coefficients, that takes 0.06 s where one call per coefficient took 0.5 s.
+one sparse matrix (OR-Tools' model builder): far faster than one call per coefficient.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from ortools.linear_solver.python import model_builder_helper as mbh
 from scipy import sparse
 
-if TYPE_CHECKING:
-    from solver.cpsat import Model
+from solver.model import Model
 
 __all__ = ["Relaxation", "lp_bound", "relax"]
 
@@ -90,11 +88,9 @@ class Relaxation:
         variable of ``refuse`` at 0; None if that LP is infeasible or unsolved.
 
         A hold keeps a tier's *total*: the LP meets it with fractions of cheap services
-        (on the county beds part, 2.07 of 3 one-to-one crisis stays and 3.66 of 6
-        one-to-one appointment stays, freeing night staff). Serving the plan's own
-        crisis and appointment requests instead, its bound falls from 15.53M to 14.99M
-        need-weighted units, near the best plans (14.8M): a far better guide for
-        rounding and for the search near the LP."""
+        (one-to-one stays in part, freeing night staff). Serving the plan's own crisis
+        and appointment requests instead, its bound falls near the best plans: a far
+        better guide for rounding and for the search near the LP."""
         if self.rows is None:
             return None
         rows = self.rows

@@ -3,30 +3,25 @@
 A relaxation-induced neighbourhood (RINS): every option that no LP solution uses and
 the plan does not hold is left out, and CP-SAT solves what is left, with every rule
 and every earlier stage's hold. On the fixtures that is a few hundred of ten thousand
-options, so an LP-led CP-SAT worker proves the best plan among them in a second or
-two; the whole model's search, started from the same plan, found almost nothing in
-that time. On the county beds part (LP bound 15.53M need-weighted units): from a
-rounded start of 14.43M to 14.80M in 2 s, where 300 s of CP-SAT on the whole part had
-reached 14.79M.
+options, so an LP-led CP-SAT worker proves the best plan among them quickly; the whole
+model's search, started from the same plan, found almost nothing in that time, and
+took minutes to reach what this finds in seconds.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
-from solver.calls import add_linear, hint, maximize, watch
-
-if TYPE_CHECKING:
-    from solver.cpsat import Model
+from solver.cpsat_proto import add_linear, hint, maximize, watch
+from solver.model import Model
+from solver.params import CpSatParams
+from solver.run import Run
 
 __all__ = ["near_lp", "support", "widened"]
 
 EPSILON = 1e-6
-SHIFT = 2  # nights (or time steps) a stay (or visit) may move in the widened neighbourhood
 
 
 def support(*solutions: list[float] | list[int]) -> set[int]:
@@ -34,7 +29,7 @@ def support(*solutions: list[float] | list[int]) -> set[int]:
     return {v for values in solutions for v, x in enumerate(values) if x > EPSILON}
 
 
-def widened(model: Model, allowed: set[int], steps: int = SHIFT) -> set[int]:
+def widened(model: Model, allowed: set[int], steps: int) -> set[int]:
     """``allowed`` with every option of the same request (or visit) in the same bed class
     (or with the same provider on the same day) starting at most ``steps`` nights (or
     time steps) from one of them: the plan's stays moved a night or two."""
@@ -62,22 +57,20 @@ def near_lp(
     allowed: set[int],
     seconds: float,
     *,
-    workers: int = 2,
-    seed: int = 0,
-    stop: threading.Event | None = None,
+    run: Run | None = None,
     on_solution: cp_model.CpSolverSolutionCallback | None = None,
     services: tuple[list[list[int]], range] | None = None,
 ) -> list[int] | None:
     """The best plan CP-SAT finds in ``seconds`` using only the option variables in
     ``allowed`` (which must hold every option ``current`` takes); None if it finds
-    none better than ``current``.
+    none better than ``current``. ``run``: its workers, seed, clock and stop event
+    (by default two workers, seed 0, the wall clock).
 
     ``services`` (groups, rows): the model's rows ``rows`` (the earlier stages' holds)
     give way to serving each group of option variables exactly once: the plan's own
     earlier-tier services, which meet the holds exactly. Narrower, but the search
-    sees whole services instead of a total: on the county sitting part of 1,939 visits
-    it proved its best plan in 0.6 s, where under the holds it found none better in
-    0.5 s.
+    sees whole services instead of a total, and proves its best plan where under the
+    holds it found none better.
     """
     sub = model.cp.clone()
     for v in range(model.num_option_vars):
@@ -92,16 +85,18 @@ def near_lp(
     hint(sub, current)
     chosen = sorted(v for v in allowed if stage_coef[v])
     maximize(sub, chosen, [stage_coef[v] for v in chosen])
+    run = run or Run.start(CpSatParams())
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
-    if workers == 2:
-        # The LP-led worker proves these small models; the default pair did not in 5 s.
+    run.limit(solver.parameters, seconds)
+    solver.parameters.num_workers = run.params.workers
+    solver.parameters.random_seed = run.params.seed
+    if run.params.workers == 2:
+        # The LP-led worker proves these small models; the default pair did not.
         solver.parameters.subsolvers.extend(["max_lp", "quick_restart"])
-    done = watch(stop, solver)
+    done = watch(run.stop, solver)
     status = solver.solve(sub, on_solution)
     done.set()
+    run.count(solver)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     before = sum(stage_coef[v] for v in chosen if current[v])

@@ -1,22 +1,17 @@
 """A starting plan from an LP solution.
 
 On the fixtures the LP optimum of a stage is nearly integral (a few hundred of
-tens of thousands of options are fractional) and far above the greedy plan: on
-the county beds part, 15.95M need-weighted units against greedy's 10.1M, which
-CP-SAT alone took 20 s to approach. Taking options in order of their LP value,
+tens of thousands of options are fractional) and far above the greedy plan, which
+CP-SAT alone takes long to approach. Taking options in order of their LP value,
 each where it still fits every rule, and then filling the rest in referral
 order, lands close to the LP optimum at once; the search starts from there.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from solver.greedy import fill
+from solver.model import Model
 from solver.state import State
-
-if TYPE_CHECKING:
-    from solver.cpsat import Model
 
 __all__ = ["round_relaxation"]
 

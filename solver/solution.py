@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from solver.data import TIERS, SolverInput
 
-__all__ = ["Solution", "StageReport", "tier_values"]
+__all__ = ["Solution", "SolveStatus", "StageReport", "tier_values"]
+
+
+class SolveStatus(StrEnum):
+    """How a solve (or one stage of it) ended. The values are what plans, the API and
+    the database hold; a status is never an exception."""
+
+    OPTIMAL = "optimal"  # proven best (a whole solve: every stage proven)
+    FEASIBLE = "feasible"  # a plan that keeps every rule, not proven best (greedy's always)
+    UNKNOWN = "unknown"  # a stage left unsearched, with no time left: it keeps its start
+    STOPPED = "stopped"  # asked to stop: the best plan so far
+    INFEASIBLE_BOOKINGS = "infeasible_bookings"  # confirmed bookings break a rule: no solve
+    MANUAL = "manual"  # a plan made by hand from the bookings, checked but not solved
 
 
 @dataclass
@@ -18,7 +31,7 @@ class StageReport:
     value: int
     bound: int | None = None
     lp_bound: int | None = None
-    status: str = "optimal"
+    status: SolveStatus = SolveStatus.OPTIMAL
 
     def add(self, other: StageReport) -> None:
         """Sum over independent parts."""
@@ -29,7 +42,7 @@ class StageReport:
             if self.lp_bound is None or other.lp_bound is None
             else self.lp_bound + other.lp_bound
         )
-        if other.status != "optimal":
+        if other.status != SolveStatus.OPTIMAL:
             self.status = other.status
 
     @property
@@ -47,7 +60,7 @@ class Solution:
     stays: dict[int, int]
     visits: dict[int, int]
     engine: str
-    status: str  # optimal | feasible | infeasible | unknown | stopped
+    status: SolveStatus
     seconds: float = 0.0
     seed: int | None = None
     stages: list[StageReport] = field(default_factory=list)

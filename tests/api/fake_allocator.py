@@ -13,9 +13,9 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from scheduler.allocate import AllocationResult, Progress, SolveStatus
 from scheduler.model import (
     Plan,
     PlannedStay,
@@ -30,25 +30,6 @@ from scheduler.model import (
 )
 
 
-@dataclass(frozen=True)
-class Progress:
-    objective: float | None
-    bound: float | None
-    gap: float | None
-    seconds: float
-    stage: str = ""
-
-
-@dataclass
-class Result:
-    plan: Plan
-    status: str
-    objective: int | None
-    bound: int | None
-    gap: float | None
-    seconds: float
-
-
 def allocate(
     problem: Problem,
     *,
@@ -59,14 +40,14 @@ def allocate(
     previous: Plan | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
-) -> Result:
+) -> AllocationResult:
     started = time.monotonic()
     plan = _first_fit(problem, engine)
     if engine == "cpsat":
         _pretend_to_search(started, time_limit, on_progress, stop)
     seconds = time.monotonic() - started
     objective = len(plan.stays) + len(plan.visits)
-    return Result(plan, "feasible", objective, objective + 1, 0.5, seconds)
+    return AllocationResult(plan, SolveStatus.FEASIBLE, objective, objective + 1, 0.5, seconds)
 
 
 def _pretend_to_search(
@@ -108,7 +89,7 @@ def _first_fit(problem: Problem, engine: str) -> Plan:
                 stays.append(stay)
         elif isinstance(request, SittingRequest):
             visits.extend(_visits(problem, request, served))
-    solver = SolverInfo(engine=engine, status="feasible")
+    solver = SolverInfo(engine=engine, status=SolveStatus.FEASIBLE)
     return Plan(stays=stays, visits=visits, unmet=unmet, solver=solver)
 
 

@@ -227,22 +227,22 @@ def test_every_part_solves_its_crisis_stage_before_any_part_its_need_stage(monke
     fixture = Path(__file__).resolve().parents[2] / "fixtures" / "borough-1.json"
     data = compile_problem(Problem.model_validate(json.loads(fixture.read_text()))).data
     calls: list[tuple[int, str]] = []
-    solve_stage, prepared = cpsat._solve_stage, cpsat._PartSolver._prepared
+    solve_stage, prepared = cpsat.solve_stage, cpsat.PartSolver._prepared
 
-    def recording(model, nz, stage_coef, current, seconds, params, name, *args, **kwargs):
+    def recording(model, objective, current, seconds, run, name, *args, **kwargs):
         if not name.startswith("need"):
             calls.append((id(model), name))
-        return solve_stage(model, nz, stage_coef, current, seconds, params, name, *args, **kwargs)
+        return solve_stage(model, objective, current, seconds, run, name, *args, **kwargs)
 
-    def preparing(self, k, stage_coef, nz):
+    def preparing(self, k):
         # The need stage's work starts here (its LP, its start), once per part; a part
         # whose start meets the LP bound never calls CP-SAT for it.
         if self._prep is None:
             calls.append((id(self.model), self.stages[k].name))
-        return prepared(self, k, stage_coef, nz)
+        return prepared(self, k)
 
-    monkeypatch.setattr(cpsat, "_solve_stage", recording)
-    monkeypatch.setattr(cpsat._PartSolver, "_prepared", preparing)
+    monkeypatch.setattr(cpsat, "solve_stage", recording)
+    monkeypatch.setattr(cpsat.PartSolver, "_prepared", preparing)
     cpsat.solve_cpsat(data, cpsat.CpSatParams(time_limit=1.0, workers=2, seed=0))
     names = [name for _, name in calls]
     crisis = [i for i, n in enumerate(names) if n.startswith("crisis")]
@@ -250,17 +250,6 @@ def test_every_part_solves_its_crisis_stage_before_any_part_its_need_stage(monke
     assert len(crisis) == len(need) == len({model for model, _ in calls}) == 3
     assert max(crisis) < min(need)
     assert max(need) < min(i for i, n in enumerate(names) if n.startswith("preference"))
-
-
-def test_phases_share_the_time_by_stage_weight():
-    from solver.cpsat import SERVICE_WEIGHT, _phase_ends, _phase_share
-    from solver.objective import plan_stages
-
-    stages = plan_stages([10, 10, 100, 5, 5, 5, 0])  # crisis+HA, need, prefs+cost, travel
-    assert [s.name for s in stages][1] == "need_weighted_units"
-    assert _phase_ends(stages) == [1, 2, len(stages)]
-    whole = 2 * SERVICE_WEIGHT + SERVICE_WEIGHT + (len(stages) - 2)
-    assert _phase_share(stages, None, 1) == pytest.approx(2 * SERVICE_WEIGHT / whole)
 
 
 def test_parts_without_a_stage_to_solve_keep_the_greedy_plan(monkeypatch):
@@ -338,20 +327,6 @@ def test_a_proven_stage_holds_each_of_its_tiers_so_the_need_lp_cannot_trade_them
     assert need.lp_bound == 180
 
 
-def test_need_time_goes_half_by_size_and_half_by_headroom_under_the_lp_bound():
-    # Two parts of sizes 1 and 3 whose need stages start 3 and 1 units under their LP
-    # bounds: 1/4 + 3/4 and 3/4 + 1/4, an even split. A part not yet built (no
-    # headroom known) sends every part back to its size.
-    from types import SimpleNamespace
-
-    from solver.cpsat import _part_weights
-
-    parts = [SimpleNamespace(size=1), SimpleNamespace(size=3)]
-    solvers = [SimpleNamespace(headroom=3), SimpleNamespace(headroom=1)]
-    assert _part_weights(parts, solvers) == [1.0, 1.0]  # type: ignore[arg-type]
-    assert _part_weights(parts, [solvers[0], None]) == [1.0, 3.0]  # type: ignore[arg-type]
-
-
 def test_the_need_lp_solved_in_the_background_is_the_one_solved_in_place():
     # prefetch() starts the need stage's LP on the pool once the crisis stage is held;
     # the need stage then takes that LP: the same bound as solving it there and then.
@@ -360,10 +335,12 @@ def test_the_need_lp_solved_in_the_background_is_the_one_solved_in_place():
     from scheduler.compile import compile_problem
     from scheduler.files import load_problem
     from solver.components import split
-    from solver.cpsat import CpSatParams, _PartSolver, _stage_coefficients
+    from solver.cpsat import CpSatParams, PartSolver
     from solver.greedy import solve_greedy
     from solver.lp import relax
-    from solver.objective import plan_stages, tier_ranges
+    from solver.run import Run
+    from solver.stage import StageObjective
+    from solver.tiers import plan_stages, tier_ranges
 
     data = compile_problem(load_problem("fixtures/borough-1.json")).data
     stages = plan_stages(tier_ranges(data))
@@ -372,12 +349,26 @@ def test_the_need_lp_solved_in_the_background_is_the_one_solved_in_place():
     params = CpSatParams(time_limit=2.0, workers=2, seed=0)
     hint = part.local_hint(greedy.stays, greedy.visits)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        solver = _PartSolver(part.data, stages, params, hint, None, None, 0.0, pool)
+        solver = PartSolver(part.data, stages, Run(params, 0.0, params.time_limit), hint, pool)
         solver.solve(1, 1.0)  # the crisis stage, held
         solver.prefetch()
         assert solver._lp_soon is not None
-        background = solver._lp_soon[1].result()
-    stage_coef = _stage_coefficients(stages[1], solver.coef, len(solver.model.vars))
-    in_place = relax(solver.model, [v for v, c in enumerate(stage_coef) if c], stage_coef)
+        background = solver._lp_soon.future.result()
+    objective = StageObjective.of(stages[1], solver.coef, len(solver.model.vars))
+    in_place = relax(solver.model, objective.nz, objective.coef)
     assert background is not None and in_place is not None
     assert background.bound == in_place.bound
+
+
+def test_a_deterministic_run_gives_the_same_plan_twice_even_when_its_time_limit_binds():
+    # Timed by CP-SAT's deterministic time with one worker, every time share and every
+    # call's limit is the same from run to run, whatever else the machine is doing.
+    from scheduler.compile import compile_problem
+    from scheduler.io import load_problem
+    from solver.cpsat import CpSatParams, solve_cpsat
+
+    data = compile_problem(load_problem("fixtures/borough-1.json")).data
+    params = CpSatParams(time_limit=0.3, workers=1, seed=0, deterministic=True)
+    first, second = solve_cpsat(data, params), solve_cpsat(data, params)
+    assert (first.stays, first.visits) == (second.stays, second.visits)
+    assert [s.value for s in first.stages] == [s.value for s in second.stages]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from scheduler.compile import compile_problem
 from scheduler.files import load_problem
 from solver.components import split
-from solver.cpsat import Model, _assignment, _holds_earlier_stages, _stage_value
 from solver.greedy import solve_greedy
 from solver.lp import relax
+from solver.model import Model, assignment, holds_earlier_stages, stage_value
 from solver.neighbourhood import near_lp, support, widened
 from tests.solver import builders as b
 from tests.solver.test_rounding import rows_hold
@@ -24,7 +24,7 @@ def borough_beds() -> tuple[Model, list[int], list[int]]:
     return (
         model,
         model.tier_coefficients()[NEED],
-        _assignment(model, *part.local_hint(greedy.stays, greedy.visits)),
+        assignment(model, *part.local_hint(greedy.stays, greedy.visits)),
     )
 
 
@@ -36,18 +36,18 @@ def test_the_search_near_the_lp_takes_only_options_it_is_given_and_keeps_every_r
     relaxation = relax(model, [v for v, c in enumerate(coef) if c], coef)
     assert relaxation is not None
     allowed = support(relaxation.values, current)
-    better = near_lp(model, coef, current, allowed, 5.0, workers=2, seed=0)
+    better = near_lp(model, coef, current, allowed, 5.0)
     assert better is not None
     assert rows_hold(model, better)
     assert {v for v, x in enumerate(better) if x} <= allowed
-    assert _stage_value(coef, current) < _stage_value(coef, better) <= relaxation.bound
+    assert stage_value(coef, current) < stage_value(coef, better) <= relaxation.bound
 
 
 def test_with_only_the_plan_s_own_options_there_is_nothing_better():
     # Every need coefficient is positive, so no subset of the plan's options serves
     # more: the search says so (None) rather than hand back the same plan.
     model, coef, current = borough_beds()
-    assert near_lp(model, coef, current, support(current), 2.0, workers=2, seed=0) is None
+    assert near_lp(model, coef, current, support(current), 2.0) is None
 
 
 def two_crisis_stays_one_bed() -> tuple[Model, list[int], int, int]:
@@ -78,9 +78,9 @@ def test_under_the_hold_the_search_may_change_which_crisis_stay_is_served():
     model, need, more, less = two_crisis_stays_one_bed()
     current = [0, 0]
     current[less] = 1
-    better = near_lp(model, need, current, {0, 1}, 2.0, workers=2, seed=0)
+    better = near_lp(model, need, current, {0, 1}, 2.0)
     assert better is not None and better[more] == 1 and better[less] == 0
-    assert _holds_earlier_stages(model, better)
+    assert holds_earlier_stages(model, better)
 
 
 def test_with_services_in_place_of_the_hold_the_plan_s_crisis_stays_stay():
@@ -110,7 +110,7 @@ def test_the_widened_neighbourhood_moves_a_stay_by_up_to_two_nights_in_its_bed_c
     options = model.data.stay_options
     assert len({o.bed_class for o in options}) == 2
     middle = next(i for i, o in enumerate(options) if o.start == 3)
-    wide = widened(model, {model.x(middle)})
+    wide = widened(model, {model.x(middle)}, steps=2)
     same_class = {
         model.x(i) for i, o in enumerate(options)
         if o.bed_class == options[middle].bed_class and 1 <= o.start <= 5

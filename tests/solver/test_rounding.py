@@ -1,4 +1,4 @@
-"""The need stage's start from its rounded LP solution (solver.rounding, cpsat._lp_start)."""
+"""The need stage's start from its rounded LP solution (solver.rounding, solver.lp_start)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from scheduler.compile import compile_problem
 from scheduler.files import load_problem
 from solver.components import split
-from solver.cpsat import Model, _assignment, _earlier_options, _lp_start, _stage_value
 from solver.greedy import solve_greedy
 from solver.lp import Relaxation, relax
-from solver.objective import plan_stages, tier_ranges
+from solver.lp_start import earlier_options, lp_start
+from solver.model import Model, assignment, stage_value
+from solver.params import SearchParams
 from solver.rounding import round_relaxation
+from solver.tiers import plan_stages, tier_ranges
 from tests.solver.test_bruteforce import tiny_problems
 
 NEED = 2
@@ -72,7 +74,7 @@ def test_the_lp_start_keeps_every_rule_and_the_first_stage(problem):
     model = Model(data)
     coef = model.tier_coefficients()
     stage, first = need_stage(data)
-    current = _assignment(model, greedy.stays, greedy.visits)
+    current = assignment(model, greedy.stays, greedy.visits)
     if first is not stage:
         first_coef = [
             sum(w * coef[t][v] for t, w in zip(first.tiers, first.weights, strict=True))
@@ -80,7 +82,7 @@ def test_the_lp_start_keeps_every_rule_and_the_first_stage(problem):
         ]
         nz = [v for v, c in enumerate(first_coef) if c]
         if nz:
-            model.add_row(nz, [first_coef[v] for v in nz], _stage_value(first_coef, current), 2**62)
+            model.add_row(nz, [first_coef[v] for v in nz], stage_value(first_coef, current), 2**62)
             model.rows.fixed += 1
     stage_coef = [
         sum(w * coef[t][v] for t, w in zip(stage.tiers, stage.weights, strict=True))
@@ -89,12 +91,11 @@ def test_the_lp_start_keeps_every_rule_and_the_first_stage(problem):
     nz = [v for v, c in enumerate(stage_coef) if c]
     relaxation = relax(model, nz, stage_coef)
     assert relaxation is not None
-    start, _ = _lp_start(
-        model, relaxation, stage_coef, current, _earlier_options(model, coef, stage)
-    )
+    earlier = earlier_options(model, coef, stage)
+    start, _ = lp_start(model, relaxation, stage_coef, current, earlier, SearchParams())
     assert rows_hold(model, start)
-    assert _stage_value(stage_coef, start) >= _stage_value(stage_coef, current)
-    assert _stage_value(stage_coef, start) <= relaxation.bound  # the LP bounds every plan
+    assert stage_value(stage_coef, start) >= stage_value(stage_coef, current)
+    assert stage_value(stage_coef, start) <= relaxation.bound  # the LP bounds every plan
 
 
 def test_rounding_the_borough_lp_beats_greedy_and_stays_under_the_bound():
@@ -106,10 +107,10 @@ def test_rounding_the_borough_lp_beats_greedy_and_stays_under_the_bound():
     for part in split(data):
         model = Model(part.data)
         coef, relaxation = need_relaxation(model)
-        rounded = _assignment(model, *round_relaxation(model, relaxation.values, coef))
-        before = _assignment(model, *part.local_hint(greedy.stays, greedy.visits))
+        rounded = assignment(model, *round_relaxation(model, relaxation.values, coef))
+        before = assignment(model, *part.local_hint(greedy.stays, greedy.visits))
         assert rows_hold(model, rounded)
-        assert _stage_value(coef, before) <= _stage_value(coef, rounded) <= relaxation.bound
+        assert stage_value(coef, before) <= stage_value(coef, rounded) <= relaxation.bound
 
 
 def test_a_case_allowance_row_is_rounded_so_the_lp_takes_whole_visits():

@@ -73,7 +73,7 @@ def plan_stages(ranges: list[int]) -> list[Stage]:
     no option can change (range 0) are left out. The need tier always has a stage of
     its own, and so do the tie-breakers: merged into a stage above them, a tier's
     coefficients are multiplied by the range below and CP-SAT proves it far more
-    slowly (measured on the borough fixture: gap 82% merged, proven alone).
+    slowly (the borough's need stage: unproven merged, proven alone).
     """
     weights = tier_weights(ranges)
     stages: list[Stage] = []

@@ -16,7 +16,7 @@ different engines compare. The tiers (most important first) are those of
 
 Tiers compare lexicographically. The single number ``objective`` is the
 weighted sum with weights derived from each tier's range, so that every tier
-dominates all the tiers after it: see :mod:`solver.objective`.
+dominates all the tiers after it: see :mod:`solver.tiers`.
 """
 
 from __future__ import annotations
@@ -33,9 +33,8 @@ from scheduler.compile import (
 from scheduler.geo import km_between
 from scheduler.model import Plan, SittingRequest, StayRequest
 from solver.data import TIERS
-from solver.objective import scalar, tier_ranges, tier_weights
 
-__all__ = ["evaluate", "scalar", "tier_ranges", "tier_weights"]
+__all__ = ["evaluate"]
 
 
 def evaluate(compiled: Compiled, plan: Plan) -> list[int]:
