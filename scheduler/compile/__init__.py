@@ -17,7 +17,7 @@ By job:
   options, and why the others were left out;
 - :mod:`~scheduler.compile.need`: the fair-share need (tier 2), stated as a
   formula; :mod:`~scheduler.compile.terms`: preference points, cost and travel.
-  The plan evaluation in :mod:`scheduler.objective` uses both too.
+  The plan evaluation in :mod:`scheduler.evaluate` uses both too.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ minute is 1 unit, a night ``night_units``), of their request's need::
 
 so a carer with more of their allowance left, or who has waited longer, comes
 first among requests of one priority. The weights are the problem's
-:class:`scheduler.model.Weights`; :mod:`scheduler.objective` evaluates plans with
+:class:`scheduler.model.Weights`; :mod:`scheduler.evaluate` evaluates plans with
 the same function.
 """
 

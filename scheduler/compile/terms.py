@@ -1,6 +1,6 @@
 """What an option is worth beyond its need: preference points (tier 3), cost and
 travel (tier 4). The compile step puts them on every option; the plan evaluation
-in :mod:`scheduler.objective` recomputes them for a plan with the same functions.
+in :mod:`scheduler.evaluate` recomputes them for a plan with the same functions.
 """
 
 from __future__ import annotations

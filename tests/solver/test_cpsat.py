@@ -364,7 +364,7 @@ def test_a_deterministic_run_gives_the_same_plan_twice_even_when_its_time_limit_
     # Timed by CP-SAT's deterministic time with one worker, every time share and every
     # call's limit is the same from run to run, whatever else the machine is doing.
     from scheduler.compile import compile_problem
-    from scheduler.io import load_problem
+    from scheduler.files import load_problem
     from solver.cpsat import CpSatParams, solve_cpsat
 
     data = compile_problem(load_problem("fixtures/borough-1.json")).data

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from scheduler.allocate import SolveStatus, allocate
-from scheduler.io import load_problem
+from scheduler.files import load_problem
 from scheduler.model import SolverInfo
 
 
