@@ -2,7 +2,7 @@
 
 One Boolean per option (``x`` for a stay option, ``y`` for a visit option);
 every rule the compile step could not settle alone is a linear constraint
-(:mod:`solver.model`; :class:`solver.rules.Rules` has one method per rule, named
+(:mod:`solver.model`; :class:`solver.constraints.Constraints` has one method per rule, named
 after it). The tiers of the objective are solved in stages (:mod:`solver.tiers`),
 each by one CP-SAT call (:mod:`solver.stage`); each stage starts
 from the previous stage's plan, the first from the greedy plan, and the result

@@ -2,7 +2,7 @@
 
 One Boolean per option (``x`` for a stay option, ``y`` for a visit option), the
 stay options' first; every rule the compile step could not settle alone is a
-linear row over them (:mod:`solver.rules`), kept in :class:`Rows` so that the same
+linear row over them (:mod:`solver.constraints`), kept in :class:`Rows` so that the same
 model can be handed to an LP solver (:mod:`solver.lp`). A plan of the model is a
 0/1 value for every variable; the functions here read and write such plans.
 """
@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from solver.constraints import Constraints
 from solver.cpsat_proto import add_linear
 from solver.data import TIERS, SolverInput
 from solver.greedy import Orders, fill
 from solver.params import SearchParams
-from solver.rules import Rules
 
 __all__ = [
     "Model",
@@ -60,7 +60,7 @@ class Model:
         self.rows = Rows()
         self._siblings: dict[int, list[int]] | None = None
         self.orders = Orders.of(data)  # for the many greedy fills of one part
-        Rules(self, (search or SearchParams()).cover_items).add_all()
+        Constraints(self, (search or SearchParams()).cover_items).add_constraints()
 
     def siblings(self, v: int) -> list[int]:
         """The option variables of the same stay request (or visit) as variable ``v``."""

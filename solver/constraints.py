@@ -1,6 +1,6 @@
 """The hard rules the compile step leaves to the solver, as linear rows over options.
 
-:meth:`Rules.add_all` is the list of them, one method each, named after the rule of
+:meth:`Constraints.add_constraints` is the list of them, one method each, named after the rule of
 ``shared/spec/domain.md`` (H1..H12); each writes its rows through the model it is
 given (:class:`solver.model.Model`), which keeps them for the LP.
 """
@@ -13,7 +13,7 @@ from typing import Protocol
 
 from solver.data import ONE_TO_ONE, SHARED, TWO_TO_ONE, SolverInput
 
-__all__ = ["RowWriter", "Rules"]
+__all__ = ["Constraints", "RowWriter"]
 
 
 class RowWriter(Protocol):
@@ -30,7 +30,7 @@ class RowWriter(Protocol):
     def add_capacity(self, idx: list[int], coef: list[int], cap: int) -> None: ...
 
 
-class Rules:
+class Constraints:
     """The hard rules the compile step leaves to the solver, one method each."""
 
     def __init__(self, model: RowWriter, cover_items: int):
@@ -38,7 +38,7 @@ class Rules:
         self.data = model.data
         self.cover_items = cover_items  # SearchParams.cover_items
 
-    def add_all(self) -> None:
+    def add_constraints(self) -> None:
         self.h6_one_stay_per_request()
         self.h10_one_slot_per_visit()
         self.h1_beds_per_night()
