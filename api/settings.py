@@ -50,6 +50,23 @@ class Settings(BaseSettings):
         le=19,
         description="Niceness of solver and scenario processes, so the API answers first.",
     )
+    scenario_memory_mb: int = Field(
+        default=2048,
+        ge=64,
+        description="Address space of each process of a what-if scenario (checking it "
+        "at POST, and running it with its Dask workers), in MB; past it the scenario fails.",
+    )
+    scenario_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Wall time a what-if scenario may run; past it, it is stopped and fails.",
+    )
+    scenario_check_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Wall time to check a scenario file (make its base, apply its changes) "
+        "when it is posted; past it the POST is refused with 422.",
+    )
     max_upload_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1, description="Larger uploads are refused with 413."
     )

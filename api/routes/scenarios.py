@@ -68,6 +68,13 @@ async def create_scenario(
     return created
 
 
+@router.delete("/{scenario_id}", response_model=ScenarioOut, responses=error_responses(404, 409))
+def cancel_scenario(services: ServicesDep, principal: Planner, scenario_id: str) -> Any:
+    """Cancel a queued or running scenario: its processes are stopped, its status is
+    ``cancelled``. 409 if it has ended already."""
+    return services.scenarios.cancel(principal, scenario_id)
+
+
 @router.get("", response_model=Page[ScenarioOut])
 def list_scenarios(services: ServicesDep, principal: Reader, paging: PagingDep) -> Any:
     """Scenarios, newest first."""
