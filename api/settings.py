@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -42,13 +43,22 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     max_page_size: int = Field(default=500, ge=1)
     whatif_workers: int | None = Field(
-        default=None, ge=1, description="Local Dask workers for what-if scenarios (default: cores)."
+        default=None,
+        ge=1,
+        description="Local Dask workers for what-if scenarios (default: run_workers).",
     )
     job_nice: int = Field(
         default=10,
         ge=0,
         le=19,
         description="Niceness of solver and scenario processes, so the API answers first.",
+    )
+    run_workers: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 1) - 1),
+        ge=1,
+        description="At most this many CP-SAT workers (threads) in a run solved on this "
+        "machine, and Dask workers in a what-if scenario run here (default: cores - 1, at "
+        "least 1), so that a solve leaves the service a core to answer on.",
     )
     scenario_memory_mb: int = Field(
         default=2048,

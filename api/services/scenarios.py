@@ -208,7 +208,7 @@ class ScenarioService:
             "scenario_id": scenario_id,
             "database_url": self.settings.worker_database_url(),
             "spec": spec,
-            "workers": self.settings.whatif_workers,
+            "workers": self.settings.whatif_workers or self.settings.run_workers,
             "scheduler": self.settings.dask_scheduler,
             "nice": self.settings.job_nice,
             "memory_mb": self.settings.scenario_memory_mb,
