@@ -37,7 +37,7 @@ changes = [{ kind = "add_beds", unit = "U-02", count = 2 }]
     "",
     response_model=ScenarioOut,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(413, 422),
+    responses=error_responses(409, 413, 422),
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -70,6 +70,8 @@ class ScenarioService:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="respite-whatif")
         self._context: Any = multiprocessing.get_context(settings.start_method)
         self._lock = threading.Lock()
+        # One scenario file checked at a time: each check may take its memory cap.
+        self._checking = threading.BoundedSemaphore(1)
         self._process: Any = None
         self._running: str | None = None  # the scenario whose process that is
         self._closed = False
@@ -166,7 +168,16 @@ class ScenarioService:
 
     def _check(self, spec: dict[str, Any]) -> dict[str, Any]:
         """The checking child's verdict on ``spec``; 422 if the file is wrong, needs
-        more memory than the cap or takes longer than ``scenario_check_seconds``."""
+        more memory than the cap or takes longer than ``scenario_check_seconds``;
+        409 if another file is being checked for all that time."""
+        if not self._checking.acquire(timeout=self.settings.scenario_check_seconds):
+            raise Conflict("another scenario file is being checked; try again in a minute")
+        try:
+            return self._check_alone(spec)
+        finally:
+            self._checking.release()
+
+    def _check_alone(self, spec: dict[str, Any]) -> dict[str, Any]:
         receive, send = self._context.Pipe(duplex=False)
         job = {"spec": spec, "memory_mb": self.settings.scenario_memory_mb}
         process = self._context.Process(
