@@ -419,7 +419,7 @@ class Hostile:
 
 def _httpx_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     """A schemathesis case's requests-style arguments, for httpx."""
-    wanted = {"method", "url", "headers", "params", "json", "data", "files", "cookies"}
+    wanted = {"method", "url", "headers", "params", "json", "data", "files"}
     out = {key: value for key, value in kwargs.items() if key in wanted}
     if isinstance(out.get("data"), (bytes, str)):
         out["content"] = out.pop("data")

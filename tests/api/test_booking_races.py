@@ -15,26 +15,17 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from test_api_feeds import STAY as FEED_STAY
+from test_api_feeds import VISIT as FEED_VISIT
 
 from api.repositories import BookingRepository
 
 ROUNDS = 6  # per pair of racers and database: bounded, and enough to lose a race often
 
-STAY = {
-    "kind": "stay",
-    "request_id": "R-1",
-    "bed_id": "B-N1-1",
-    "first_night": "2025-03-03",
-    "nights": 3,
-}
-VISIT = {
-    "kind": "visit",
-    "request_id": "R-4",
-    "visit_id": "V1",
-    "provider_id": "P-1",
-    "day": "2025-03-04",
-    "start": "09:00",
-}
+# R-1's stay on bed 1 and R-4's first visit at 09:00 (the feed tests book them on bed 2
+# and at 10:00: the races move them there).
+STAY = FEED_STAY | {"bed_id": "B-N1-1"}
+VISIT = FEED_VISIT | {"start": "09:00"}
 # What each racer sends: (method, body); bodies are PATCH changes.
 MOVE_BED = ("PATCH", {"bed_id": "B-N1-2"})
 MOVE_NIGHT = ("PATCH", {"first_night": "2025-03-04"})

@@ -8,17 +8,10 @@ import zipfile
 from typing import Any
 
 from fastapi.testclient import TestClient
+from test_booking_races import STAY
 
 from api.repositories import BookingRepository
 from benchmarks.hostile import Report, checks_of, database_checks, p95, zip_bomb
-
-STAY = {
-    "kind": "stay",
-    "request_id": "R-1",
-    "bed_id": "B-N1-1",
-    "first_night": "2025-03-03",
-    "nights": 3,
-}
 
 
 def test_the_database_check_finds_a_cancelled_booking_holding_its_bed(

@@ -9,33 +9,19 @@ server's memory is never at stake, which is what these tests hold.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from test_api_scenarios import SCENARIO as SHORT
+from test_api_scenarios import _group_gone, _post
 
 from api.app import create_app
 from api.settings import Settings
 
-SCENARIO = """
-[base]
-tier = "tiny"
-seed = 1
-
-[simulation]
-weeks = 40
-replications = 4
-
-[[variants]]
-name = "today"
-
-[[variants]]
-name = "more beds"
-changes = [{ kind = "add_beds", unit = "U-01", count = 2 }]
-"""
+SCENARIO = SHORT.replace("weeks = 2", "weeks = 40").replace("replications = 2", "replications = 4")
 CAP_MB = 768  # enough for the tiny tier; far from what 10^9 of anything needs
 FINISHED = ("succeeded", "failed", "cancelled")
 
@@ -47,14 +33,6 @@ def capped(settings: Settings) -> Iterator[TestClient]:
     settings.scenario_seconds = 60
     with TestClient(create_app(settings)) as test_client:
         yield test_client
-
-
-def _post(client: TestClient, headers: dict[str, str], text: str) -> Any:
-    return client.post(
-        "/v1/scenarios",
-        content=text.encode(),
-        headers=headers | {"Content-Type": "application/toml"},
-    )
 
 
 def _until(client: TestClient, url: str, headers: dict[str, str], done: Any) -> dict[str, Any]:
@@ -120,14 +98,3 @@ def test_a_planner_cancels_a_running_and_a_queued_scenario(
     assert again.status_code == 409 and "cancelled" in again.json()["detail"]
     assert capped.delete(running, headers=key_for("broker")).status_code == 403
     assert capped.delete("/v1/scenarios/scn-nope", headers=planner).status_code == 404
-
-
-def _group_gone(pgid: int, within: float) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.1)
-    return False
