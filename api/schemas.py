@@ -285,7 +285,7 @@ class ScenarioOut(BaseModel):
 
     scenario_id: str
     name: str
-    status: Literal["queued", "running", "succeeded", "failed"]
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
     created_by: str
     created_at: dt.datetime
     started_at: dt.datetime | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -42,13 +43,39 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     max_page_size: int = Field(default=500, ge=1)
     whatif_workers: int | None = Field(
-        default=None, ge=1, description="Local Dask workers for what-if scenarios (default: cores)."
+        default=None,
+        ge=1,
+        description="Local Dask workers for what-if scenarios (default: run_workers).",
     )
     job_nice: int = Field(
         default=10,
         ge=0,
         le=19,
         description="Niceness of solver and scenario processes, so the API answers first.",
+    )
+    run_workers: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 1) - 1),
+        ge=1,
+        description="At most this many CP-SAT workers (threads) in a run solved on this "
+        "machine, and Dask workers in a what-if scenario run here (default: cores - 1, at "
+        "least 1), so that a solve leaves the service a core to answer on.",
+    )
+    scenario_memory_mb: int = Field(
+        default=2048,
+        ge=64,
+        description="Address space of each process of a what-if scenario (checking it "
+        "at POST, and running it with its Dask workers), in MB; past it the scenario fails.",
+    )
+    scenario_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Wall time a what-if scenario may run; past it, it is stopped and fails.",
+    )
+    scenario_check_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Wall time to check a scenario file (make its base, apply its changes) "
+        "when it is posted; past it the POST is refused with 422.",
     )
     max_upload_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1, description="Larger uploads are refused with 413."

@@ -4,7 +4,9 @@ A job is plain data (a dict of JSON values): the run id, the database URL and
 the problem. :func:`api.jobs.worker.run_allocation` solves it in a worker
 process, keeping the run's row current (state, progress, heartbeat) and
 reading the cancel flag from it. :class:`LocalWorkers` starts one process per
-run on this machine; :class:`DaskWorkers` sends runs to a Dask cluster.
+run on this machine, each solving with at most ``run_workers`` CP-SAT workers
+(fewer than the cores, so that the service keeps one to answer on);
+:class:`DaskWorkers` sends runs to a Dask cluster.
 """
 
 from __future__ import annotations
@@ -35,4 +37,9 @@ def make_workers(settings: Settings, db: Database) -> Workers:
         return DaskWorkers(db, settings.dask_scheduler)
     from api.jobs.local import LocalWorkers
 
-    return LocalWorkers(db, slots=settings.workers, start_method=settings.start_method)
+    return LocalWorkers(
+        db,
+        slots=settings.workers,
+        start_method=settings.start_method,
+        threads=settings.run_workers,
+    )

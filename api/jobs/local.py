@@ -33,13 +33,17 @@ class LocalWorkers:
 
     A dispatcher thread per slot starts a process, waits for it, and if the
     run is still queued or running afterwards (the process was killed or
-    crashed) marks it failed with the reason.
+    crashed) marks it failed with the reason. A job's solver threads are cut
+    to ``threads``: the machine's cores are shared with the server.
     """
 
     embedded = True
 
-    def __init__(self, db: Database, *, slots: int, start_method: str) -> None:
+    def __init__(
+        self, db: Database, *, slots: int, start_method: str, threads: int | None = None
+    ) -> None:
         self.db = db
+        self.threads = threads
         self._context: Any = multiprocessing.get_context(start_method)
         self._jobs: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._running: dict[str, BaseProcess] = {}
@@ -77,6 +81,8 @@ class LocalWorkers:
 
     def _run(self, job: dict[str, Any]) -> None:
         run_id = job["run_id"]
+        if self.threads is not None:
+            job = job | {"threads": min(int(job.get("threads", self.threads)), self.threads)}
         process = self._context.Process(
             target=run_allocation, args=(job,), name=f"respite-{run_id}", daemon=True
         )

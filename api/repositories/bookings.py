@@ -100,8 +100,19 @@ class BookingRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def get(self, booking_id: str) -> BookingRow | None:
-        return self.session.get(BookingRow, booking_id)
+    def get(self, booking_id: str, *, for_update: bool = False) -> BookingRow | None:
+        """The booking; with ``for_update``, locked until commit and read afresh.
+
+        A writer that compares ``If-Match`` must hold the lock first: on
+        PostgreSQL ``SELECT ... FOR UPDATE`` waits for a racing writer to commit
+        and then returns the row as that writer left it. SQLite needs no row
+        lock: its writers begin with ``BEGIN IMMEDIATE`` and hold the database.
+        """
+        if not for_update:
+            return self.session.get(BookingRow, booking_id)
+        return self.session.get(
+            BookingRow, booking_id, with_for_update=True, populate_existing=True
+        )
 
     def page(self, where: BookingFilter, limit: int, offset: int) -> Page[BookingRow]:
         return page_of(self.session, self._query(where), limit, offset)
@@ -268,6 +279,34 @@ class BookingRepository:
                 query = select(column).where(column.in_(set(ids))).order_by(column)
                 self.session.execute(query.with_for_update())
 
+    def twice_held_bed_nights(self) -> list[tuple[str, dt.date]]:
+        """Bed-nights held by more than one row (the unique constraint forbids it)."""
+        query = (
+            select(BedNightRow.bed_id, BedNightRow.night)
+            .group_by(BedNightRow.bed_id, BedNightRow.night)
+            .having(func.count() > 1)
+        )
+        return [(bed_id, night) for bed_id, night in self.session.execute(query).all()]
+
+    def disagreeing(self) -> list[str]:
+        """Bookings whose bed-night and served-part rows disagree with their status.
+
+        A confirmed stay holds exactly its bed's nights and its request's stay; a
+        confirmed visit holds its visit and no bed-night; a cancelled booking
+        holds nothing.
+        """
+        nights: dict[str, set[tuple[str, dt.date]]] = {}
+        for bed_night in self.session.scalars(select(BedNightRow)):
+            nights.setdefault(bed_night.booking_id, set()).add((bed_night.bed_id, bed_night.night))
+        parts: dict[str, set[tuple[str, str]]] = {}
+        for served in self.session.scalars(select(ServedPartRow)):
+            parts.setdefault(served.booking_id, set()).add((served.request_id, served.part))
+        return [
+            row.booking_id
+            for row in self.session.scalars(select(BookingRow).order_by(BookingRow.booking_id))
+            if _held(row) != (nights.get(row.booking_id, set()), parts.get(row.booking_id, set()))
+        ]
+
     def _claim(self, booking: Booking) -> None:
         if isinstance(booking, StayBooking):
             for night in booking.night_list:
@@ -306,6 +345,17 @@ class BookingRepository:
                 or_(BookingRow.day < where.before, BookingRow.first_night < where.before)
             )
         return query
+
+
+def _held(row: BookingRow) -> tuple[set[tuple[str, dt.date]], set[tuple[str, str]]]:
+    """The bed-nights and request parts a booking row should hold, by its status."""
+    if row.status != "confirmed":
+        return set(), set()
+    if row.kind == "visit":
+        return set(), {(row.request_id, row.visit_id or "")}
+    first, count = row.first_night or dt.date.min, row.nights or 0
+    held = {(row.bed_id or "", first + dt.timedelta(days=n)) for n in range(count)}
+    return held, {(row.request_id, "stay")}
 
 
 def _columns(booking: Booking) -> dict[str, object]:

@@ -29,6 +29,11 @@ class ScenarioRepository:
     def get(self, scenario_id: str) -> ScenarioRow | None:
         return self.session.get(ScenarioRow, scenario_id)
 
+    def status_of(self, scenario_id: str) -> str | None:
+        """The scenario's status as stored now (None if there is no such scenario)."""
+        query = select(ScenarioRow.status).where(ScenarioRow.scenario_id == scenario_id)
+        return self.session.scalar(query)
+
     def page(self, limit: int, offset: int) -> Page[ScenarioRow]:
         """The newest first."""
         query = select(ScenarioRow).order_by(ScenarioRow.created_at.desc())

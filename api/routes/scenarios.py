@@ -37,7 +37,7 @@ changes = [{ kind = "add_beds", unit = "U-02", count = 2 }]
     "",
     response_model=ScenarioOut,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(413, 422),
+    responses=error_responses(409, 413, 422),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -66,6 +66,13 @@ async def create_scenario(
     created = await run_in_threadpool(services.scenarios.create, principal, text, name)
     response.headers["Location"] = f"/v1/scenarios/{created.scenario_id}"
     return created
+
+
+@router.delete("/{scenario_id}", response_model=ScenarioOut, responses=error_responses(404, 409))
+def cancel_scenario(services: ServicesDep, principal: Planner, scenario_id: str) -> Any:
+    """Cancel a queued or running scenario: its processes are stopped, its status is
+    ``cancelled``. 409 if it has ended already."""
+    return services.scenarios.cancel(principal, scenario_id)
 
 
 @router.get("", response_model=Page[ScenarioOut])

@@ -322,8 +322,10 @@ def _scoped(principal: Principal, where: BookingFilter) -> BookingFilter:
     return dataclasses.replace(where, unit_id=principal.unit_id, kind="stay")
 
 
-def _visible(session: Session, principal: Principal, booking_id: str) -> BookingRow:
-    row = BookingRepository(session).get(booking_id)
+def _visible(
+    session: Session, principal: Principal, booking_id: str, *, for_update: bool = False
+) -> BookingRow:
+    row = BookingRepository(session).get(booking_id, for_update=for_update)
     if row is None or not (
         principal.sees_unit(row.unit_id) or principal.sees_provider(row.provider_id)
     ):
@@ -334,7 +336,9 @@ def _visible(session: Session, principal: Principal, booking_id: str) -> Booking
 def _current(
     session: Session, principal: Principal, booking_id: str, if_match: str | None, *, required: bool
 ) -> BookingRow:
-    row = _visible(session, principal, booking_id)
+    # The lock comes before the comparison: two writers holding the same version
+    # would otherwise both pass it, and the later one would undo the earlier.
+    row = _visible(session, principal, booking_id, for_update=True)
     if if_match is None and required:
         raise PreconditionRequired('send the booking\'s version in If-Match, e.g. If-Match: "3"')
     if if_match is not None and version_of(if_match) != row.version:

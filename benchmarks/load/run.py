@@ -236,10 +236,15 @@ def _locust(
             stats[row["Name"]] = {
                 "requests": float(row["Request Count"]),
                 "failures": float(row["Failure Count"]),
-                "p95": float(row["95%"]),
-                "median": float(row["Median Response Time"]),
+                "p95": _ms(row["95%"]),
+                "median": _ms(row["Median Response Time"]),
             }
     return stats
+
+
+def _ms(value: str) -> float:
+    """A time from locust's CSV; "N/A" (a group with no request in a short run) is 0."""
+    return 0.0 if value in ("N/A", "") else float(value)
 
 
 def _judge(args, idle, busy, status, out) -> int:

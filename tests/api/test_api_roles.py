@@ -59,6 +59,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/scenarios"): {"admin", "planner"},
     ("GET", "/v1/scenarios"): READ,
     ("GET", "/v1/scenarios/{scenario_id}"): READ,
+    ("DELETE", "/v1/scenarios/{scenario_id}"): {"admin", "planner"},
     ("GET", "/v1/scenarios/{scenario_id}/charts/{name}"): READ,
     ("GET", "/v1/scenarios/{scenario_id}/report.html"): READ,
     ("GET", "/v1/reports/{name}"): READ,
