@@ -110,6 +110,9 @@ def parse_scenario(
     if unknown:
         raise ScenarioError(f"'{sorted(unknown)[0]}': not a section (base, simulation, variants)")
     base = _base(data.get("base"), base_dir)
+    for section, kind in (("simulation", dict), ("variants", list)):
+        if not isinstance(data.get(section, kind()), kind):
+            raise ScenarioError(f"{section}: must be {'a table' if kind is dict else 'a list'}")
     settings = {**data.get("simulation", {}), **(overrides or {})}
     _check_types(settings)
     try:
