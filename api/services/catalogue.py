@@ -26,7 +26,22 @@ from api.repositories import (
 from api.repositories.base import Page
 from api.repositories.bookings import BookingFilter
 from api.repositories.items import ItemRepository
-from scheduler.model import Case, Locality, Provider, Shift, SittingRequest, StayRequest, Unit
+from api.schemas import CapacityWarning, ProviderChanged, UnitChanged
+from api.services.bookings import monday_of
+from api.services.problems import Neighbourhood, problem_around
+from api.services.rules import Breach, breaches_after_change
+from scheduler.model import (
+    Case,
+    Locality,
+    Problem,
+    Provider,
+    Shift,
+    SittingRequest,
+    StayBooking,
+    StayRequest,
+    Unit,
+    VisitBooking,
+)
 
 __all__ = ["CatalogueService"]
 
@@ -138,28 +153,71 @@ class CatalogueService:
 
     def set_night_staff(
         self, principal: Principal, unit_id: str, night: dt.date, staff: int | None
-    ) -> Unit:
-        """Change the staff on duty one night (None: back to the unit's default)."""
+    ) -> UnitChanged:
+        """Change the staff on duty one night (None: back to the unit's default).
+
+        The answer warns of each confirmed stay that the change leaves breaking
+        a hard rule (H5: too few staff for the residents that night).
+        """
         with self.db.write() as session:
             units = UnitRepository(session)
             before = _found(units.get(unit_id), "unit", unit_id)
+
+            def around() -> Problem:
+                where = Neighbourhood(unit_ids={unit_id}, nights={night})
+                return problem_around(session, where, monday_of(night))
+
+            problem_before = around()
             units.set_night_staff(unit_id, night, staff)
             session.flush()
             after = _found(units.get(unit_id), "unit", unit_id)
             _audit(session, principal, "change", "unit", unit_id, before, after)
-            return after
+            breaches = breaches_after_change(
+                problem_before,
+                around(),
+                lambda b: (
+                    isinstance(b, StayBooking) and b.unit_id == unit_id and night in b.night_list
+                ),
+                shared=True,
+            )
+            return UnitChanged(**after.model_dump(), warnings=_warnings(breaches))
 
     def set_rota(
         self, principal: Principal, provider_id: str, sitters: dict[str, list[Shift]]
-    ) -> Provider:
-        """Replace a provider's sitter rota."""
+    ) -> ProviderChanged:
+        """Replace a provider's sitter rota.
+
+        The answer warns of each confirmed visit that the new rota leaves
+        breaking a hard rule (H9: more sitters busy than on shift).
+        """
         with self.db.write() as session:
             providers = ProviderRepository(session)
             before = _found(providers.get(provider_id), "provider", provider_id)
             after = _validated(Provider, {**before.model_dump(), "sitters": sitters})
+            days = {
+                row.day
+                for row in BookingRepository(session).confirmed(provider_ids=[provider_id])
+                if row.day is not None
+            }
+
+            def around() -> Problem:
+                where = Neighbourhood(provider_ids={provider_id}, nights=set(days))
+                return problem_around(session, where, monday_of(min(days)))
+
+            problem_before = around() if days else None
             providers.set_rota(after)
+            session.flush()
             _audit(session, principal, "change", "provider", provider_id, before, after)
-            return after
+            breaches = (
+                breaches_after_change(
+                    problem_before,
+                    around(),
+                    lambda b: isinstance(b, VisitBooking) and b.provider_id == provider_id,
+                )
+                if problem_before is not None
+                else []
+            )
+            return ProviderChanged(**after.model_dump(), warnings=_warnings(breaches))
 
     def withdraw_request(self, principal: Principal, request_id: str) -> None:
         """Delete a request nobody is booked for."""
@@ -198,6 +256,17 @@ class CatalogueService:
         except IntegrityError as exc:
             raise Conflict(f"{noun} {item_id} clashes with stored data: {exc.orig}") from None
         return item
+
+
+def _warnings(breaches: list[Breach]) -> list[CapacityWarning]:
+    return [
+        CapacityWarning(
+            booking_id=breach.booking_id,
+            rule=breach.violation.rule,
+            detail=breach.violation.message,
+        )
+        for breach in breaches
+    ]
 
 
 def _found(item: T | None, noun: str, item_id: str | None) -> T:

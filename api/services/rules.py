@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from scheduler.checker import Violation, check
 from scheduler.model import (
@@ -15,7 +16,7 @@ from scheduler.model import (
     VisitBooking,
 )
 
-__all__ = ["Violation", "introduced_violations", "plan_of"]
+__all__ = ["Breach", "Violation", "breaches_after_change", "introduced_violations", "plan_of"]
 
 _IGNORED = ("UNMET", "KPI")  # a hand-made set of bookings is not a whole plan
 
@@ -44,6 +45,44 @@ def introduced_violations(
     before = {str(v) for v in _hard(problem, plan_of(problem.bookings))}
     after = _hard(problem, plan_of([*problem.bookings, *new]))
     return [violation for violation in after if str(violation) not in before]
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A confirmed booking and a hard rule it breaks."""
+
+    booking_id: str
+    violation: Violation
+
+
+def breaches_after_change(
+    before: Problem,
+    after: Problem,
+    suspects: Callable[[StayBooking | VisitBooking], bool],
+    *,
+    shared: bool = False,
+) -> list[Breach]:
+    """The confirmed bookings that a change of capacity (``before`` -> ``after``, the
+    same bookings) leaves breaking a hard rule they kept before.
+
+    Only ``suspects`` (the bookings the change touches) are named. With ``shared``
+    they all hold the one thing the change cut (the staff of one unit-night), so
+    each is named for each new violation; otherwise a suspect is named for a new
+    violation that the checker no longer reports without it (a sitter-stretch
+    over-full loses a busy sitter with each visit in it). Only when something new
+    broke is more than one check made.
+    """
+    kept = {str(v) for v in _hard(before, plan_of(before.bookings))}
+    new = [v for v in _hard(after, plan_of(after.bookings)) if str(v) not in kept]
+    breaches: list[Breach] = []
+    for booking in [b for b in after.bookings if suspects(b)] if new else []:
+        if shared:
+            breaches += [Breach(booking.booking_id, v) for v in new]
+            continue
+        others = [b for b in after.bookings if b.booking_id != booking.booking_id]
+        still = {str(v) for v in _hard(after, plan_of(others))}
+        breaches += [Breach(booking.booking_id, v) for v in new if str(v) not in still]
+    return breaches
 
 
 def _hard(problem: Problem, plan: Plan) -> list[Violation]:
