@@ -29,11 +29,10 @@ from api.repositories.items import ItemRepository
 from api.schemas import CapacityWarning, ProviderChanged, UnitChanged
 from api.services.bookings import monday_of
 from api.services.problems import Neighbourhood, problem_around
-from api.services.rules import Breach, breaches_after_change
+from api.services.rules import Booking, Breach, breaches_after_change
 from scheduler.model import (
     Case,
     Locality,
-    Problem,
     Provider,
     Shift,
     SittingRequest,
@@ -163,24 +162,23 @@ class CatalogueService:
             units = UnitRepository(session)
             before = _found(units.get(unit_id), "unit", unit_id)
 
-            def around() -> Problem:
-                where = Neighbourhood(unit_ids={unit_id}, nights={night})
-                return problem_around(session, where, monday_of(night))
+            def where() -> Neighbourhood:  # problem_around adds to it
+                return Neighbourhood(unit_ids={unit_id}, nights={night})
 
-            problem_before = around()
+            problem_before = problem_around(session, where(), monday_of(night))
             units.set_night_staff(unit_id, night, staff)
             session.flush()
             after = _found(units.get(unit_id), "unit", unit_id)
             _audit(session, principal, "change", "unit", unit_id, before, after)
-            breaches = breaches_after_change(
-                problem_before,
-                around(),
-                lambda b: (
-                    isinstance(b, StayBooking) and b.unit_id == unit_id and night in b.night_list
-                ),
-                shared=True,
-            )
-            return UnitChanged(**after.model_dump(), warnings=_warnings(breaches))
+            problem_after = problem_around(session, where(), monday_of(night))
+
+        def staying(booking: Booking) -> dt.date | None:
+            if isinstance(booking, StayBooking) and booking.unit_id == unit_id:
+                return night if night in booking.night_list else None
+            return None
+
+        breaches = breaches_after_change(problem_before, problem_after, staying, shared=True)
+        return UnitChanged(**after.model_dump(), warnings=_warnings(breaches))
 
     def set_rota(
         self, principal: Principal, provider_id: str, sitters: dict[str, list[Shift]]
@@ -194,30 +192,30 @@ class CatalogueService:
             providers = ProviderRepository(session)
             before = _found(providers.get(provider_id), "provider", provider_id)
             after = _validated(Provider, {**before.model_dump(), "sitters": sitters})
-            days = {
-                row.day
-                for row in BookingRepository(session).confirmed(provider_ids=[provider_id])
-                if row.day is not None
-            }
+            visited = BookingRepository(session).confirmed(provider_ids=[provider_id])
+            days = {row.day for row in visited if row.day is not None}
+            week = monday_of(min(days)) if days else None
 
-            def around() -> Problem:
-                where = Neighbourhood(provider_ids={provider_id}, nights=set(days))
-                return problem_around(session, where, monday_of(min(days)))
+            def where() -> Neighbourhood:
+                return Neighbourhood(provider_ids={provider_id}, nights=set(days))
 
-            problem_before = around() if days else None
+            problem_before = problem_around(session, where(), week) if week else None
             providers.set_rota(after)
             session.flush()
             _audit(session, principal, "change", "provider", provider_id, before, after)
-            breaches = (
-                breaches_after_change(
-                    problem_before,
-                    around(),
-                    lambda b: isinstance(b, VisitBooking) and b.provider_id == provider_id,
-                )
-                if problem_before is not None
-                else []
-            )
-            return ProviderChanged(**after.model_dump(), warnings=_warnings(breaches))
+            problem_after = problem_around(session, where(), week) if week else None
+
+        def visiting(booking: Booking) -> dt.date | None:
+            if isinstance(booking, VisitBooking) and booking.provider_id == provider_id:
+                return booking.day
+            return None
+
+        breaches = (
+            breaches_after_change(problem_before, problem_after, visiting)
+            if problem_before and problem_after
+            else []
+        )
+        return ProviderChanged(**after.model_dump(), warnings=_warnings(breaches))
 
     def withdraw_request(self, principal: Principal, request_id: str) -> None:
         """Delete a request nobody is booked for."""
@@ -259,13 +257,18 @@ class CatalogueService:
 
 
 def _warnings(breaches: list[Breach]) -> list[CapacityWarning]:
+    """One warning per booking and rule: the first breach's words, and how many more."""
+    by_booking: dict[tuple[str, str], list[str]] = {}
+    for breach in breaches:
+        key = (breach.booking_id, breach.violation.rule)
+        by_booking.setdefault(key, []).append(breach.violation.message)
     return [
         CapacityWarning(
-            booking_id=breach.booking_id,
-            rule=breach.violation.rule,
-            detail=breach.violation.message,
+            booking_id=booking_id,
+            rule=rule,
+            detail=messages[0] + (f" (and {len(messages) - 1} more)" if messages[1:] else ""),
         )
-        for breach in breaches
+        for (booking_id, rule), messages in by_booking.items()
     ]
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 from scheduler.checker import Violation, check
@@ -55,33 +56,59 @@ class Breach:
     violation: Violation
 
 
+Booking = StayBooking | VisitBooking
+
+
 def breaches_after_change(
     before: Problem,
     after: Problem,
-    suspects: Callable[[StayBooking | VisitBooking], bool],
+    suspects: Callable[[Booking], Hashable | None],
     *,
     shared: bool = False,
 ) -> list[Breach]:
     """The confirmed bookings that a change of capacity (``before`` -> ``after``, the
     same bookings) leaves breaking a hard rule they kept before.
 
-    Only ``suspects`` (the bookings the change touches) are named. With ``shared``
-    they all hold the one thing the change cut (the staff of one unit-night), so
-    each is named for each new violation; otherwise a suspect is named for a new
-    violation that the checker no longer reports without it (a sitter-stretch
-    over-full loses a busy sitter with each visit in it). Only when something new
-    broke is more than one check made.
+    ``suspects`` puts each booking the change touches in a group (None: not
+    touched): bookings can only share a breach within a group (the visits of one
+    day, the stays of one night), so each group is checked on its own. With
+    ``shared`` a group's bookings all hold the one thing the change cut (the
+    staff of one unit-night) and each is named for each new violation; otherwise
+    a booking is named for a new violation the checker no longer reports
+    without it (an over-full sitter stretch loses a busy sitter with each visit).
     """
-    kept = {str(v) for v in _hard(before, plan_of(before.bookings))}
-    new = [v for v in _hard(after, plan_of(after.bookings)) if str(v) not in kept]
+    groups: defaultdict[Hashable, list[Booking]] = defaultdict(list)
+    for booking in after.bookings:
+        if (group := suspects(booking)) is not None:
+            groups[group].append(booking)
     breaches: list[Breach] = []
-    for booking in [b for b in after.bookings if suspects(b)] if new else []:
-        if shared:
-            breaches += [Breach(booking.booking_id, v) for v in new]
-            continue
-        others = [b for b in after.bookings if b.booking_id != booking.booking_id]
-        still = {str(v) for v in _hard(after, plan_of(others))}
-        breaches += [Breach(booking.booking_id, v) for v in new if str(v) not in still]
+    for bookings in groups.values():
+        breaches += _group_breaches(before, after, bookings, shared)
+    return breaches
+
+
+def _group_breaches(
+    before: Problem, after: Problem, bookings: list[Booking], shared: bool
+) -> list[Breach]:
+    # The group's own bookings and requests: the rest would only be unmet, checked
+    # (and ignored) once per booking.
+    request_ids = {booking.request_id for booking in bookings}
+    requests = [r for r in after.requests if r.request_id in request_ids]
+
+    def judged(problem: Problem, held: list[Booking]) -> list[Violation]:
+        alone = problem.model_copy(update={"bookings": held, "requests": requests})
+        return _hard(alone, plan_of(held))
+
+    def violations(problem: Problem, held: list[Booking]) -> set[str]:
+        return {str(v) for v in judged(problem, held)}
+
+    kept = violations(before, bookings)
+    new = [v for v in judged(after, bookings) if str(v) not in kept]
+    breaches: list[Breach] = []
+    for booking in bookings if new else []:
+        others = [b for b in bookings if b is not booking]
+        still = set() if shared else violations(after, others)
+        breaches += [Breach(booking.booking_id, v) for v in new if shared or str(v) not in still]
     return breaches
 
 
