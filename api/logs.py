@@ -5,8 +5,8 @@ filter here reads every query string in a record as the server parses one
 (``&``-separated pairs, names percent-decoded) and redacts the value of each
 parameter whose decoded name is ``token`` in any case or spelling of its bytes
 (``tok%65n=``, ``TOKEN=``): only the exact name ``token`` opens a feed, but a
-mistyped one still carries the secret. The query string of a feed path is
-redacted whole. A traceback attached to a record is redacted the same way.
+mistyped one still carries the secret. On a feed path every value of the query
+string is redacted (its names stay). A traceback attached to a record is redacted the same way.
 """
 
 from __future__ import annotations
@@ -32,14 +32,17 @@ def redact(text: str) -> str:
 
 def _redacted_query(match: re.Match[str]) -> str:
     path, query = match["path"], match["query"]
-    if FEEDS in path and query:
-        return f"{path}?{REDACTED}"
-    return f"{path}?" + "&".join(_redacted_pair(pair) for pair in query.split("&"))
+    feed = FEEDS in path
+    return f"{path}?" + "&".join(_redacted_pair(pair, feed) for pair in query.split("&"))
 
 
-def _redacted_pair(pair: str) -> str:
+def _redacted_pair(pair: str, feed: bool) -> str:
+    """A feed's every value goes (the names stay, to show a mistyped one); elsewhere
+    only a token's."""
     name, equals, _value = pair.partition("=")
-    return f"{name}={REDACTED}" if equals and _is_secret(name) else pair
+    if not equals:
+        return REDACTED if feed and pair else pair
+    return f"{name}={REDACTED}" if feed or _is_secret(name) else pair
 
 
 def _is_secret(raw_name: str) -> bool:

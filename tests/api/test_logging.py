@@ -125,9 +125,9 @@ def test_a_feed_token_never_reaches_the_log_however_its_name_is_spelt(
         ("/v1/units?tok%65n=abc&TOKEN=def", "/v1/units?tok%65n=[redacted]&TOKEN=[redacted]"),
         # a name encoded twice, and with a plus for a space around it
         ("/x?tok%2565n=abc&+token+=def", "/x?tok%2565n=[redacted]&+token+=[redacted]"),
-        # a feed path: its whole query string, whatever the names
-        ('"GET /v1/feeds/units/U-1.ics?tokn=abc HTTP/1.1"',
-         '"GET /v1/feeds/units/U-1.ics?[redacted] HTTP/1.1"'),
+        # a feed path: every value, whatever the names (which stay, to show a typo)
+        ('"GET /v1/feeds/units/U-1.ics?tokn=abc&x=1&abc HTTP/1.1"',
+         '"GET /v1/feeds/units/U-1.ics?tokn=[redacted]&x=[redacted]&[redacted] HTTP/1.1"'),
         # no query, or no secret in it: unchanged
         ("Did you mean this? yes", "Did you mean this? yes"),
         ("/v1/units?tokens=abc&token", "/v1/units?tokens=abc&token"),
