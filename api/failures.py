@@ -39,7 +39,14 @@ __all__ = ["CatchAll", "error_response", "install_error_handlers"]
 
 logger = logging.getLogger("api.failures")
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorised", 403: "forbidden"}
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorised",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+}
 _INT_RANGES = {"integer": 2**31 - 1, "bigint": 2**63 - 1, "smallint": 2**15 - 1}
 _LOGGED = "_respite_logged"  # set on an exception once its traceback is logged
 

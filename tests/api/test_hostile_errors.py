@@ -54,6 +54,9 @@ def _shape(response: Any) -> dict[str, Any]:
         ("DELETE", "/v1/units", None, 405, ""),
         # a body that is not JSON
         ("RAW", "/v1/localities", b"{", 422, "body"),
+        # a body nested deeper than the parser goes, or a number of 5000 digits
+        ("RAW", "/v1/problem", b"[" * 100_000 + b"]" * 100_000, 400, "parsing the body"),
+        ("RAW", "/v1/problem", b"1" * 5_000, 400, "parsing the body"),
     ],
 )  # fmt: skip
 def test_the_repros_answer_a_clear_json_error(
