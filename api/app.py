@@ -7,13 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi import FastAPI
 
 from api.db import Database, upgrade
-from api.errors import ErrorBody, RespiteError, printable
+from api.failures import install_error_handlers
 from api.jobs import make_workers
 from api.logs import install_redaction
 from api.routes import health_router, v1_router
@@ -50,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings or Settings()
-    _install_error_handlers(app)
+    install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(v1_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -137,52 +134,3 @@ class _Reaper:
                 self._runs.fail_silent()
             except Exception:  # the database may be briefly away; try again later
                 continue
-
-
-# ---------------------------------------------------------------------------- errors
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(RespiteError, _respite_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-
-
-def _render(
-    status_code: int, body: ErrorBody, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    body.detail = printable(body.detail)
-    if body.conflicts is not None:
-        body.conflicts = [printable(line) for line in body.conflicts]
-    return JSONResponse(
-        body.model_dump(exclude_none=True), status_code=status_code, headers=headers
-    )
-
-
-async def _respite_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RespiteError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return _render(exc.status_code, exc.body(), headers)
-
-
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    lines = [_error_line(error) for error in exc.errors()]
-    body = ErrorBody(error="invalid_input", detail="; ".join(lines[:5]), conflicts=lines)
-    return _render(422, body)
-
-
-def _error_line(error: Any) -> str:
-    where = ".".join(str(part) for part in error.get("loc", ()))
-    message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
-    return f"{where}: {message}" if where else message
-
-
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorised", 403: "forbidden"}
-
-
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    code = _HTTP_CODES.get(exc.status_code, "http_error")
-    headers = dict(exc.headers) if exc.headers else None
-    return _render(exc.status_code, ErrorBody(error=code, detail=str(exc.detail)), headers)

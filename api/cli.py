@@ -8,11 +8,12 @@ need them, so that ``respite check`` stays light.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from scheduler.cli import app
+from scheduler.cli import app, fail
+from scheduler.cli import main as run_app
 
 __all__ = ["app", "main"]
 
@@ -41,13 +42,29 @@ def serve(
 
     settings = Settings()
     if demo:
-        from api.demo import prepare_demo
-
-        for line in prepare_demo(settings, problem, port=port):
+        for line in _prepare_demo(settings, problem, port):
             typer.echo(line)
     # Clients (calendar apps, the brokers' browsers) keep connections open between
     # requests; closing them after uvicorn's default 5 s races their next request.
     uvicorn.run(create_app(settings), host=host, port=port, timeout_keep_alive=75)
+
+
+def _prepare_demo(settings: Any, problem: Path, port: int) -> list[str]:
+    """What ``--demo`` prints; a bad problem file is one line and exit 2, before serving."""
+    from api.demo import prepare_demo
+    from api.errors import RespiteError
+    from scheduler.files import read_json
+    from scheduler.model import InvalidProblem
+
+    try:
+        if not isinstance(read_json(problem), dict):
+            fail(f"{problem}: the file must hold a JSON object")
+        return list(prepare_demo(settings, problem, port=port))
+    except InvalidProblem as exc:
+        fail(str(exc.errors[0]))
+    except RespiteError as exc:
+        fail(f"{problem}: {exc.detail}")
+    raise AssertionError("unreachable: fail() exits")
 
 
 @db_app.command("upgrade")
@@ -85,5 +102,5 @@ def keys_create(
 
 
 def main() -> None:
-    """Entry point of the ``respite`` console script."""
-    app()
+    """Entry point of the ``respite`` console script: every failure one line, exit non-zero."""
+    run_app()

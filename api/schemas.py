@@ -12,7 +12,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.auth import Role
-from scheduler.model import Horizon, Shift
+from scheduler.model import Horizon, Provider, Shift, Unit
 
 T = TypeVar("T")
 
@@ -24,12 +24,14 @@ __all__ = [
     "BookingChange",
     "BookingCreate",
     "BookingOut",
+    "CapacityWarning",
     "FeedTokenOut",
     "Health",
     "ImportResult",
     "NightStaffIn",
     "Page",
     "Pagination",
+    "ProviderChanged",
     "PublishResult",
     "RotaIn",
     "RunCreate",
@@ -38,6 +40,7 @@ __all__ = [
     "ScenarioOut",
     "SpreadsheetCheck",
     "StayBookingIn",
+    "UnitChanged",
     "VisitBookingIn",
 ]
 
@@ -310,6 +313,29 @@ class SpreadsheetCheck(BaseModel):
 class FeedTokenOut(BaseModel):
     token: str = Field(description="Shown once; at least 32 random bytes, URL-safe.")
     url: str = Field(description="The feed's address to subscribe to in a calendar client.")
+
+
+class CapacityWarning(BaseModel):
+    """A confirmed booking that a change of capacity leaves breaking a hard rule."""
+
+    booking_id: str
+    rule: str = Field(examples=["H5"], description="The hard rule broken (H1..H12).")
+    detail: str = Field(
+        examples=["unit U-N1 night 2025-03-08 needs 2 staff, has 1"],
+        description="The checker's sentence, naming the items, the date and the numbers.",
+    )
+
+
+class UnitChanged(Unit):
+    """The unit as changed, and the confirmed bookings the change leaves breaking a rule."""
+
+    warnings: list[CapacityWarning] = Field(default_factory=list)
+
+
+class ProviderChanged(Provider):
+    """The provider as changed, and the confirmed visits left breaking a rule."""
+
+    warnings: list[CapacityWarning] = Field(default_factory=list)
 
 
 class AuditEntryOut(BaseModel):

@@ -1,12 +1,16 @@
 """The ``respite`` command line: allocate, check, schema, fixtures.
 
 Bad input ends with one readable line on stderr and exit code 2; a plan that
-breaks a rule ends ``respite check`` with exit code 1. Never a traceback.
+breaks a rule ends ``respite check`` with exit code 1. Never a traceback: what a
+command does not catch itself (a number too large, a file nested too deeply, an
+``--out`` that cannot be written) is turned into one line by the command group
+(:class:`OneLineErrors`); ``RESPITE_TRACEBACK=1`` shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from enum import StrEnum
@@ -14,9 +18,20 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from typer._click.core import Context  # typer bundles its own click
+from typer._click.exceptions import ClickException
+from typer.core import TyperGroup
 
-from scheduler.files import load_plan, load_problem, write_bytes, write_json, write_text
+from scheduler.files import (
+    load_plan,
+    load_problem,
+    printable_line,
+    write_bytes,
+    write_json,
+    write_text,
+)
 from scheduler.model import (
     InvalidProblem,
     Plan,
@@ -26,7 +41,44 @@ from scheduler.model import (
     problem_json_schema,
 )
 
-__all__ = ["app", "main"]
+__all__ = ["OneLineErrors", "app", "fail", "main", "one_line", "writable"]
+
+TRACEBACK = "RESPITE_TRACEBACK"  # set (to anything) to see a failing command's traceback
+
+
+class OneLineErrors(TyperGroup):
+    """Every command's unexpected failure as one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, ClickException):
+            raise
+        except Exception as exc:
+            if os.environ.get(TRACEBACK):
+                raise
+            fail(one_line(exc))
+
+
+def one_line(exc: Exception) -> str:
+    """What went wrong, in one line a user can act on."""
+    if isinstance(exc, RecursionError):
+        return "the input is nested too deeply to read"
+    if isinstance(exc, OverflowError):
+        return f"a number or date is too large ({printable_line(exc)})"
+    if isinstance(exc, MemoryError):
+        return "out of memory: the input is too large"
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror or printable_line(exc)}"
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"{where}: {first['msg']}" if where else str(first["msg"])
+    if isinstance(exc, ValueError):
+        return printable_line(exc)
+    what = printable_line(exc)[:200]
+    return f"failed unexpectedly ({type(exc).__name__}: {what}); set {TRACEBACK}=1 to see where"
+
 
 app = typer.Typer(
     name="respite",
@@ -34,6 +86,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=OneLineErrors,
 )
 fixtures_app = typer.Typer(help="Generate problem files.", no_args_is_help=True)
 app.add_typer(fixtures_app, name="fixtures")
@@ -71,6 +124,18 @@ def fail(message: str, code: int = 2) -> None:
     """One readable line on stderr and a non-zero exit."""
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def writable(path: Path, option: str = "--out") -> Path:
+    """``path``, if a file can be written there; else one line and exit 2, before any work."""
+    if path.is_dir():
+        fail(f"{option}: {path} is a folder; name a file in it")
+    folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), Path("."))
+    if not folder.is_dir():
+        fail(f"{option}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        fail(f"{option}: {folder} cannot be written to")
+    return path
 
 
 def _load_problem(path: Path) -> Problem:
@@ -122,6 +187,7 @@ def allocate(
     from scheduler.allocate import Progress, SolveStatus
     from scheduler.allocate import allocate as run_allocation
 
+    writable(out_path)
     problem = _load_problem(problem_path)
     previous_plan = None if previous is None else _load_plan(previous)
     started = time.perf_counter()
@@ -203,6 +269,8 @@ def report(
     """Reports on a plan: occupancy, unmet demand, served share, carers, budgets, sitters."""
     from scheduler.reports.tables import REPORTS, render
 
+    if out_path is not None:
+        writable(out_path)
     problem = _load_problem(problem_path)
     plan = _load_plan(plan_path)
     if name != "all" and name not in REPORTS:
@@ -273,6 +341,7 @@ def import_sheet(
 
     if not sheet_path.exists():
         fail(f"{sheet_path}: no such file or directory")
+    writable(out_path)
     try:
         problem = problem_from_workbook(read_workbook(sheet_path))
     except InvalidSpreadsheet as exc:
@@ -305,6 +374,7 @@ def template(
     from scheduler.sheets import template_frames
     from scheduler.synthetic import generate
 
+    _sheet_suffix(writable(out_path))
     example = generate("tiny", 1) if problem_path is None else _load_problem(problem_path)
     _write_sheets(out_path, template_frames(example))
 
@@ -320,17 +390,22 @@ def export(
     """Write a plan as a spreadsheet: stays, visits and unmet requests, readable columns."""
     from scheduler.sheets import plan_frames
 
+    _sheet_suffix(writable(out_path))
     problem = _load_problem(problem_path)
     _write_sheets(out_path, plan_frames(problem, _load_plan(plan_path)))
+
+
+def _sheet_suffix(out_path: Path) -> str:
+    suffix = out_path.suffix.lower()
+    if suffix not in (".xlsx", ".zip"):
+        fail(f"--out: '{out_path.name}' must end in .xlsx (a workbook) or .zip (CSV files)")
+    return suffix
 
 
 def _write_sheets(out_path: Path, frames: dict[str, Any]) -> None:
     from scheduler.sheets import write_csv_zip, write_xlsx
 
-    suffix = out_path.suffix.lower()
-    if suffix not in (".xlsx", ".zip"):
-        fail(f"--out: '{out_path.name}' must end in .xlsx (a workbook) or .zip (CSV files)")
-    data = write_xlsx(frames) if suffix == ".xlsx" else write_csv_zip(frames)
+    data = write_xlsx(frames) if _sheet_suffix(out_path) == ".xlsx" else write_csv_zip(frames)
     write_bytes(out_path, data)
     err.print(f"wrote {out_path} ({', '.join(frames)})", highlight=False)
 
@@ -359,6 +434,8 @@ def whatif(
     from scheduler.whatif.run import KPIS, run_scenario
     from scheduler.whatif.scenario import ScenarioError, load_scenario
 
+    if out_dir.exists() and not out_dir.is_dir():
+        fail(f"--out: {out_dir} is a file; name a folder for the results")
     overrides = {k: v for k, v in (("replications", replications), ("weeks", weeks)) if v}
     try:
         scenario = load_scenario(scenario_path, overrides)
@@ -413,6 +490,7 @@ def fixtures_generate(
     """Generate a realistic problem of a size tier, deterministic for a seed."""
     from scheduler.synthetic import generate
 
+    writable(out_path)
     started = time.perf_counter()
     with err.status(f"Generating {tier.value} (seed {seed})..."):
         problem = generate(tier.value, seed)

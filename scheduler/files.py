@@ -26,6 +26,7 @@ __all__ = [
     "dump_json",
     "load_plan",
     "load_problem",
+    "printable_line",
     "read_json",
     "write_bytes",
     "write_json",
@@ -50,17 +51,39 @@ _UNION_TAGS = {"stay", "sitting", "StayBooking", "VisitBooking"}
 
 
 def read_json(path: str | Path) -> Any:
-    """Read a JSON file, turning I/O and syntax errors into :class:`InvalidProblem`."""
+    """Read a JSON file, turning every way it can be unreadable into :class:`InvalidProblem`
+    (one :class:`ProblemError` naming the file: missing, a folder, empty, not JSON,
+    nested too deeply, a number too long to read)."""
     try:
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)
-    except FileNotFoundError:
-        raise InvalidProblem([ProblemError(str(path), "", "no such file")]) from None
-    except json.JSONDecodeError as exc:
-        invalid = f"not valid JSON ({exc.msg} at line {exc.lineno})"
-        raise InvalidProblem([ProblemError(str(path), "", invalid)]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidProblem([ProblemError(str(path), "", f"cannot be read ({exc})")]) from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InvalidProblem([ProblemError(str(path), "", _unreadable(exc))]) from None
+
+
+def _unreadable(exc: Exception) -> str:
+    """Why a JSON file could not be read, in one line."""
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a file"
+    if isinstance(exc, json.JSONDecodeError):
+        if exc.doc.strip() == "":
+            return "is empty"
+        return f"not valid JSON ({exc.msg} at line {exc.lineno})"
+    if isinstance(exc, RecursionError):
+        return "not readable: nested too deeply"
+    if isinstance(exc, OSError):
+        return f"cannot be read ({exc.strerror or exc})"
+    if "integer string conversion" in str(exc):
+        return "not readable: a number has too many digits"
+    return f"not readable ({printable_line(exc)})"  # a number of thousands of digits, bad UTF-8
+
+
+def printable_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message, control characters shown as ``\\xNN``."""
+    lines = str(exc).splitlines() or [type(exc).__name__]
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in lines[0])
 
 
 def load_problem(source: str | Path | dict[str, Any]) -> Problem:
@@ -166,8 +189,22 @@ def write_text(path: str | Path, text: str) -> None:
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` atomically: the file is either the whole new content or untouched."""
+    """Write ``data`` atomically: the file is either the whole new content or untouched.
+
+    Raises
+    ------
+    OSError
+        The file cannot be written (a folder, a read-only place, a full disk), with
+        ``filename`` the path asked for, not the temporary file beside it.
+    """
     target = Path(path)
+    try:
+        _write_atomically(target, data)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     umask = os.umask(0)

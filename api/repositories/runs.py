@@ -34,6 +34,11 @@ class RunRepository:
     def get(self, run_id: str) -> RunRow | None:
         return self.session.get(RunRow, run_id)
 
+    def locked(self, run_id: str) -> RunRow | None:
+        """The run, its row locked until the transaction ends (PostgreSQL; a SQLite
+        writer holds the whole database already), so its status cannot move meanwhile."""
+        return self.session.get(RunRow, run_id, with_for_update=True, populate_existing=True)
+
     def state(self, run_id: str) -> tuple[str, dt.datetime | None] | None:
         """The run's status and when it finished (not its plan), or None if there is no run."""
         query = select(RunRow.status, RunRow.finished_at).where(RunRow.run_id == run_id)

@@ -11,7 +11,7 @@ from api.auth import Principal
 from api.errors import error_responses
 from api.repositories.base import Page as RepoPage
 from api.routes.deps import EVERYONE, READERS, WRITERS, PagingDep, ServicesDep, allow
-from api.schemas import NightStaffIn, Page, Pagination, RotaIn
+from api.schemas import NightStaffIn, Page, Pagination, ProviderChanged, RotaIn, UnitChanged
 from scheduler.model import Case, Locality, Provider, Request, Unit
 
 router = APIRouter(responses=error_responses(401, 403, 422))
@@ -98,14 +98,18 @@ def create_unit(services: ServicesDep, principal: Admin, unit: Unit) -> Unit:
 
 @router.put(
     "/units/{unit_id}/night-staff/{night}",
-    response_model=Unit,
+    response_model=UnitChanged,
     tags=["units"],
     responses=error_responses(404, 422),
 )
 def set_night_staff(
     services: ServicesDep, principal: Writer, unit_id: str, night: dt.date, body: NightStaffIn
-) -> Unit:
-    """Set the staff on duty one night; ``null`` restores the unit's default."""
+) -> UnitChanged:
+    """Set the staff on duty one night; ``null`` restores the unit's default.
+
+    ``warnings`` lists each confirmed stay the change leaves breaking a hard rule
+    (the change is made all the same: staff can be short; move or cancel those stays).
+    """
     return services.catalogue.set_night_staff(principal, unit_id, night, body.staff)
 
 
@@ -137,12 +141,17 @@ def create_provider(services: ServicesDep, principal: Admin, provider: Provider)
 
 @router.put(
     "/providers/{provider_id}/rota",
-    response_model=Provider,
+    response_model=ProviderChanged,
     tags=["providers"],
     responses=error_responses(404, 422),
 )
-def set_rota(services: ServicesDep, principal: Writer, provider_id: str, body: RotaIn) -> Provider:
-    """Replace the provider's sitter rota (weekday -> stretches with sitter counts)."""
+def set_rota(
+    services: ServicesDep, principal: Writer, provider_id: str, body: RotaIn
+) -> ProviderChanged:
+    """Replace the provider's sitter rota (weekday -> stretches with sitter counts).
+
+    ``warnings`` lists each confirmed visit the new rota leaves breaking a hard rule.
+    """
     return services.catalogue.set_rota(principal, provider_id, body.sitters)
 
 

@@ -26,7 +26,21 @@ from api.repositories import (
 from api.repositories.base import Page
 from api.repositories.bookings import BookingFilter
 from api.repositories.items import ItemRepository
-from scheduler.model import Case, Locality, Provider, Shift, SittingRequest, StayRequest, Unit
+from api.schemas import CapacityWarning, ProviderChanged, UnitChanged
+from api.services.bookings import monday_of
+from api.services.problems import Neighbourhood, problem_around
+from api.services.rules import Booking, Breach, breaches_after_change
+from scheduler.model import (
+    Case,
+    Locality,
+    Provider,
+    Shift,
+    SittingRequest,
+    StayBooking,
+    StayRequest,
+    Unit,
+    VisitBooking,
+)
 
 __all__ = ["CatalogueService"]
 
@@ -138,28 +152,70 @@ class CatalogueService:
 
     def set_night_staff(
         self, principal: Principal, unit_id: str, night: dt.date, staff: int | None
-    ) -> Unit:
-        """Change the staff on duty one night (None: back to the unit's default)."""
+    ) -> UnitChanged:
+        """Change the staff on duty one night (None: back to the unit's default).
+
+        The answer warns of each confirmed stay that the change leaves breaking
+        a hard rule (H5: too few staff for the residents that night).
+        """
         with self.db.write() as session:
             units = UnitRepository(session)
             before = _found(units.get(unit_id), "unit", unit_id)
+
+            def where() -> Neighbourhood:  # problem_around adds to it
+                return Neighbourhood(unit_ids={unit_id}, nights={night})
+
+            problem_before = problem_around(session, where(), monday_of(night))
             units.set_night_staff(unit_id, night, staff)
             session.flush()
             after = _found(units.get(unit_id), "unit", unit_id)
             _audit(session, principal, "change", "unit", unit_id, before, after)
-            return after
+            problem_after = problem_around(session, where(), monday_of(night))
+
+        def staying(booking: Booking) -> dt.date | None:
+            if isinstance(booking, StayBooking) and booking.unit_id == unit_id:
+                return night if night in booking.night_list else None
+            return None
+
+        breaches = breaches_after_change(problem_before, problem_after, staying, shared=True)
+        return UnitChanged(**after.model_dump(), warnings=_warnings(breaches))
 
     def set_rota(
         self, principal: Principal, provider_id: str, sitters: dict[str, list[Shift]]
-    ) -> Provider:
-        """Replace a provider's sitter rota."""
+    ) -> ProviderChanged:
+        """Replace a provider's sitter rota.
+
+        The answer warns of each confirmed visit that the new rota leaves
+        breaking a hard rule (H9: more sitters busy than on shift).
+        """
         with self.db.write() as session:
             providers = ProviderRepository(session)
             before = _found(providers.get(provider_id), "provider", provider_id)
             after = _validated(Provider, {**before.model_dump(), "sitters": sitters})
+            visited = BookingRepository(session).confirmed(provider_ids=[provider_id])
+            days = {row.day for row in visited if row.day is not None}
+            week = monday_of(min(days)) if days else None
+
+            def where() -> Neighbourhood:
+                return Neighbourhood(provider_ids={provider_id}, nights=set(days))
+
+            problem_before = problem_around(session, where(), week) if week else None
             providers.set_rota(after)
+            session.flush()
             _audit(session, principal, "change", "provider", provider_id, before, after)
-            return after
+            problem_after = problem_around(session, where(), week) if week else None
+
+        def visiting(booking: Booking) -> dt.date | None:
+            if isinstance(booking, VisitBooking) and booking.provider_id == provider_id:
+                return booking.day
+            return None
+
+        breaches = (
+            breaches_after_change(problem_before, problem_after, visiting)
+            if problem_before and problem_after
+            else []
+        )
+        return ProviderChanged(**after.model_dump(), warnings=_warnings(breaches))
 
     def withdraw_request(self, principal: Principal, request_id: str) -> None:
         """Delete a request nobody is booked for."""
@@ -198,6 +254,22 @@ class CatalogueService:
         except IntegrityError as exc:
             raise Conflict(f"{noun} {item_id} clashes with stored data: {exc.orig}") from None
         return item
+
+
+def _warnings(breaches: list[Breach]) -> list[CapacityWarning]:
+    """One warning per booking and rule: the first breach's words, and how many more."""
+    by_booking: dict[tuple[str, str], list[str]] = {}
+    for breach in breaches:
+        key = (breach.booking_id, breach.violation.rule)
+        by_booking.setdefault(key, []).append(breach.violation.message)
+    return [
+        CapacityWarning(
+            booking_id=booking_id,
+            rule=rule,
+            detail=messages[0] + (f" (and {len(messages) - 1} more)" if messages[1:] else ""),
+        )
+        for (booking_id, rule), messages in by_booking.items()
+    ]
 
 
 def _found(item: T | None, noun: str, item_id: str | None) -> T:

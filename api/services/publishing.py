@@ -33,8 +33,10 @@ class PublishingService:
         Raises
         ------
         Conflict
-            The run has no plan or was published; or, since it was solved, a
-            bed-night, request or sitter it uses was booked: ``conflicts`` lists them.
+            The run did not succeed (failed, cancelled, still running: its status
+            is read under the run's lock, in the publish's own transaction), has no
+            plan or was published; or, since it was solved, a bed-night, request or
+            sitter it uses was booked: ``conflicts`` lists them.
         """
         try:
             with self.db.write() as session:
@@ -85,7 +87,14 @@ def _run(runs: RunRepository, run_id: str) -> RunRow:
 
 
 def _publishable(runs: RunRepository, run_id: str) -> RunRow:
-    row = _run(runs, run_id)
+    row = runs.locked(run_id)
+    if row is None:
+        raise NotFound(f"allocation run {run_id} does not exist")
+    if row.status != "succeeded":
+        raise Conflict(
+            f"run {run_id} is {row.status}: only a succeeded run can be published"
+            + (f" ({row.reason})" if row.reason else "")
+        )
     if row.plan is None:
         raise Conflict(f"run {run_id} is {row.status} and has no plan to publish")
     if row.published_at is not None:

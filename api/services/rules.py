@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
 
 from scheduler.checker import Violation, check
 from scheduler.model import (
@@ -15,7 +17,7 @@ from scheduler.model import (
     VisitBooking,
 )
 
-__all__ = ["Violation", "introduced_violations", "plan_of"]
+__all__ = ["Breach", "Violation", "breaches_after_change", "introduced_violations", "plan_of"]
 
 _IGNORED = ("UNMET", "KPI")  # a hand-made set of bookings is not a whole plan
 
@@ -44,6 +46,70 @@ def introduced_violations(
     before = {str(v) for v in _hard(problem, plan_of(problem.bookings))}
     after = _hard(problem, plan_of([*problem.bookings, *new]))
     return [violation for violation in after if str(violation) not in before]
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A confirmed booking and a hard rule it breaks."""
+
+    booking_id: str
+    violation: Violation
+
+
+Booking = StayBooking | VisitBooking
+
+
+def breaches_after_change(
+    before: Problem,
+    after: Problem,
+    suspects: Callable[[Booking], Hashable | None],
+    *,
+    shared: bool = False,
+) -> list[Breach]:
+    """The confirmed bookings that a change of capacity (``before`` -> ``after``, the
+    same bookings) leaves breaking a hard rule they kept before.
+
+    ``suspects`` puts each booking the change touches in a group (None: not
+    touched): bookings can only share a breach within a group (the visits of one
+    day, the stays of one night), so each group is checked on its own. With
+    ``shared`` a group's bookings all hold the one thing the change cut (the
+    staff of one unit-night) and each is named for each new violation; otherwise
+    a booking is named for a new violation the checker no longer reports
+    without it (an over-full sitter stretch loses a busy sitter with each visit).
+    """
+    groups: defaultdict[Hashable, list[Booking]] = defaultdict(list)
+    for booking in after.bookings:
+        if (group := suspects(booking)) is not None:
+            groups[group].append(booking)
+    breaches: list[Breach] = []
+    for bookings in groups.values():
+        breaches += _group_breaches(before, after, bookings, shared)
+    return breaches
+
+
+def _group_breaches(
+    before: Problem, after: Problem, bookings: list[Booking], shared: bool
+) -> list[Breach]:
+    # The group's own bookings and requests: the rest would only be unmet, checked
+    # (and ignored) once per booking.
+    request_ids = {booking.request_id for booking in bookings}
+    requests = [r for r in after.requests if r.request_id in request_ids]
+
+    def judged(problem: Problem, held: list[Booking]) -> list[Violation]:
+        alone = problem.model_copy(update={"bookings": held, "requests": requests})
+        return _hard(alone, plan_of(held))
+
+    def violations(problem: Problem, held: list[Booking]) -> set[str]:
+        return {str(v) for v in judged(problem, held)}
+
+    kept = violations(before, bookings)
+    new = [v for v in judged(after, bookings) if str(v) not in kept]
+    breaches: list[Breach] = []
+    for booking in bookings if new else []:
+        others = [b for b in bookings if b is not booking]
+        still = set() if shared else violations(after, others)
+        breaches += [Breach(booking.booking_id, v) for v in new if shared or str(v) not in still]
+    return breaches
 
 
 def _hard(problem: Problem, plan: Plan) -> list[Violation]:

@@ -110,7 +110,11 @@ def parse_scenario(
     if unknown:
         raise ScenarioError(f"'{sorted(unknown)[0]}': not a section (base, simulation, variants)")
     base = _base(data.get("base"), base_dir)
+    for section, kind in (("simulation", dict), ("variants", list)):
+        if not isinstance(data.get(section, kind()), kind):
+            raise ScenarioError(f"{section}: must be {'a table' if kind is dict else 'a list'}")
     settings = {**data.get("simulation", {}), **(overrides or {})}
+    _check_types(settings)
     try:
         simulation = Simulation(**settings)
     except TypeError as exc:
@@ -127,6 +131,27 @@ def parse_scenario(
     for variant in variants:
         apply_changes(problem, variant)  # every change is checked before anything runs
     return Scenario(base, simulation, variants)
+
+
+_WHOLE = ((int,), "a whole number")
+_SETTING_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "weeks": _WHOLE,
+    "replications": _WHOLE,
+    "engine": ((str,), "text"),
+    "time_limit": ((int, float), "a number"),
+    "seed": _WHOLE,
+    "max_wait_weeks": _WHOLE,
+}
+
+
+def _check_types(settings: dict[str, Any]) -> None:
+    """Refuse a [simulation] setting of the wrong type (``seed = "abc"``), naming it."""
+    for name, value in settings.items():
+        if name not in _SETTING_TYPES:
+            continue  # an unknown setting: Simulation names it
+        types, kind = _SETTING_TYPES[name]
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise ScenarioError(f"simulation.{name}: must be {kind}, got {value!r}")
 
 
 def _first_repeat(names: list[str]) -> str:
@@ -147,7 +172,10 @@ def _base(raw: Any, base_dir: Path) -> dict[str, Any]:
     tier = raw.get("tier")
     if tier not in TIERS:
         raise ScenarioError(f"base.tier: '{tier}' is not one of {', '.join(TIERS)}")
-    return generate(tier, int(raw.get("seed", 1))).model_dump(mode="json")
+    seed = raw.get("seed", 1)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ScenarioError(f"base.seed: must be a whole number, got {seed!r}")
+    return generate(tier, seed).model_dump(mode="json")
 
 
 def _variants(raw: Any, position: int) -> list[Variant]:
