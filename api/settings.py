@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1, description="Larger uploads are refused with 413."
     )
+    max_body_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="Larger request bodies (but uploads) are refused with 413 before parsing; "
+        "a county's problem file is 2.2 MB.",
+    )
 
     def worker_database_url(self) -> str:
         """The database URL with a relative SQLite path made absolute, for other processes."""
