@@ -197,3 +197,117 @@ def test_a_real_server_cuts_a_200_mb_stream_off_at_once(
     assert sent < 64 * 2**20  # the server stopped reading near its 8 MiB limit
     assert elapsed < 5, elapsed
     assert max(seconds) < 1, seconds
+
+
+# ---------------------------------------------------------------------------- counts and sizes
+
+
+TOO_MUCH = [
+    # the run: a horizon of 2.9 million nights
+    (
+        "/v1/allocation-runs",
+        {
+            "engine": "greedy",
+            "time_limit": 1,
+            "horizon": {"first_night": "1000-01-01", "last_night": "9000-12-31"},
+        },
+        "body.horizon.first_night",
+    ),
+    (
+        "/v1/allocation-runs",
+        {"horizon": {"first_night": "2025-03-03", "last_night": "2026-03-31"}},
+        "body.horizon: last_night 2026-03-31 makes a horizon of 394 nights; at most 366",
+    ),
+    ("/v1/allocation-runs", {"seed": 10**30}, "body.seed"),  # CP-SAT takes a 32-bit seed
+    ("/v1/allocation-runs", {"time_limit": 10**9}, "body.time_limit"),
+    ("/v1/allocation-runs", {"time_limit": 0}, "body.time_limit"),
+    # a hand booking of two million nights held SQLite's write lock for 25 s
+    (
+        "/v1/bookings",
+        {
+            "kind": "stay",
+            "request_id": "R-1",
+            "bed_id": "B-N1-1",
+            "first_night": "2025-03-03",
+            "nights": 2 * 10**6,
+        },
+        "body.stay.nights",
+    ),
+    # a stay from the last date there is would overflow
+    (
+        "/v1/bookings",
+        {
+            "kind": "stay",
+            "request_id": "R-1",
+            "bed_id": "B-N1-1",
+            "first_night": "9999-12-31",
+            "nights": 2,
+        },
+        "body.stay.first_night",
+    ),
+    # a clock time names its field
+    (
+        "/v1/bookings",
+        {
+            "kind": "visit",
+            "request_id": "R-4",
+            "visit_id": "V1",
+            "provider_id": "P-1",
+            "day": "2025-03-04",
+            "start": "25:99",
+        },
+        "body.visit.start: '25:99' is not a time",
+    ),
+    # ids past the 64 characters of their column, with a line break, or NUL
+    (
+        "/v1/bookings",
+        {
+            "kind": "stay",
+            "request_id": "R" * 65,
+            "bed_id": "B",
+            "first_night": "2025-03-03",
+            "nights": 1,
+        },
+        "body.stay.request_id",
+    ),
+    ("/v1/api-keys", {"name": "agency", "role": "provider", "provider_id": ""}, "body.provider_id"),
+    ("/v1/api-keys", {"name": "agency\x00", "role": "admin"}, "body.name"),
+    ("/v1/api-keys", {"name": "a" * 201, "role": "admin"}, "body.name"),
+]
+
+
+@pytest.mark.parametrize(("url", "body", "message"), TOO_MUCH)
+def test_sizes_past_their_limits_are_422_naming_the_field(
+    client: TestClient, admin: dict[str, str], loaded: Any, url: str, body: Any, message: str
+) -> None:
+    began = time.monotonic()
+    answer = client.post(url, json=body, headers=admin)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"].startswith(message), answer.json()["detail"]
+    assert time.monotonic() - began < 2
+
+
+def test_a_case_id_with_a_name_in_it_is_refused(
+    client: TestClient, admin: dict[str, str], loaded: Any
+) -> None:
+    request = {
+        "request_id": "R-9",
+        "case_id": "Jane Smith\nDOB 1950",
+        "kind": "stay",
+        "priority": "planned",
+        "received": "2025-02-01",
+        "nights": 2,
+        "earliest_start": "2025-03-03",
+        "latest_start": "2025-03-04",
+        "max_travel_km": 10,
+    }
+    answer = client.post("/v1/requests", json=request, headers=admin)
+    assert answer.status_code == 422 and "case_id" in answer.json()["detail"], answer.text
+    long_id = client.post(
+        "/v1/requests", json=request | {"case_id": "C-" + "9" * 70}, headers=admin
+    )
+    assert long_id.status_code == 422 and "case_id" in long_id.json()["detail"]
+    staff = client.put(
+        "/v1/units/U-N1/night-staff/2025-03-04", json={"staff": 2**40}, headers=admin
+    )
+    assert staff.status_code == 422 and "staff" in staff.json()["detail"], staff.text

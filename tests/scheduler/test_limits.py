@@ -1,0 +1,118 @@
+"""Limits of the problem and plan models: every size a file can make the service (or
+the CLI) work for is bounded, and a value past its limit is one error naming the
+item and the field, not a traceback or a gigabyte of nights."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scheduler.files import load_plan, load_problem
+from scheduler.model import MAX_NIGHTS, InvalidProblem
+from tests.scheduler.test_model import set_path, valid
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TOO_BIG = [
+    # a horizon of 2,923,000 nights (the issue's run grew its worker past 10 GB)
+    (
+        set_path("horizon", {"first_night": "1000-01-01", "last_night": "9000-12-31"}),
+        "horizon.first_night: Input should be greater than or equal to 1900-01-01",
+    ),
+    (
+        set_path("horizon.last_night", "2027-03-03"),
+        "horizon: last_night 2027-03-03 makes a horizon of 367 nights; at most 366",
+    ),
+    # a stay of two million nights
+    (set_path("requests.0.nights", 2_000_000), "request R-0042: nights: Input should be less"),
+    (set_path("bookings.0.nights", 367), "booking BK-1: nights: Input should be less"),
+    # the last date Python has: a stay from it would overflow
+    (set_path("bookings.0.first_night", "9999-12-31"), "booking BK-1: first_night: Input should"),
+    # a cost of 10^20 pence
+    (set_path("units.0.cost_per_night_pence", 10**20), "unit U-1: cost_per_night_pence: Input"),
+    (set_path("budgets.0.limit_pence", 10**13), "budget BUD-1: limit_pence: Input should be less"),
+    # ids past the database's 64 characters, names past its 200
+    (set_path("cases.0.case_id", "C" * 65), f"case {'C' * 65}: case_id: String should have at"),
+    (set_path("units.0.name", "N" * 201), "unit U-1: name: String should have at most 200"),
+    # staff and sitters by the billion
+    (set_path("units.0.default_night_staff", 10**9), "unit U-1: default_night_staff: Input"),
+    (set_path("providers.0.sitters.mon.0.count", 10**9), "provider P-1: sitters.mon[0].count"),
+]
+
+NOT_AN_ID = [
+    "",  # empty
+    "C 42",  # a space: a name, not a reference
+    "C-1\nC-2",  # a line break
+    "C-1\x00",  # NUL, which PostgreSQL refuses in text
+    "Jane Smith",
+]
+
+
+@pytest.mark.parametrize(("change", "message"), TOO_BIG)
+def test_a_value_past_its_limit_is_one_error_naming_the_field(
+    change: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    data = valid()
+    change(data)
+    with pytest.raises(InvalidProblem) as raised:
+        load_problem(data)
+    assert any(str(error).startswith(message) for error in raised.value.errors), str(raised.value)
+
+
+@pytest.mark.parametrize("case_id", NOT_AN_ID)
+def test_a_case_id_is_a_pseudonymous_reference(case_id: str) -> None:
+    data = valid()
+    set_path("cases.0.case_id", case_id)(data)
+    with pytest.raises(InvalidProblem) as raised:
+        load_problem(data)
+    assert any(error.field == "case_id" for error in raised.value.errors)
+
+
+@pytest.mark.parametrize("name", ["North\x00", "North\nSouth", ""])
+def test_a_name_is_one_line_of_text(name: str) -> None:
+    data = valid()
+    set_path("units.0.name", name)(data)
+    with pytest.raises(InvalidProblem, match="name"):
+        load_problem(data)
+
+
+def test_the_longest_stay_and_horizon_load() -> None:
+    data = valid()
+    set_path("horizon.last_night", "2027-03-02")(data)  # from 2026-03-02: 366 nights
+    set_path("requests.0.nights", MAX_NIGHTS)(data)
+    set_path("bookings.0.nights", MAX_NIGHTS)(data)
+    assert load_problem(data).bookings[0].nights == MAX_NIGHTS
+
+
+def test_every_fixture_loads_within_the_limits() -> None:
+    files = sorted((ROOT / "fixtures").rglob("*.json"))
+    assert len(files) > 10
+    for path in files:
+        data = json.loads(path.read_text())
+        if "horizon" in data:
+            load_problem(data)
+        for key in ("problem", "plan"):  # rule fixtures hold a problem and its plans
+            if isinstance(data.get(key), dict) and "horizon" in data[key]:
+                load_problem(data[key])
+
+
+def test_a_plan_with_a_long_stay_is_refused() -> None:
+    plan = {
+        "stays": [
+            {
+                "request_id": "R-1",
+                "case_id": "C-1",
+                "unit_id": "U-1",
+                "bed_id": "B-1",
+                "first_night": "2026-03-02",
+                "nights": 10**6,
+            }
+        ],
+        "solver": {"engine": "greedy", "status": "feasible"},
+    }
+    with pytest.raises(InvalidProblem, match="nights"):
+        load_plan(plan)
