@@ -311,3 +311,25 @@ def test_a_case_id_with_a_name_in_it_is_refused(
         "/v1/units/U-N1/night-staff/2025-03-04", json={"staff": 2**40}, headers=admin
     )
     assert staff.status_code == 422 and "staff" in staff.json()["detail"], staff.text
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            '[base]\ntier = "tiny"\n[[variants]]\nname = "v"\n'
+            'changes = [{ kind = "add_beds", unit = "U-01", count = 1000000000 }]\n',
+            "count must be at most 1,000",
+        ),
+        ('[base]\ntier = "tiny"\n[simulation]\nweeks = 1000000000\n', "simulation.weeks"),
+        ('[base]\ntier = "tiny"\n[simulation]\nreplications = 1000000000\n', "replications"),
+        ('[base]\ntier = "tiny"\n[simulation]\nseed = "abc"\n', "simulation.seed"),
+    ],
+)
+def test_a_scenario_past_its_limits_is_422_at_once(
+    client: TestClient, admin: dict[str, str], toml: str, message: str
+) -> None:
+    began = time.monotonic()
+    answer = client.post("/v1/scenarios", content=toml.encode(), headers=admin)
+    assert answer.status_code == 422 and message in answer.json()["detail"], answer.text
+    assert time.monotonic() - began < 5

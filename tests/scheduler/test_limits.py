@@ -116,3 +116,74 @@ def test_a_plan_with_a_long_stay_is_refused() -> None:
     }
     with pytest.raises(InvalidProblem, match="nights"):
         load_plan(plan)
+
+
+# ---------------------------------------------------------------------------- scenarios
+
+
+def _scenario(simulation: dict[str, Any] | None = None, **variant: Any) -> dict[str, Any]:
+    return {
+        "base": {"tier": "tiny", "seed": 1},
+        "simulation": simulation or {},
+        "variants": [{"name": "v", **variant}],
+    }
+
+
+SCENARIO_TOO_BIG = [
+    # the issue's: a billion beds grew the API process to 11 GB
+    (
+        _scenario(changes=[{"kind": "add_beds", "unit": "U-01", "count": 10**9}]),
+        "variant 'v': change 1 (add_beds): count must be at most 1,000, got 1,000,000,000",
+    ),
+    (
+        _scenario(changes=[{"kind": "remove_beds", "unit": "U-01", "count": 10**9}]),
+        "change 1 (remove_beds): count must be at most 1,000",
+    ),
+    (
+        _scenario(changes=[{"kind": "sitters", "provider": "P-01", "scale": 1e9}]),
+        "change 1 (sitters): scale must be at most 100",
+    ),
+    (
+        _scenario(changes=[{"kind": "weekly_cap", "provider": "P-01", "hours": 1e12}]),
+        "change 1 (weekly_cap): hours must be at most 168,000",
+    ),
+    (
+        _scenario(changes=[{"kind": "scale_demand", "factor": 1e6}]),
+        "change 1 (scale_demand): factor must be at most 100",
+    ),
+    (
+        _scenario(changes=[{"kind": "open_unit", "like": "U-01", "unit_id": "U-9", "beds": 10**7}]),
+        "change 1 (open_unit): beds must be at most 1,000",
+    ),
+    (
+        _scenario(sweep={"kind": "add_beds", "unit": "U-01", "field": "count", "values": [1] * 51}),
+        "variant 'v': sweep.values has 51 values; at most 50",
+    ),
+    # weeks or replications of 10^9 grew the child to 8 GB in a minute
+    (_scenario({"weeks": 10**9}), "simulation.weeks: must be 1..520, got 1,000,000,000"),
+    (_scenario({"replications": 10**9}), "simulation.replications: must be 1..100"),
+    (_scenario({"seed": "abc"}), "simulation.seed: must be a whole number, got 'abc'"),
+    (_scenario({"seed": 10**30}), "simulation.seed: must be 0..2,147,483,647"),
+    (_scenario({"time_limit": 1e9}), "simulation.time_limit: must be a number of seconds"),
+    (_scenario({"weeks": "52"}), "simulation.weeks: must be a whole number, got '52'"),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), SCENARIO_TOO_BIG)
+def test_every_size_of_a_scenario_is_bounded(data: dict[str, Any], message: str) -> None:
+    from scheduler.whatif.scenario import ScenarioError, parse_scenario
+
+    with pytest.raises(ScenarioError) as raised:
+        parse_scenario(data)
+    assert message in str(raised.value)
+
+
+def test_too_many_variants_are_refused() -> None:
+    from scheduler.whatif.scenario import MAX_VARIANTS, ScenarioError, parse_scenario
+
+    data = _scenario()
+    data["variants"] = [{"name": f"v{n}"} for n in range(MAX_VARIANTS + 1)]
+    with pytest.raises(ScenarioError, match=r"variants: 51 .*; at most 50"):
+        parse_scenario(data)
+    data["variants"] = data["variants"][:MAX_VARIANTS]
+    assert len(parse_scenario(data).variants) == MAX_VARIANTS
