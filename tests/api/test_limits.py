@@ -333,3 +333,15 @@ def test_a_scenario_past_its_limits_is_422_at_once(
     answer = client.post("/v1/scenarios", content=toml.encode(), headers=admin)
     assert answer.status_code == 422 and message in answer.json()["detail"], answer.text
     assert time.monotonic() - began < 5
+
+
+def test_an_import_that_unpacks_past_the_limit_is_refused_at_once(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    from tests.scheduler.test_limits import _bomb
+
+    began = time.monotonic()
+    answer = client.post("/v1/imports", content=_bomb(40 * 2**20), headers=admin)
+    assert answer.status_code == 422, answer.text
+    assert "over the limit of 33,554,432" in answer.json()["detail"]
+    assert time.monotonic() - began < 3

@@ -5,6 +5,7 @@ item and the field, not a traceback or a gigabyte of nights."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -187,3 +188,86 @@ def test_too_many_variants_are_refused() -> None:
         parse_scenario(data)
     data["variants"] = data["variants"][:MAX_VARIANTS]
     assert len(parse_scenario(data).variants) == MAX_VARIANTS
+
+
+# ---------------------------------------------------------------------------- spreadsheets
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _bomb(size: int) -> bytes:
+    """A zip of one 'cases.csv' of ``size`` bytes: a header and the same row again."""
+    row = b"C-1,L-1,53.1,-2.4,40,female\n"
+    return _zip({"cases.csv": b"Case ID,Locality ID,Lat,Lon,Age,Sex\n" + row * (size // len(row))})
+
+
+def test_a_zip_bomb_is_refused_from_its_directory_at_once() -> None:
+    """40 MB of CSV in a zip of about 100 KB: over the 32 MiB a member may unpack to."""
+    from scheduler.sheets import InvalidSpreadsheet, read_workbook
+
+    bomb = _bomb(40 * 2**20)
+    assert len(bomb) < 2**20
+    began = time.monotonic()
+    with pytest.raises(InvalidSpreadsheet, match=r"'cases.csv' unpacks to 41,943,0.. bytes"):
+        read_workbook(bomb, "bomb.zip")
+    assert time.monotonic() - began < 1
+
+
+def test_all_members_together_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scheduler import sheets
+
+    monkeypatch.setattr(sheets, "MAX_UNPACKED_BYTES", 3000)
+    data = _zip({f"sheet{n}.csv": b"a,b\n" + b"1,2\n" * 250 for n in range(3)})
+    with pytest.raises(sheets.InvalidSpreadsheet, match=r"unpacks to 3,012 bytes, over the limit"):
+        sheets.read_workbook(data, "three.zip")
+
+
+def test_a_directory_that_lies_is_caught_while_unpacking() -> None:
+    """The zip's directory (and local header) say 100 bytes; the member holds 1 MB."""
+    from scheduler.sheets import InvalidSpreadsheet, read_workbook
+
+    data = bytearray(_bomb(2**20))
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = data.index(signature) + offset
+        data[at : at + 4] = (100).to_bytes(4, "little")
+    with pytest.raises(InvalidSpreadsheet):
+        read_workbook(bytes(data), "liar.zip")
+
+
+def test_rows_past_the_limit_are_refused_before_they_are_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from scheduler import sheets
+    from scheduler.synthetic import generate
+
+    monkeypatch.setattr(sheets, "MAX_ROWS", 3)
+    frames = sheets.problem_to_frames(generate("tiny", 1))
+    assert len(frames["cases"]) > 3
+    for write in (sheets.write_xlsx, sheets.write_csv_zip):
+        with pytest.raises(sheets.InvalidSpreadsheet, match="has more than 3 rows"):
+            sheets.read_workbook(write(frames), "many.xlsx")
+    (tmp_path / "cases.csv").write_text("Case ID\n" + "C-1\n" * 11)
+    with pytest.raises(sheets.InvalidSpreadsheet, match="sheet 'cases': has more than 3 rows"):
+        sheets.read_workbook(tmp_path)
+
+
+def test_the_cli_refuses_a_bomb_in_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from scheduler.cli import app
+
+    (tmp_path / "bomb.zip").write_bytes(_bomb(40 * 2**20))
+    out = tmp_path / "problem.json"
+    result = CliRunner().invoke(app, ["import", str(tmp_path / "bomb.zip"), "--out", str(out)])
+    assert result.exit_code == 2 and not out.exists()
+    assert "over the limit of 33,554,432" in result.output
+    assert "Traceback" not in result.output
