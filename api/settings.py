@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from scheduler.model import MAX_WORKERS
+
 __all__ = ["Settings"]
 
 
@@ -27,8 +29,12 @@ class Settings(BaseSettings):
     dask_scheduler: str | None = Field(
         default=None, description="e.g. tcp://host:8786: run solves on a Dask cluster."
     )
-    workers: int = Field(default=1, ge=1, description="Solves run at once by local workers.")
-    solver_threads: int = Field(default=2, ge=1, description="CP-SAT num_workers per solve.")
+    workers: int = Field(
+        default=1, ge=1, le=MAX_WORKERS, description="Solves run at once by local workers."
+    )
+    solver_threads: int = Field(
+        default=2, ge=1, le=MAX_WORKERS, description="CP-SAT num_workers per solve."
+    )
     start_method: Literal["spawn", "forkserver"] = "spawn"
     allocator: str = Field(
         default="scheduler.allocate:allocate",
@@ -42,7 +48,10 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     max_page_size: int = Field(default=500, ge=1)
     whatif_workers: int | None = Field(
-        default=None, ge=1, description="Local Dask workers for what-if scenarios (default: cores)."
+        default=None,
+        ge=1,
+        le=MAX_WORKERS,
+        description="Local Dask workers for what-if scenarios (default: cores).",
     )
     job_nice: int = Field(
         default=10,

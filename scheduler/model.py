@@ -41,6 +41,8 @@ __all__ = [
     "MAX_PENCE",
     "MAX_SEED",
     "MAX_TIME_LIMIT",
+    "MAX_WEIGHT",
+    "MAX_WORKERS",
     "UNMET_REASONS",
     "WEEKDAYS",
     "Budget",
@@ -106,6 +108,8 @@ MAX_COUNT = 1000  # night staff, sitters on a shift, residents per member of sta
 MAX_SEED = 2**31 - 1  # CP-SAT's random_seed is a 32-bit int
 MAX_TIME_LIMIT = 3600.0  # seconds of one solve
 MAX_TRAVEL_KM = 20_000.0  # half way round the Earth
+MAX_WEIGHT = 10**6  # an objective weight: tiers' sums stay far inside CP-SAT's 64 bits
+MAX_WORKERS = 64  # solver threads, and solves or scenarios run at once
 # Dates leave room for the longest horizon on either side: no date arithmetic overflows.
 FIRST_DATE = dt.date(1900, 1, 1)
 LAST_DATE = dt.date(9990, 12, 31)
@@ -203,6 +207,7 @@ Minutes = Annotated[int, Field(gt=0, le=24 * 60)]
 Pence = Annotated[int, Field(ge=0, le=MAX_PENCE)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Km = Annotated[float, Field(ge=0, le=MAX_TRAVEL_KM)]
+Weight = Annotated[int, Field(ge=0, le=MAX_WEIGHT)]
 Priority = Literal["crisis", "health_appointment", "planned"]
 
 
@@ -431,15 +436,15 @@ class Weights(_Strict):
     rounded to an integer; tier 2 is the sum over served units of their request's need.
     """
 
-    night_units: PosInt = 60
-    need_base: NonNegInt = 100
-    need_allowance: NonNegInt = 100
-    need_wait: NonNegInt = 50
-    wait_cap_days: PosInt = 56
-    preferred_start: NonNegInt = 3
-    preferred_unit: NonNegInt = 2
-    continuity: NonNegInt = 2
-    change: NonNegInt = 1
+    night_units: Annotated[int, Field(gt=0, le=MAX_WEIGHT)] = 60
+    need_base: Weight = 100
+    need_allowance: Weight = 100
+    need_wait: Weight = 50
+    wait_cap_days: Annotated[int, Field(gt=0, le=MAX_WEIGHT)] = 56
+    preferred_start: Weight = 3
+    preferred_unit: Weight = 2
+    continuity: Weight = 2
+    change: Weight = 1
 
 
 class Problem(_Strict):

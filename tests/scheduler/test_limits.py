@@ -42,6 +42,8 @@ TOO_BIG = [
     # staff and sitters by the billion
     (set_path("units.0.default_night_staff", 10**9), "unit U-1: default_night_staff: Input"),
     (set_path("providers.0.sitters.mon.0.count", 10**9), "provider P-1: sitters.mon[0].count"),
+    # an objective weight that would overflow CP-SAT's 64-bit sums
+    (set_path("weights", {"need_base": 10**18}), "weights.need_base: Input should be less"),
 ]
 
 NOT_AN_ID = [
