@@ -1,5 +1,5 @@
 """Bounded work per request: a body over its limit is refused (413) before it is read
-whole, parsed or its key checked; a URL with a control character is refused (422).
+whole, parsed or its key checked; a URL holding NUL is refused (422).
 
 On both databases, through the test client; and once against a real server (uvicorn
 in a thread) streaming 200 MB, which must be cut off at once while /healthz answers.
@@ -94,11 +94,11 @@ def test_the_county_problem_fits_the_default_body_limit(
     [
         "/v1/feeds/providers/P%00.ics?token=x",  # unauthenticated, NUL in the path
         "/v1/feeds/providers/P-1.ics?token=x%00",  # NUL in the query
-        "/v1/bookings/B%0A1",  # a line break in an id
-        "/v1/bookings?case_id=C%0d1",
+        "/v1/bookings/B%001",
+        "/v1/bookings?case_id=C%001",
     ],
 )
-def test_a_control_character_in_the_url_is_422(client: TestClient, url: str) -> None:
+def test_nul_in_the_url_is_422(client: TestClient, url: str) -> None:
     answer = client.get(url)
     assert answer.status_code == 422 and answer.json()["error"] == "invalid_input"
     assert answer.json()["detail"].split(":")[0] in ("path", "query")
