@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from api.db import Database, upgrade
 from api.failures import install_error_handlers
 from api.jobs import make_workers
+from api.limits import RequestLimits
 from api.logs import install_redaction
 from api.routes import health_router, v1_router
 from api.routes.deps import Services
@@ -48,6 +49,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or Settings()
     install_error_handlers(app)
+    limits = app.state.settings
+    app.add_middleware(
+        RequestLimits, body_bytes=limits.max_body_bytes, upload_bytes=limits.max_upload_bytes
+    )
     app.include_router(health_router)
     app.include_router(v1_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -12,7 +12,21 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.auth import Role
-from scheduler.model import Horizon, Provider, Shift, Unit
+from scheduler.model import (
+    MAX_COUNT,
+    MAX_SEED,
+    MAX_TIME_LIMIT,
+    Clock,
+    Day,
+    Horizon,
+    Id,
+    Minutes,
+    Name,
+    Nights,
+    Provider,
+    Shift,
+    Unit,
+)
 
 T = TypeVar("T")
 
@@ -82,11 +96,11 @@ class RunCreate(_Body):
         },
     )
 
-    week_start: dt.date | None = None
+    week_start: Day | None = None
     horizon: Horizon | None = None
     engine: Engine = "cpsat"
-    time_limit: float = Field(default=10.0, gt=0, le=3600, description="Seconds.")
-    seed: int = Field(default=0, ge=0)
+    time_limit: float = Field(default=10.0, gt=0, le=MAX_TIME_LIMIT, description="Seconds.")
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
 
 
 class RunProgress(BaseModel):
@@ -144,10 +158,10 @@ class StayBookingIn(_Body):
     )
 
     kind: Literal["stay"] = "stay"
-    request_id: str
-    bed_id: str
-    first_night: dt.date
-    nights: int = Field(gt=0)
+    request_id: Id
+    bed_id: Id
+    first_night: Day
+    nights: Nights
 
 
 class VisitBookingIn(_Body):
@@ -170,12 +184,12 @@ class VisitBookingIn(_Body):
     )
 
     kind: Literal["visit"] = "visit"
-    request_id: str
-    visit_id: str
-    provider_id: str
-    day: dt.date
-    start: str = Field(examples=["10:00"])
-    minutes: int | None = Field(default=None, gt=0, description="Defaults to the visit's.")
+    request_id: Id
+    visit_id: Id
+    provider_id: Id
+    day: Day
+    start: Clock
+    minutes: Minutes | None = Field(default=None, description="Defaults to the visit's.")
     sitters: Literal[1, 2] | None = Field(default=None, description="Defaults to the request's.")
 
 
@@ -189,13 +203,13 @@ class BookingChange(_Body):
         extra="forbid", json_schema_extra={"examples": [{"first_night": "2025-03-04"}]}
     )
 
-    bed_id: str | None = None
-    first_night: dt.date | None = None
-    nights: int | None = Field(default=None, gt=0)
-    provider_id: str | None = None
-    day: dt.date | None = None
-    start: str | None = None
-    minutes: int | None = Field(default=None, gt=0)
+    bed_id: Id | None = None
+    first_night: Day | None = None
+    nights: Nights | None = None
+    provider_id: Id | None = None
+    day: Day | None = None
+    start: Clock | None = None
+    minutes: Minutes | None = None
     sitters: Literal[1, 2] | None = None
 
 
@@ -235,7 +249,9 @@ class ImportResult(BaseModel):
 
 
 class NightStaffIn(_Body):
-    staff: int | None = Field(ge=0, description="Staff on duty; null restores the default.")
+    staff: int | None = Field(
+        ge=0, le=MAX_COUNT, description="Staff on duty; null restores the default."
+    )
 
 
 class RotaIn(_Body):
@@ -254,10 +270,10 @@ class ApiKeyCreate(_Body):
         },
     )
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     role: Role
-    provider_id: str | None = None
-    unit_id: str | None = None
+    provider_id: Id | None = None
+    unit_id: Id | None = None
 
     @model_validator(mode="after")
     def _scoped_if_provider(self) -> ApiKeyCreate:

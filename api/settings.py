@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from scheduler.model import MAX_WORKERS
+
 __all__ = ["Settings"]
 
 
@@ -28,8 +30,12 @@ class Settings(BaseSettings):
     dask_scheduler: str | None = Field(
         default=None, description="e.g. tcp://host:8786: run solves on a Dask cluster."
     )
-    workers: int = Field(default=1, ge=1, description="Solves run at once by local workers.")
-    solver_threads: int = Field(default=2, ge=1, description="CP-SAT num_workers per solve.")
+    workers: int = Field(
+        default=1, ge=1, le=MAX_WORKERS, description="Solves run at once by local workers."
+    )
+    solver_threads: int = Field(
+        default=2, ge=1, le=MAX_WORKERS, description="CP-SAT num_workers per solve."
+    )
     start_method: Literal["spawn", "forkserver"] = "spawn"
     allocator: str = Field(
         default="scheduler.allocate:allocate",
@@ -45,6 +51,7 @@ class Settings(BaseSettings):
     whatif_workers: int | None = Field(
         default=None,
         ge=1,
+        le=MAX_WORKERS,
         description="Local Dask workers for what-if scenarios (default: run_workers).",
     )
     job_nice: int = Field(
@@ -79,6 +86,12 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1, description="Larger uploads are refused with 413."
+    )
+    max_body_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="Larger request bodies (but uploads) are refused with 413 before parsing; "
+        "a county's problem file is 2.2 MB.",
     )
 
     def worker_database_url(self) -> str:

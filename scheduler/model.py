@@ -21,24 +21,45 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    StringConstraints,
     field_validator,
     model_serializer,
     model_validator,
 )
 
 __all__ = [
+    "FIRST_DATE",
+    "ID_PATTERN",
+    "LAST_DATE",
+    "MAX_COUNT",
+    "MAX_ID_LENGTH",
+    "MAX_NAME_LENGTH",
+    "MAX_NIGHTS",
+    "MAX_PENCE",
+    "MAX_SEED",
+    "MAX_TIME_LIMIT",
+    "MAX_WEIGHT",
+    "MAX_WORKERS",
     "UNMET_REASONS",
     "WEEKDAYS",
     "Budget",
     "Case",
+    "Clock",
+    "Day",
+    "Id",
     "InvalidProblem",
     "Kpis",
     "Locality",
     "Location",
+    "Minutes",
+    "Name",
+    "Nights",
+    "Pence",
     "Plan",
     "PlannedStay",
     "PlannedVisit",
@@ -50,6 +71,7 @@ __all__ = [
     "SolverInfo",
     "StayBooking",
     "StayRequest",
+    "Tag",
     "Unit",
     "Unmet",
     "UnmetReason",
@@ -78,6 +100,24 @@ UNMET_REASONS: tuple[UnmetReason, ...] = get_args(UnmetReason)
 PRIORITIES = ("crisis", "health_appointment", "planned")
 
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+
+# Limits: every size a file or a request can make the service work for.
+MAX_NIGHTS = 366  # a horizon's nights, so a stay's (the spec's tiers plan up to 28)
+MAX_ID_LENGTH = 64  # the database's id columns
+MAX_NAME_LENGTH = 200  # the database's name columns
+MAX_PENCE = 10**12  # any cost or budget: ten billion pounds
+MAX_COUNT = 1000  # night staff, sitters on a shift, residents per member of staff
+MAX_SEED = 2**31 - 1  # CP-SAT's random_seed is a 32-bit int
+MAX_TIME_LIMIT = 3600.0  # seconds of one solve
+MAX_TRAVEL_KM = 20_000.0  # half way round the Earth
+MAX_WEIGHT = 10**6  # an objective weight: tiers' sums stay far inside CP-SAT's 64 bits
+MAX_WORKERS = 64  # solver threads, and solves or scenarios run at once
+# Dates leave room for the longest horizon on either side: no date arithmetic overflows.
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(9990, 12, 31)
+# A pseudonymous reference such as "C-00042": no spaces, line breaks or other text.
+ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+_ONE_LINE = r"^[^\x00-\x1f\x7f]+$"  # no control characters (NUL, line breaks)
 
 
 Location = tuple[str | int, ...]  # list names, positions and keys: ("requests", 3, "case_id")
@@ -155,9 +195,21 @@ def _check_clock(value: str) -> str:
     return value
 
 
-Clock = Annotated[str, Field(examples=["09:30"])]
+Clock = Annotated[str, AfterValidator(_check_clock), Field(examples=["09:30"])]
 NonNegInt = Annotated[int, Field(ge=0)]
 PosInt = Annotated[int, Field(gt=0)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH, pattern=_ONE_LINE)
+]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=_ONE_LINE)]
+Day = Annotated[dt.date, Field(ge=FIRST_DATE, le=LAST_DATE)]
+Nights = Annotated[int, Field(gt=0, le=MAX_NIGHTS)]
+Minutes = Annotated[int, Field(gt=0, le=24 * 60)]
+Pence = Annotated[int, Field(ge=0, le=MAX_PENCE)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+Km = Annotated[float, Field(ge=0, le=MAX_TRAVEL_KM)]
+Weight = Annotated[int, Field(ge=0, le=MAX_WEIGHT)]
 Priority = Literal["crisis", "health_appointment", "planned"]
 
 
@@ -171,8 +223,8 @@ class Point(_Strict):
 
 
 class Horizon(_Strict):
-    first_night: dt.date
-    last_night: dt.date
+    first_night: Day
+    last_night: Day
 
     @model_validator(mode="after")
     def _ordered(self) -> Horizon:
@@ -180,6 +232,9 @@ class Horizon(_Strict):
             raise ValueError(
                 f"last_night {self.last_night} is before first_night {self.first_night}"
             )
+        if (count := (self.last_night - self.first_night).days + 1) > MAX_NIGHTS:
+            too_long = f"makes a horizon of {count:,} nights; at most {MAX_NIGHTS}"
+            raise ValueError(f"last_night {self.last_night} {too_long}")
         return self
 
     @property
@@ -189,46 +244,46 @@ class Horizon(_Strict):
 
 
 class Locality(_Strict):
-    locality_id: str
-    name: str
+    locality_id: Id
+    name: Name
 
 
 class Case(_Strict):
-    case_id: str
-    locality_id: str
+    case_id: Id
+    locality_id: Id
     home: Point
     age: int = Field(ge=0, le=130)
     sex: Literal["female", "male"]
     night_support: Literal["shared", "one_to_one", "two_to_one"] = "shared"
-    bed_needs: list[str] = []
-    sitting_skills: list[str] = []
-    incompatible_with: list[str] = []
+    bed_needs: list[Tag] = []
+    sitting_skills: list[Tag] = []
+    incompatible_with: list[Id] = []
     eligible: list[Literal["stay", "sitting"]] = ["stay", "sitting"]
-    nights_allowance: NonNegInt = 0
-    nights_used: NonNegInt = 0
-    sitting_hours_per_week: float = Field(default=0, ge=0)
-    previous_unit_id: str | None = None
-    previous_provider_id: str | None = None
+    nights_allowance: Annotated[int, Field(ge=0, le=MAX_NIGHTS)] = 0
+    nights_used: Annotated[int, Field(ge=0, le=MAX_NIGHTS)] = 0
+    sitting_hours_per_week: float = Field(default=0, ge=0, le=7 * 24)
+    previous_unit_id: Id | None = None
+    previous_provider_id: Id | None = None
 
 
 class Bed(_Strict):
-    bed_id: str
-    features: list[str] = []
+    bed_id: Id
+    features: list[Tag] = []
 
 
 class Unit(_Strict):
-    unit_id: str
-    name: str
-    locality_id: str
+    unit_id: Id
+    name: Name
+    locality_id: Id
     location: Point
     age_min: NonNegInt = 0
     age_max: NonNegInt = 130
     sex_policy: Literal["any", "female", "male"] = "any"
     beds: list[Bed]
-    default_night_staff: NonNegInt
-    night_staff: dict[dt.date, NonNegInt] = {}
-    shared_ratio: PosInt = 4
-    cost_per_night_pence: NonNegInt
+    default_night_staff: Count
+    night_staff: dict[Day, Count] = {}
+    shared_ratio: Annotated[int, Field(gt=0, le=MAX_COUNT)] = 4
+    cost_per_night_pence: Pence
     spot: bool = False
 
     def staff_on(self, night: dt.date) -> int:
@@ -238,9 +293,7 @@ class Unit(_Strict):
 class Shift(_Strict):
     start: Clock
     end: Clock
-    count: NonNegInt
-
-    _clock_start = field_validator("start", "end")(_check_clock)
+    count: Count
 
     @model_validator(mode="after")
     def _ordered(self) -> Shift:
@@ -250,15 +303,15 @@ class Shift(_Strict):
 
 
 class Provider(_Strict):
-    provider_id: str
-    name: str
-    localities: list[str]
-    skills: list[str] = []
+    provider_id: Id
+    name: Name
+    localities: list[Id]
+    skills: list[Tag] = []
     base: Point
-    max_travel_km: float = Field(ge=0)
+    max_travel_km: Km
     sitters: dict[str, list[Shift]]
-    weekly_hours_cap: float = Field(ge=0)
-    cost_per_hour_pence: NonNegInt
+    weekly_hours_cap: float = Field(ge=0, le=MAX_COUNT * 7 * 24)
+    cost_per_hour_pence: Pence
 
     @field_validator("sitters")
     @classmethod
@@ -270,17 +323,17 @@ class Provider(_Strict):
 
 
 class StayRequest(_Strict):
-    request_id: str
-    case_id: str
+    request_id: Id
+    case_id: Id
     kind: Literal["stay"] = "stay"
     priority: Priority
-    received: dt.date
-    nights: PosInt
-    earliest_start: dt.date
-    latest_start: dt.date
-    preferred_start: dt.date | None = None
-    preferred_units: list[str] = []
-    max_travel_km: float = Field(ge=0)
+    received: Day
+    nights: Nights
+    earliest_start: Day
+    latest_start: Day
+    preferred_start: Day | None = None
+    preferred_units: list[Id] = []
+    max_travel_km: Km
 
     @model_validator(mode="after")
     def _ordered(self) -> StayRequest:
@@ -292,11 +345,9 @@ class StayRequest(_Strict):
 
 
 class Window(_Strict):
-    day: dt.date
+    day: Day
     start: Clock
     end: Clock
-
-    _clock = field_validator("start", "end")(_check_clock)
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:
@@ -310,8 +361,8 @@ class Window(_Strict):
 
 
 class Visit(_Strict):
-    visit_id: str
-    minutes: PosInt
+    visit_id: Id
+    minutes: Minutes
     windows: list[Window] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -324,27 +375,27 @@ class Visit(_Strict):
 
 
 class SittingRequest(_Strict):
-    request_id: str
-    case_id: str
+    request_id: Id
+    case_id: Id
     kind: Literal["sitting"] = "sitting"
     priority: Priority
-    received: dt.date
+    received: Day
     visits: list[Visit] = Field(min_length=1)
     double_handed: bool = False
-    max_travel_km: float = Field(ge=0)
+    max_travel_km: Km
 
 
 Request = Annotated[StayRequest | SittingRequest, Field(discriminator="kind")]
 
 
 class StayBooking(_Strict):
-    booking_id: str
-    request_id: str
-    case_id: str
-    unit_id: str
-    bed_id: str
-    first_night: dt.date
-    nights: PosInt
+    booking_id: Id
+    request_id: Id
+    case_id: Id
+    unit_id: Id
+    bed_id: Id
+    first_night: Day
+    nights: Nights
 
     @property
     def night_list(self) -> list[dt.date]:
@@ -352,26 +403,24 @@ class StayBooking(_Strict):
 
 
 class VisitBooking(_Strict):
-    booking_id: str
-    request_id: str
-    visit_id: str
-    case_id: str
-    provider_id: str
-    day: dt.date
+    booking_id: Id
+    request_id: Id
+    visit_id: Id
+    case_id: Id
+    provider_id: Id
+    day: Day
     start: Clock
-    minutes: PosInt
+    minutes: Minutes
     sitters: Literal[1, 2] = 1
-
-    _clock = field_validator("start")(_check_clock)
 
 
 Booking = StayBooking | VisitBooking
 
 
 class Budget(_Strict):
-    budget_id: str
-    limit_pence: NonNegInt
-    applies_to: list[str]
+    budget_id: Id
+    limit_pence: Pence
+    applies_to: list[Id]
 
 
 class Weights(_Strict):
@@ -389,20 +438,20 @@ class Weights(_Strict):
     rounded to an integer; tier 2 is the sum over served units of their request's need.
     """
 
-    night_units: PosInt = 60
-    need_base: NonNegInt = 100
-    need_allowance: NonNegInt = 100
-    need_wait: NonNegInt = 50
-    wait_cap_days: PosInt = 56
-    preferred_start: NonNegInt = 3
-    preferred_unit: NonNegInt = 2
-    continuity: NonNegInt = 2
-    change: NonNegInt = 1
+    night_units: Annotated[int, Field(gt=0, le=MAX_WEIGHT)] = 60
+    need_base: Weight = 100
+    need_allowance: Weight = 100
+    need_wait: Weight = 50
+    wait_cap_days: Annotated[int, Field(gt=0, le=MAX_WEIGHT)] = 56
+    preferred_start: Weight = 3
+    preferred_unit: Weight = 2
+    continuity: Weight = 2
+    change: Weight = 1
 
 
 class Problem(_Strict):
     horizon: Horizon
-    week_start: dt.date
+    week_start: Day
     localities: list[Locality]
     cases: list[Case]
     units: list[Unit]
@@ -617,12 +666,12 @@ def _visit_booking_errors(
 
 
 class PlannedStay(_Strict):
-    request_id: str
-    case_id: str
-    unit_id: str
-    bed_id: str
-    first_night: dt.date
-    nights: PosInt
+    request_id: Id
+    case_id: Id
+    unit_id: Id
+    bed_id: Id
+    first_night: Day
+    nights: Nights
 
     @property
     def night_list(self) -> list[dt.date]:
@@ -630,21 +679,19 @@ class PlannedStay(_Strict):
 
 
 class PlannedVisit(_Strict):
-    request_id: str
-    visit_id: str
-    case_id: str
-    provider_id: str
-    day: dt.date
+    request_id: Id
+    visit_id: Id
+    case_id: Id
+    provider_id: Id
+    day: Day
     start: Clock
-    minutes: PosInt
+    minutes: Minutes
     sitters: Literal[1, 2] = 1
-
-    _clock = field_validator("start")(_check_clock)
 
 
 class Unmet(_Strict):
-    request_id: str
-    visit_id: str | None = None
+    request_id: Id
+    visit_id: Id | None = None
     reason: UnmetReason
     detail: str
     alternative: str | None = None

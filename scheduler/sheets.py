@@ -36,6 +36,9 @@ from scheduler.files import load_problem
 from scheduler.model import WEEKDAYS, InvalidProblem, Location, Problem, ProblemError
 
 __all__ = [
+    "MAX_MEMBER_BYTES",
+    "MAX_ROWS",
+    "MAX_UNPACKED_BYTES",
     "SHEETS",
     "CellError",
     "InvalidSpreadsheet",
@@ -430,8 +433,13 @@ OPTIONAL_SHEETS = {"night staff", "budgets", "bookings", "sitting requests", "vi
 
 # ---------------------------------------------------------------------------- reading
 
-# A workbook or zip unpacks to at most this much (zip bombs are refused unread).
-MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+# What a workbook or zip may unpack to, checked from its directory before anything is
+# read and again while reading (the directory may lie): zip bombs are refused unread.
+# A county's workbook unpacks to 3.7 MB, its biggest sheet 5,447 rows.
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024  # all members together (a file read whole too)
+MAX_MEMBER_BYTES = 32 * 1024 * 1024  # one member: a CSV sheet, a workbook's part
+MAX_ROWS = 100_000  # rows of one sheet
+_CHUNK = 1 << 16
 
 
 def read_workbook(
@@ -458,17 +466,19 @@ def read_workbook(
             return _read_csv_dir(path)
         name = filename or str(path)
         try:
-            data = path.read_bytes()
+            data = _read_limited(path, name)
         except OSError as exc:
             raise InvalidSpreadsheet([CellError.at(name, None, None, _unreadable(exc))]) from None
     else:
         data, name = source, filename or "file"
     try:
-        if data[:2] == b"PK" and _is_xlsx(data):
-            frames = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=object, header=0)
-            return {str(k).strip().lower(): v for k, v in frames.items()}
+        if data[:2] == b"PK" and _is_xlsx(data, name):
+            frames = pd.read_excel(
+                io.BytesIO(data), sheet_name=None, dtype=object, header=0, nrows=MAX_ROWS + 1
+            )
+            return {_sheet_name(str(k)): _rows_limited(str(k), v) for k, v in frames.items()}
         if data[:2] == b"PK":
-            return _read_csv_zip(data)
+            return _read_csv_zip(data, name)
     except InvalidSpreadsheet:
         raise
     except Exception as exc:  # openpyxl and zipfile raise many kinds on a broken file
@@ -482,31 +492,66 @@ def _unreadable(exc: BaseException) -> str:
     return f"cannot be read ({exc.strerror if isinstance(exc, OSError) else exc})"
 
 
-def _is_xlsx(data: bytes) -> bool:
+def _too_big(name: str, message: str) -> InvalidSpreadsheet:
+    return InvalidSpreadsheet([CellError.at(name, None, None, message)])
+
+
+def _read_limited(path: Path, name: str, limit: int = MAX_UNPACKED_BYTES) -> bytes:
+    """The file at ``path``, refused unread if it is over ``limit`` bytes."""
+    if (size := path.stat().st_size) > limit:
+        raise _too_big(name, f"is {size:,} bytes, over the limit of {limit:,}")
+    return path.read_bytes()
+
+
+def _is_xlsx(data: bytes, name: str) -> bool:
+    """Whether the zip ``data`` is a workbook; every member is unpacked once, counted,
+    so that a workbook past the limits is refused before a sheet is parsed."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        unpacked = sum(member.file_size for member in archive.infolist())
-        if unpacked > MAX_UNPACKED_BYTES:
-            raise InvalidSpreadsheet(
-                [
-                    CellError.at(
-                        "file",
-                        None,
-                        None,
-                        f"unpacks to {unpacked:,} bytes, over the limit of {MAX_UNPACKED_BYTES:,}",
-                    )
-                ]
-            )
-        return "[Content_Types].xml" in archive.namelist()
+        members = _members_within_limits(archive, name)
+        is_workbook = "[Content_Types].xml" in archive.namelist()
+        if is_workbook:
+            for member in members:
+                _unpack(archive, member, name)
+        return is_workbook
 
 
-def _read_csv_zip(data: bytes) -> dict[str, pd.DataFrame]:
+def _members_within_limits(archive: zipfile.ZipFile, name: str) -> list[zipfile.ZipInfo]:
+    """The archive's members, if its directory says they unpack within the limits."""
+    members = archive.infolist()
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > MAX_UNPACKED_BYTES:
+        over = f"unpacks to {unpacked:,} bytes, over the limit of {MAX_UNPACKED_BYTES:,}"
+        raise _too_big(name, over)
+    for member in members:
+        if member.file_size > MAX_MEMBER_BYTES:
+            over = f"'{member.filename}' unpacks to {member.file_size:,} bytes"
+            raise _too_big(name, f"{over}, over the limit of {MAX_MEMBER_BYTES:,}")
+    return members
+
+
+def _unpack(archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: str) -> bytes:
+    """The member's bytes, unpacked in chunks and counted: refused as soon as they pass
+    what the directory said, or the limit."""
+    limit = min(member.file_size, MAX_MEMBER_BYTES)
+    chunks: list[bytes] = []
+    size = 0
+    with archive.open(member) as handle:
+        while chunk := handle.read(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise _too_big(name, f"'{member.filename}' unpacks to more than {limit:,} bytes")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _read_csv_zip(data: bytes, name: str) -> dict[str, pd.DataFrame]:
     frames: dict[str, pd.DataFrame] = {}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for member in archive.namelist():
-            if not member.lower().endswith(".csv") or member.startswith("__MACOSX"):
+        for member in _members_within_limits(archive, name):
+            filename = member.filename
+            if not filename.lower().endswith(".csv") or filename.startswith("__MACOSX"):
                 continue
-            with archive.open(member) as handle:
-                _add_csv(frames, Path(member).stem, handle.read())
+            _add_csv(frames, Path(filename).stem, _unpack(archive, member, name))
     return frames
 
 
@@ -514,7 +559,7 @@ def _read_csv_dir(directory: Path) -> dict[str, pd.DataFrame]:
     frames: dict[str, pd.DataFrame] = {}
     for path in sorted(directory.iterdir()):
         if path.suffix.lower() == ".csv" and path.is_file():
-            _add_csv(frames, path.stem, path.read_bytes())
+            _add_csv(frames, path.stem, _read_limited(path, str(path), MAX_MEMBER_BYTES))
     if not frames:
         raise InvalidSpreadsheet(
             [CellError.at(str(directory), None, None, "holds no .csv files (one per sheet)")]
@@ -524,7 +569,7 @@ def _read_csv_dir(directory: Path) -> dict[str, pd.DataFrame]:
 
 def _add_csv(frames: dict[str, pd.DataFrame], stem: str, data: bytes) -> None:
     """Add the sheet ``stem`` read from CSV ``data``; an empty file is no sheet."""
-    sheet = stem.strip().lower()
+    sheet = _sheet_name(stem)
     if not data.strip():
         return
     try:
@@ -533,9 +578,22 @@ def _add_csv(frames: dict[str, pd.DataFrame], stem: str, data: bytes) -> None:
         problem = "is not UTF-8 text; save it as 'CSV UTF-8'"
         raise InvalidSpreadsheet([CellError.at(sheet, None, None, problem)]) from None
     try:
-        frames[sheet] = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, nrows=MAX_ROWS + 1)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InvalidSpreadsheet([CellError.at(sheet, None, None, _unreadable(exc))]) from None
+    frames[sheet] = _rows_limited(sheet, frame)
+
+
+def _sheet_name(name: str) -> str:
+    return name.strip().lower()
+
+
+def _rows_limited(sheet: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame``, read up to one row past the limit, refused if it has that row."""
+    if len(frame) > MAX_ROWS:
+        message = f"has more than {MAX_ROWS:,} rows; split the import"
+        raise InvalidSpreadsheet([CellError.at(_sheet_name(sheet), None, None, message)])
+    return frame
 
 
 Layout = dict[str, dict[str, str]]  # sheet -> key -> "'Header' (letter)" as in the file

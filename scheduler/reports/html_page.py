@@ -178,6 +178,11 @@ def _cell(column: str, value: Any) -> str:
     return f"<td>{text}</td>"
 
 
+def _label(text: str, width: int = 28) -> str:
+    """``text`` cut to ``width`` characters for a chart's axis (names run to 200)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _png(figure: plt.Figure) -> str:
     buffer = io.BytesIO()
     figure.tight_layout()
@@ -197,7 +202,7 @@ def _heatmap(frame: pd.DataFrame) -> str:
     grid = frame.pivot_table(index="Unit", columns="Night", values="Occupancy", sort=False)
     units = frame.drop_duplicates("Unit").set_index("Unit")
     labels = [
-        f"{units.loc[unit, 'Unit name']}{' (spot)' if units.loc[unit, 'Spot'] else ''}"
+        f"{_label(units.loc[unit, 'Unit name'])}{' (spot)' if units.loc[unit, 'Spot'] else ''}"
         for unit in grid.index
     ]
     figure, axes = plt.subplots(figsize=(11, 0.35 * max(len(grid), 2) + 1.2))
@@ -220,18 +225,19 @@ def _unmet_chart(problem: Problem, frame: pd.DataFrame) -> str:
     counts = frame.assign(Items=frame["Stays"] + frame["Visits"]).pivot_table(
         index="Locality", columns="Priority", values="Items", aggfunc="sum", fill_value=0
     )
-    labels = [names.get(locality, locality) for locality in counts.index]
+    places = range(len(counts))  # by position: two names cut alike stay two bars
     bottom = pd.Series(0, index=counts.index)
     for priority in PRIORITIES:
         if priority in counts:
             axes.bar(
-                labels,
+                places,
                 counts[priority],
                 bottom=bottom,
                 label=priority.replace("_", " "),
                 color=COLOURS[priority],
             )
             bottom = bottom + counts[priority]
+    axes.set_xticks(places, labels=[_label(names.get(loc, loc), 20) for loc in counts.index])
     axes.set_ylabel("unmet stays and visits")
     axes.legend(fontsize=8, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     axes.tick_params(axis="x", labelsize=8, rotation=30)
@@ -244,7 +250,9 @@ def _budget_chart(frame: pd.DataFrame) -> str:
         return _nothing(figure, axes, "No budgets")
     used = frame["Used"] * 100
     colours = ["#c0392b" if share >= NEAR_LIMIT * 100 else "#2e86c1" for share in used]
-    axes.barh(frame["Budget"], used, color=colours)
+    places = range(len(frame))
+    axes.barh(places, used, color=colours)
+    axes.set_yticks(places, labels=[_label(str(budget)) for budget in frame["Budget"]])
     axes.invert_yaxis()  # first budget on top, as in the table
     axes.axvline(100, color="#333", linestyle="--", linewidth=1)
     axes.set_xlabel("% of budget planned")

@@ -30,6 +30,10 @@ Change kinds: ``add_beds`` (unit, count, features), ``remove_beds`` (unit, count
 (nights_a_year, hours_a_week), ``budget`` (budget, scale), ``scale_demand``
 (factor, priority, locality). A mistake is a :class:`ScenarioError` naming the
 variant, the change and the field.
+
+Every size a scenario can make the simulation work for is bounded (``MAX_*`` below:
+weeks, replications, variants, beds added or removed, scale factors); past a limit,
+the error names the field and the limit.
 """
 
 from __future__ import annotations
@@ -41,11 +45,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scheduler.model import PRIORITIES, InvalidProblem, Problem
+from scheduler.model import (
+    MAX_COUNT,
+    MAX_NIGHTS,
+    MAX_SEED,
+    MAX_TIME_LIMIT,
+    PRIORITIES,
+    InvalidProblem,
+    Problem,
+)
 
-__all__ = ["Scenario", "ScenarioError", "Simulation", "Variant", "apply_changes", "load_scenario"]
+__all__ = [
+    "MAX_BEDS",
+    "MAX_REPLICATIONS",
+    "MAX_SCALE",
+    "MAX_VARIANTS",
+    "MAX_WEEKS",
+    "Scenario",
+    "ScenarioError",
+    "Simulation",
+    "Variant",
+    "apply_changes",
+    "load_scenario",
+]
 
 ENGINES = ("greedy", "cpsat")
+MAX_WEEKS = 520  # ten years of rolling weeks
+MAX_REPLICATIONS = 100
+MAX_VARIANTS = 50  # a sweep's values included
+MAX_BEDS = 1000  # beds added, removed or opened by one change
+MAX_SCALE = 100.0  # sitters, budget and demand scale factors
 
 
 class ScenarioError(ValueError):
@@ -62,17 +91,34 @@ class Simulation:
     max_wait_weeks: int = 8
 
     def __post_init__(self) -> None:
-        if self.weeks < 1:
-            raise ScenarioError(f"simulation.weeks: must be at least 1, got {self.weeks}")
-        if self.replications < 2:
+        _whole("weeks", self.weeks, 1, MAX_WEEKS)
+        if _whole("replications", self.replications, 1, MAX_REPLICATIONS) < 2:
             raise ScenarioError(
                 "simulation.replications: at least 2 are needed for a confidence interval, "
                 f"got {self.replications}"
             )
         if self.engine not in ENGINES:
             raise ScenarioError(f"simulation.engine: '{self.engine}' is not greedy or cpsat")
-        if not self.time_limit > 0:
-            raise ScenarioError(f"simulation.time_limit: must be positive, got {self.time_limit}")
+        if not _is_number(self.time_limit) or not 0 < self.time_limit <= MAX_TIME_LIMIT:
+            raise ScenarioError(
+                f"simulation.time_limit: must be a number of seconds above 0 and at most "
+                f"{MAX_TIME_LIMIT:g}, got {self.time_limit!r}"
+            )
+        _whole("seed", self.seed, 0, MAX_SEED)
+        _whole("max_wait_weeks", self.max_wait_weeks, 1, MAX_WEEKS)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _whole(name: str, value: Any, low: int, high: int) -> int:
+    """``value`` of ``simulation.<name>``, a whole number in ``low..high``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ScenarioError(f"simulation.{name}: must be a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise ScenarioError(f"simulation.{name}: must be {low}..{high:,}, got {value:,}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -124,6 +170,10 @@ def parse_scenario(
         variants += _variants(raw, position)
     if not variants:
         variants = [Variant("today")]
+    if len(variants) > MAX_VARIANTS:
+        raise ScenarioError(
+            f"variants: {len(variants):,} (sweeps counted value by value); at most {MAX_VARIANTS}"
+        )
     names = [v.name for v in variants]
     if len(set(names)) != len(names):
         raise ScenarioError(f"variants: the name '{_first_repeat(names)}' is used twice")
@@ -192,6 +242,10 @@ def _variants(raw: Any, position: int) -> list[Variant]:
     field_name = sweep.get("field") if isinstance(sweep, dict) else None
     if not isinstance(values, list) or not values or not isinstance(field_name, str):
         raise ScenarioError(f"variant '{name}': sweep needs a field and a list of values")
+    if len(values) > MAX_VARIANTS:
+        raise ScenarioError(
+            f"variant '{name}': sweep.values has {len(values):,} values; at most {MAX_VARIANTS}"
+        )
     template = {k: v for k, v in sweep.items() if k not in ("field", "values")}
     return [
         Variant(
@@ -239,18 +293,17 @@ class _Change:
     def get(self, key: str, default: Any = None) -> Any:
         return self.raw.get(key, default)
 
-    def number(self, key: str, low: float = 0.0, default: Any = ...) -> float:
+    def number(self, key: str, high: float, low: float = 0.0, default: Any = ...) -> float:
+        """The change's ``key``, a number in ``low..high``."""
         value = self.raw.get(key, default)
         if value is ...:
             raise KeyError(key)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        if not _is_number(value):
             raise ScenarioError(f"{self.where}: {key} must be a number, got {value!r}")
         if value < low:
             raise ScenarioError(f"{self.where}: {key} must be at least {low:g}, got {value}")
+        if value > high:
+            raise ScenarioError(f"{self.where}: {key} must be at most {high:,g}, got {value:,}")
         return float(value)
 
     def fail(self, message: str) -> ScenarioError:
@@ -274,7 +327,7 @@ def _provider(data: dict[str, Any], change: _Change) -> dict[str, Any]:
 
 def _add_beds(data: dict[str, Any], _demand: Any, change: _Change) -> None:
     unit = _unit(data, change)
-    count = int(change.number("count"))
+    count = int(change.number("count", MAX_BEDS))
     features = list(change.get("features", []))
     taken = {bed["bed_id"] for bed in unit["beds"]}
     for n in range(1, count + 1):
@@ -289,7 +342,7 @@ def _add_beds(data: dict[str, Any], _demand: Any, change: _Change) -> None:
 
 def _remove_beds(data: dict[str, Any], _demand: Any, change: _Change) -> None:
     unit = _unit(data, change)
-    count = int(change.number("count"))
+    count = int(change.number("count", MAX_BEDS))
     booked = {b.get("bed_id") for b in data.get("bookings", [])}
     free = [bed for bed in reversed(unit["beds"]) if bed["bed_id"] not in booked]
     if count > len(free):
@@ -300,7 +353,7 @@ def _remove_beds(data: dict[str, Any], _demand: Any, change: _Change) -> None:
 
 def _night_staff(data: dict[str, Any], _demand: Any, change: _Change) -> None:
     unit = _unit(data, change)
-    unit["default_night_staff"] = int(change.number("staff"))
+    unit["default_night_staff"] = int(change.number("staff", MAX_COUNT))
     unit["night_staff"] = {}
 
 
@@ -309,7 +362,7 @@ def _open_unit(data: dict[str, Any], _demand: Any, change: _Change) -> None:
     unit_id = change["unit_id"]
     if any(u["unit_id"] == unit_id for u in data["units"]):
         raise change.fail(f"unit_id '{unit_id}' exists already")
-    beds = int(change.number("beds", 1))
+    beds = int(change.number("beds", MAX_BEDS, low=1))
     unit = copy.deepcopy(like)
     unit.update(unit_id=unit_id, name=change.get("name", unit_id), night_staff={})
     unit["locality_id"] = change.get("locality", like["locality_id"])
@@ -322,14 +375,14 @@ def _open_unit(data: dict[str, Any], _demand: Any, change: _Change) -> None:
 
 def _sitters(data: dict[str, Any], _demand: Any, change: _Change) -> None:
     provider = _provider(data, change)
-    scale = change.number("scale")
+    scale = change.number("scale", MAX_SCALE)
     for shifts in provider["sitters"].values():
         for shift in shifts:
             shift["count"] = round(shift["count"] * scale)
 
 
 def _weekly_cap(data: dict[str, Any], _demand: Any, change: _Change) -> None:
-    _provider(data, change)["weekly_hours_cap"] = change.number("hours")
+    _provider(data, change)["weekly_hours_cap"] = change.number("hours", MAX_COUNT * 7 * 24)
 
 
 def _entitlements(data: dict[str, Any], _demand: Any, change: _Change) -> None:
@@ -339,15 +392,15 @@ def _entitlements(data: dict[str, Any], _demand: Any, change: _Change) -> None:
         raise change.fail("give nights_a_year or hours_a_week")
     for case in data["cases"]:
         if nights is not None:
-            case["nights_allowance"] = int(change.number("nights_a_year"))
+            case["nights_allowance"] = int(change.number("nights_a_year", MAX_NIGHTS))
         if hours is not None:
-            case["sitting_hours_per_week"] = change.number("hours_a_week")
+            case["sitting_hours_per_week"] = change.number("hours_a_week", 7 * 24)
 
 
 def _budget(data: dict[str, Any], _demand: Any, change: _Change) -> None:
     for budget in data.get("budgets", []):
         if budget["budget_id"] == change["budget"]:
-            budget["limit_pence"] = int(budget["limit_pence"] * change.number("scale"))
+            budget["limit_pence"] = int(budget["limit_pence"] * change.number("scale", MAX_SCALE))
             return
     raise change.fail(f"budget '{change['budget']}' is not a budget")
 
@@ -355,7 +408,7 @@ def _budget(data: dict[str, Any], _demand: Any, change: _Change) -> None:
 def _scale_demand(
     data: dict[str, Any], demand: dict[tuple[str, str], float], change: _Change
 ) -> None:
-    factor = change.number("factor")
+    factor = change.number("factor", MAX_SCALE)
     priority = change.get("priority", "*")
     locality = change.get("locality", "*")
     if priority != "*" and priority not in PRIORITIES:
