@@ -4,7 +4,7 @@ Three layers, outermost first::
 
     CatchAll               pure ASGI, around everything: what escapes the app (a
                            failing handler, a layer outside Starlette's) answers 500
-                           JSON if nothing was sent yet; a URL holding NUL is refused
+                           JSON if nothing was sent yet
     ServerErrorMiddleware  Starlette's: ``Exception`` from a route or a middleware
     ExceptionMiddleware    Starlette's: the service's errors, HTTP errors (404, 405),
                            request validation, and the database refusing a value
@@ -182,8 +182,8 @@ def _internal(exc: BaseException, scope: Scope) -> RespiteError:
 
 class CatchAll:
     """The outermost layer: what escapes the application still answers in the one
-    error shape, and a URL holding a NUL character is refused before any route reads it
-    (SQLite would store it, PostgreSQL refuses it: the same answer on both)."""
+    error shape. (A URL holding a NUL character is refused before any route reads it
+    by :class:`api.limits.RequestLimits`.)"""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -191,10 +191,6 @@ class CatchAll:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
-            return
-        if _holds_nul(scope):
-            refused = InvalidInput("the URL must not contain a NUL (%00) character")
-            await error_response(refused, scope)(scope, receive, send)
             return
         started = False
 
@@ -210,9 +206,3 @@ class CatchAll:
             if not started:
                 await response(scope, receive, send)
             # Started: answered, or a stream broken off; the server closes the connection.
-
-
-def _holds_nul(scope: Scope) -> bool:
-    path = scope.get("path", "")
-    query = scope.get("query_string", b"")
-    return "\x00" in path or b"%00" in query or b"\x00" in query
