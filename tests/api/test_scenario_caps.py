@@ -99,12 +99,14 @@ def test_a_planner_cancels_a_running_and_a_queued_scenario(
     queued = _post(capped, planner, SCENARIO).headers["Location"]
     _until(capped, running, planner, lambda b: b["done"] >= 1)
     process = capped.app.state.services.scenarios._process  # type: ignore[attr-defined]
+    # The queued one first: cancelled while the other still runs, it must never start
+    # (cancelled second, the freed slot could start it before its cancel arrives).
+    assert capped.delete(queued, headers=planner).json()["status"] == "cancelled"
     cancelled = capped.delete(running, headers=planner)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert "cancelled by" in cancelled.json()["reason"]
     assert _group_gone(process.pid, within=10), "the scenario's processes outlived the cancel"
-    assert capped.delete(queued, headers=planner).json()["status"] == "cancelled"
-    time.sleep(1.0)  # the queued one must never start
+    time.sleep(1.0)  # time for the freed slot to start a queued scenario, if one were left
     assert capped.get(queued, headers=planner).json()["started_at"] is None
     again = capped.delete(running, headers=planner)
     assert again.status_code == 409 and "cancelled" in again.json()["detail"]
