@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from api.auth import Principal
 from api.errors import error_responses
 from api.repositories.base import Page as RepoPage
 from api.routes.deps import EVERYONE, READERS, WRITERS, PagingDep, ServicesDep, allow
 from api.schemas import NightStaffIn, Page, Pagination, ProviderChanged, RotaIn, UnitChanged
-from scheduler.model import Case, Locality, Provider, Request, Unit
+from scheduler.model import FIRST_DATE, LAST_DATE, Case, Locality, Provider, Request, Unit
 
 router = APIRouter(responses=error_responses(401, 403, 422))
 
@@ -103,7 +103,11 @@ def create_unit(services: ServicesDep, principal: Admin, unit: Unit) -> Unit:
     responses=error_responses(404, 422),
 )
 def set_night_staff(
-    services: ServicesDep, principal: Writer, unit_id: str, night: dt.date, body: NightStaffIn
+    services: ServicesDep,
+    principal: Writer,
+    unit_id: str,
+    night: Annotated[dt.date, Path(ge=FIRST_DATE, le=LAST_DATE)],
+    body: NightStaffIn,
 ) -> UnitChanged:
     """Set the staff on duty one night; ``null`` restores the unit's default.
 

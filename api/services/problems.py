@@ -30,6 +30,7 @@ from api.repositories.items import ItemRepository
 from api.schemas import ImportResult
 from scheduler.files import load_problem
 from scheduler.model import (
+    BUILT,
     Case,
     Horizon,
     InvalidProblem,
@@ -205,7 +206,7 @@ def _validated(data: dict[str, Any]) -> Problem:
 
 def _revalidated(problem: Problem) -> Problem:
     try:
-        return Problem.model_validate(problem.model_dump())
+        return Problem.model_validate(problem.model_dump(), context={BUILT: True})
     except (InvalidProblem, ValueError) as exc:
         raise InvalidInput(f"the stored planning data is inconsistent: {exc}") from None
 
@@ -273,7 +274,10 @@ def _covering(stored: Horizon | None, nights: set[dt.date]) -> Horizon:
     dates = set(nights)
     if stored is not None:
         dates |= {stored.first_night, stored.last_night}
-    return Horizon(first_night=min(dates), last_night=max(dates))
+    # Built, not read: the nights in question may lie years from the stored horizon (a
+    # year of bookings, a night changed far ahead), beyond what a problem file may ask
+    # for (MAX_NIGHTS); the rules judge it all the same.
+    return Horizon.model_construct(first_night=min(dates), last_night=max(dates))
 
 
 def _touches(

@@ -56,6 +56,21 @@ def test_a_change_that_breaks_nothing_has_no_warning(
     assert answer.status_code == 200 and answer.json()["warnings"] == []
 
 
+def test_a_night_far_from_the_planned_weeks_is_judged_too(
+    client: TestClient, admin: dict[str, str], loaded: Any
+) -> None:
+    # The stored horizon is in March 2025; a night decades earlier or later makes the
+    # problem the rules judge span more nights than a problem file may (366): it is
+    # still judged (nobody stays then: no warning), where it answered 500 (schema fuzz).
+    _book(client, admin, _stay("R-1", "B-N1-1"))
+    for night in ("1970-01-01", "2031-06-30"):
+        answer = client.put(f"/v1/units/U-N1/night-staff/{night}", json={"staff": 0}, headers=admin)
+        assert answer.status_code == 200 and answer.json()["warnings"] == [], answer.text
+    # A night before any date a problem may hold is refused, naming the night.
+    answer = client.put("/v1/units/U-N1/night-staff/0001-01-01", json={"staff": 0}, headers=admin)
+    assert answer.status_code == 422 and "night" in answer.json()["detail"], answer.text
+
+
 def test_cutting_a_rota_warns_of_each_visit_left_without_a_sitter(
     client: TestClient, admin: dict[str, str], loaded: Any
 ) -> None:
