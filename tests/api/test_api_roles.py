@@ -78,6 +78,15 @@ def _routes(client: TestClient) -> set[tuple[str, str]]:
     return {(method.upper(), path) for path, item in paths.items() for method in item}
 
 
+def _publish_a_greedy_run(client: TestClient, admin: dict[str, str]) -> None:
+    from conftest import wait_for
+
+    run = client.post("/v1/allocation-runs", json={"engine": "greedy"}, headers=admin).json()
+    url = f"/v1/allocation-runs/{run['run_id']}"
+    wait_for(client, url, admin, lambda r: r["status"] == "succeeded")
+    assert client.post(f"{url}/publish", headers=admin).status_code == 200
+
+
 def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -> int:
     concrete = re.sub(r"\{night\}", "2025-03-03", path)
     concrete = re.sub(r"\{[a-z_]+\}", "nothing-here", concrete)
@@ -123,12 +132,7 @@ def test_without_a_key_every_route_but_health_is_401(client: TestClient) -> None
 def test_a_provider_sees_only_its_own_bookings_and_records(
     client: TestClient, key_for: Any, admin: dict[str, str], loaded: Any
 ) -> None:
-    run = client.post("/v1/allocation-runs", json={"engine": "greedy"}, headers=admin).json()
-    from conftest import wait_for
-
-    url = f"/v1/allocation-runs/{run['run_id']}"
-    wait_for(client, url, admin, lambda r: r["status"] == "succeeded")
-    assert client.post(f"{url}/publish", headers=admin).status_code == 200
+    _publish_a_greedy_run(client, admin)
     sitter = key_for("provider", provider_id="P-1")
     unit = key_for("provider", unit_id="U-N1")
     other = key_for("provider", provider_id="P-elsewhere")
@@ -153,12 +157,7 @@ def test_a_provider_gets_nothing_of_another_on_any_route_that_takes_an_id(
     # to the unit is "another provider" for P-1's routes and the other way round; each
     # tries every route that takes an id, by every method, with the other's ids (and
     # the other's bookings). None may answer 2xx: refused (403) or not found (404).
-    from conftest import wait_for
-
-    run = client.post("/v1/allocation-runs", json={"engine": "greedy"}, headers=admin).json()
-    url = f"/v1/allocation-runs/{run['run_id']}"
-    wait_for(client, url, admin, lambda r: r["status"] == "succeeded")
-    assert client.post(f"{url}/publish", headers=admin).status_code == 200
+    _publish_a_greedy_run(client, admin)
     bookings = client.get("/v1/bookings", headers=admin).json()["items"]
     visit = next(b["booking_id"] for b in bookings if b["kind"] == "visit")
     stay = next(b["booking_id"] for b in bookings if b["kind"] == "stay")
