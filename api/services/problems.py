@@ -277,7 +277,8 @@ def _covering(stored: Horizon | None, nights: set[dt.date]) -> Horizon:
     # Built, not read: the nights in question may lie years from the stored horizon (a
     # year of bookings, a night changed far ahead), beyond what a problem file may ask
     # for (MAX_NIGHTS); the rules judge it all the same.
-    return Horizon.model_construct(first_night=min(dates), last_night=max(dates))
+    span = {"first_night": min(dates), "last_night": max(dates)}
+    return Horizon.model_validate(span, context={BUILT: True})
 
 
 def _touches(
