@@ -47,12 +47,15 @@ __all__ = [
     "MAX_TIME_LIMIT",
     "MAX_WEIGHT",
     "MAX_WORKERS",
+    "RELAXATIONS",
     "UNMET_REASONS",
     "WEEKDAYS",
+    "Alternative",
     "Budget",
     "Case",
     "Clock",
     "Day",
+    "ExtraStaff",
     "Id",
     "InvalidProblem",
     "Kpis",
@@ -65,9 +68,11 @@ __all__ = [
     "Plan",
     "PlannedStay",
     "PlannedVisit",
+    "Policy",
     "Problem",
     "ProblemError",
     "Provider",
+    "Relaxation",
     "Request",
     "SittingRequest",
     "SolverInfo",
@@ -97,9 +102,16 @@ UnmetReason = Literal[
     "no_sitter_free",
     "provider_hours_used",
     "over_budget",
+    "outside_horizon",
+    "spot_not_approved",
+    "crisis_reserve",
 ]
 UNMET_REASONS: tuple[UnmetReason, ...] = get_args(UnmetReason)
 PRIORITIES = ("crisis", "health_appointment", "planned")
+# What an alternative asks the carer or a manager to change (spec: "relaxes").
+Relaxation = Literal["start_window", "travel", "visit_window", "spot_approval", "night_staff"]
+RELAXATIONS: tuple[Relaxation, ...] = get_args(Relaxation)
+MAX_TEXT_LENGTH = 2000  # a manager's reason, an unmet sentence
 
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
@@ -187,6 +199,20 @@ class _Item:
         return ProblemError(self.name, field, message, (*self.path, field), subject=True)
 
 
+def anniversary(day: dt.date, years: int = 1) -> dt.date:
+    """``day`` ``years`` years on (29 February becomes 1 March in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return dt.date(day.year + years, 3, 1)
+
+
+def first_april_before(day: dt.date) -> dt.date:
+    """The 1 April on or before ``day``: where a council's allowance year begins."""
+    april = dt.date(day.year, 4, 1)
+    return april if april <= day else dt.date(day.year - 1, 4, 1)
+
+
 def minutes_of(clock: str) -> int:
     """Minutes after midnight of a ``"HH:MM"`` wall-clock time (``"24:00"`` is 1440)."""
     hours, minutes = clock.split(":")
@@ -216,6 +242,9 @@ Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Km = Annotated[float, Field(ge=0, le=MAX_TRAVEL_KM)]
 Weight = Annotated[int, Field(ge=0, le=MAX_WEIGHT)]
 Priority = Literal["crisis", "health_appointment", "planned"]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH)]
+Hours = Annotated[float, Field(ge=0, le=7 * 24 * 53)]  # a year of a week's every hour
+BookingStatus = Literal["confirmed", "offered"]
 
 
 class _Strict(BaseModel):
@@ -266,8 +295,12 @@ class Case(_Strict):
     incompatible_with: list[Id] = []
     eligible: list[Literal["stay", "sitting"]] = ["stay", "sitting"]
     nights_allowance: Annotated[int, Field(ge=0, le=MAX_NIGHTS)] = 0
+    allowance_year_start: Day | None = None  # None: the 1 April before planned_on
     nights_used: Annotated[int, Field(ge=0, le=MAX_NIGHTS)] = 0
     sitting_hours_per_week: float = Field(default=0, ge=0, le=7 * 24)
+    sitting_hours_banked: Hours = 0
+    sitting_hours_recent: Annotated[float, Field(ge=0, le=4 * 7 * 24)] = 0
+    contribution_per_night_pence: Pence = 0
     previous_unit_id: Id | None = None
     previous_provider_id: Id | None = None
 
@@ -291,21 +324,47 @@ class Unit(_Strict):
     shared_ratio: Annotated[int, Field(gt=0, le=MAX_COUNT)] = 4
     cost_per_night_pence: Pence
     spot: bool = False
+    block_cost_per_year_pence: Pence = 0
+    crisis_reserve_beds: Count = 0
+    extra_night_staff_max: Count = 0
+    extra_night_staff_cost_pence: Pence = 0
+
+    @property
+    def block_beds(self) -> int:
+        """Beds paid for by a block contract: all of a block unit's, none of a spot unit's."""
+        return 0 if self.spot else len(self.beds)
 
     def staff_on(self, night: dt.date) -> int:
         return self.night_staff.get(night, self.default_night_staff)
 
 
+def span_minutes(start: str, end: str) -> int:
+    """Minutes from ``start`` to ``end``; an ``end`` at or before ``start`` is on the next
+    day (a night shift, an overnight window), so the span is 1..1440."""
+    length = (minutes_of(end) - minutes_of(start)) % (24 * 60)
+    return length or 24 * 60
+
+
+def _not_midnight_end(value: str) -> str:
+    if value == "24:00":
+        raise ValueError("'24:00' ends a day; a start is 00:00 of the next")
+    return value
+
+
+StartClock = Annotated[Clock, AfterValidator(_not_midnight_end)]
+
+
 class Shift(_Strict):
-    start: Clock
+    """Sitters working ``start``..``end`` on a weekday; an ``end`` at or before ``start``
+    runs into the next day (night sitting)."""
+
+    start: StartClock
     end: Clock
     count: Count
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Shift:
-        if minutes_of(self.end) <= minutes_of(self.start):
-            raise ValueError(f"shift ends at {self.end}, not after its start {self.start}")
-        return self
+    @property
+    def length(self) -> int:
+        return span_minutes(self.start, self.end)
 
 
 class Provider(_Strict):
@@ -340,6 +399,8 @@ class StayRequest(_Strict):
     preferred_start: Day | None = None
     preferred_units: list[Id] = []
     max_travel_km: Km
+    exceptional: bool = False  # a manager approved a spot bed whatever the priority
+    exceptional_reason: Text | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> StayRequest:
@@ -347,23 +408,28 @@ class StayRequest(_Strict):
             after = f"{self.earliest_start} is after latest_start {self.latest_start}"
             field = "earliest_start"
             raise InvalidProblem([ProblemError("", field, after, (field,), subject=True)])
+        if self.exceptional and not (self.exceptional_reason or "").strip():
+            field = "exceptional_reason"
+            missing = "is required when exceptional is true (why a manager approved a spot bed)"
+            raise InvalidProblem([ProblemError("", field, missing, (field,))])
         return self
 
 
 class Window(_Strict):
-    day: Day
-    start: Clock
-    end: Clock
+    """A visit may fall from ``start`` on ``day`` to ``end``; an ``end`` at or before
+    ``start`` is on the next day (an overnight window, 22:00-07:00)."""
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Window:
-        if minutes_of(self.end) <= minutes_of(self.start):
-            raise ValueError(f"window on {self.day} ends at {self.end}, not after {self.start}")
-        return self
+    day: Day
+    start: StartClock
+    end: Clock
 
     @property
     def length(self) -> int:
-        return minutes_of(self.end) - minutes_of(self.start)
+        return span_minutes(self.start, self.end)
+
+    @property
+    def overnight(self) -> bool:
+        return minutes_of(self.start) + self.length > 24 * 60
 
 
 class Visit(_Strict):
@@ -402,6 +468,8 @@ class StayBooking(_Strict):
     bed_id: Id
     first_night: Day
     nights: Nights
+    status: BookingStatus = "confirmed"
+    extra_night_staff: Count = 0  # agency staff it was booked with, each of its nights
 
     @property
     def night_list(self) -> list[dt.date]:
@@ -415,9 +483,10 @@ class VisitBooking(_Strict):
     case_id: Id
     provider_id: Id
     day: Day
-    start: Clock
+    start: StartClock
     minutes: Minutes
     sitters: Literal[1, 2] = 1
+    status: BookingStatus = "confirmed"
 
 
 Booking = StayBooking | VisitBooking
@@ -429,6 +498,24 @@ class Budget(_Strict):
     applies_to: list[Id]
 
 
+class Policy(_Strict):
+    """The council's policy (spec: Policy). Every field has the default most councils run."""
+
+    allowance_exempt: list[Priority] = ["crisis", "health_appointment"]
+    spot_for: list[Priority] = ["crisis"]
+    sitting_bank_weeks: Annotated[int, Field(ge=0, le=53)] = 4
+    reserve_release_days: Annotated[int, Field(ge=0, le=MAX_NIGHTS)] = 2
+    offer_hours: Annotated[int, Field(gt=0, le=24 * 28)] = 48
+
+    def exempt(self, priority: str) -> bool:
+        """Requests of ``priority`` draw on no planned allowance (H8)."""
+        return priority in self.allowance_exempt
+
+    def may_buy_spot(self, priority: str, exceptional: bool) -> bool:
+        """A spot bed may be given to such a request (H12b)."""
+        return exceptional or priority in self.spot_for
+
+
 class Weights(_Strict):
     """Objective weights. Tiers are compared lexicographically, so every tier dominates
     the next whatever these are; they only shape the value *within* a tier.
@@ -438,10 +525,20 @@ class Weights(_Strict):
     The fair-share need of a request (tier 2) is::
 
         need = need_base
-             + need_allowance * (1 - nights_used / nights_allowance)    # 0 if no allowance
+             + need_allowance * (1 - used)
              + need_wait * min(days waiting since received, wait_cap_days) / wait_cap_days
 
-    rounded to an integer; tier 2 is the sum over served units of their request's need.
+    rounded to an integer, where ``used`` is the share of the case's allowance *of the
+    request's kind* already had: for a stay, ``nights_used / nights_allowance``; for
+    sitting, ``sitting_hours_recent / (4 * sitting_hours_per_week)`` (each 0 if there is
+    no allowance, and at most 1). Tier 2 is::
+
+        sum over served requests of need * (units served + break_bonus)
+          + sum over cases of sitting need * min(sitting minutes served, 60 * first_sitting_hours)
+
+    so each served request earns ``break_bonus`` units (``break_bonus_units``, default two
+    nights' worth), and a case's first ``first_sitting_hours`` of sitting in the week count
+    double: breaks are shared before they are lengthened.
     """
 
     night_units: Annotated[int, Field(gt=0, le=MAX_WEIGHT)] = 60
@@ -453,6 +550,15 @@ class Weights(_Strict):
     preferred_unit: Weight = 2
     continuity: Weight = 2
     change: Weight = 1
+    break_bonus_units: Weight | None = None  # None: two nights' worth (2 x night_units)
+    first_sitting_hours: float = Field(default=2, ge=0, le=7 * 24)
+
+    @property
+    def break_bonus(self) -> int:
+        """Units each served request earns on top of what it serves (tier 2)."""
+        if self.break_bonus_units is not None:
+            return self.break_bonus_units
+        return 2 * self.night_units
 
 
 class Problem(_Strict):
@@ -465,6 +571,8 @@ class Problem(_Strict):
     requests: list[Request]
     bookings: list[Annotated[StayBooking | VisitBooking, Field(union_mode="smart")]] = []
     budgets: list[Budget] = []
+    policy: Policy = Policy()
+    planned_on: Day | None = None  # None: horizon.first_night
     weights: Weights = Weights()
 
     @model_validator(mode="after")
@@ -473,6 +581,25 @@ class Problem(_Strict):
         if errors:
             raise InvalidProblem(errors)
         return self
+
+    @property
+    def planning_date(self) -> dt.date:
+        """The day the plan is made: ``planned_on``, else the horizon's first night."""
+        return self.planned_on or self.horizon.first_night
+
+    def year_start(self, case: Case) -> dt.date:
+        """The day ``case``'s allowance year began: its ``allowance_year_start``, else the
+        1 April on or before :attr:`planning_date`."""
+        return case.allowance_year_start or first_april_before(self.planning_date)
+
+    def fresh_year(self, case: Case) -> dt.date:
+        """The first night that counts in ``case``'s next allowance year (H8): the first
+        anniversary of its year start after :attr:`planning_date`."""
+        start = self.year_start(case)
+        years = 1
+        while anniversary(start, years) <= self.planning_date:
+            years += 1
+        return anniversary(start, years)
 
     # Lookups used everywhere; cheap to rebuild, so not cached on a mutable model.
     def case_by_id(self) -> dict[str, Case]:
@@ -533,6 +660,15 @@ def _unit_errors(where: _Item, unit: Unit, localities: set[str]) -> Iterable[Pro
         yield where.error("locality_id", f"'{unit.locality_id}' is not a locality")
     if unit.age_min > unit.age_max:
         yield where.error("age_min", f"{unit.age_min} is above age_max {unit.age_max}")
+    if unit.spot and unit.crisis_reserve_beds:
+        yield where.error("crisis_reserve_beds", "is set on a spot unit, which has no block beds")
+    elif unit.crisis_reserve_beds > unit.block_beds:
+        many = f"{unit.crisis_reserve_beds} is more than the unit's {unit.block_beds} beds"
+        yield where.error("crisis_reserve_beds", many)
+    if unit.spot and unit.block_cost_per_year_pence:
+        yield where.error(
+            "block_cost_per_year_pence", "is set on a spot unit, which has no block contract"
+        )
 
 
 def _budget_errors(problem: Problem, owners: set[str]) -> Iterable[ProblemError]:
@@ -664,8 +800,6 @@ def _visit_booking_errors(
         yield where.error("visit_id", f"'{booking.visit_id}' is not a visit of its request")
     if booking.provider_id not in providers:
         yield where.error("provider_id", f"'{booking.provider_id}' is not a provider")
-    if minutes_of(booking.start) + booking.minutes > 24 * 60:
-        yield where.error("start", f"{booking.start} + {booking.minutes} minutes passes midnight")
 
 
 # ---------------------------------------------------------------------------- plan
@@ -678,6 +812,7 @@ class PlannedStay(_Strict):
     bed_id: Id
     first_night: Day
     nights: Nights
+    extra_night_staff: Count = 0  # agency staff added for this stay, each of its nights
 
     @property
     def night_list(self) -> list[dt.date]:
@@ -690,9 +825,28 @@ class PlannedVisit(_Strict):
     case_id: Id
     provider_id: Id
     day: Day
-    start: Clock
+    start: StartClock
     minutes: Minutes
     sitters: Literal[1, 2] = 1
+
+
+class ExtraStaff(_Strict):
+    """Agency night staff the plan adds in a unit on a night (H5)."""
+
+    unit_id: Id
+    night: Day
+    count: Annotated[int, Field(gt=0, le=MAX_COUNT)]
+
+
+class Alternative(_Strict):
+    """The nearest change that would serve an unmet request (or visit): a sentence, what
+    of the request it asks to change, and the exact placement. Added alone to the plan it
+    breaks no hard rule but what ``relaxes`` names (``respite check`` verifies it)."""
+
+    text: str
+    relaxes: list[Relaxation] = []
+    stay: PlannedStay | None = None
+    visit: PlannedVisit | None = None
 
 
 class Unmet(_Strict):
@@ -700,7 +854,13 @@ class Unmet(_Strict):
     visit_id: Id | None = None
     reason: UnmetReason
     detail: str
-    alternative: str | None = None
+    alternative: Alternative | None = None
+
+    @field_validator("alternative", mode="before")
+    @classmethod
+    def _sentence_only(cls, value: Any) -> Any:
+        """A v1 plan's alternative was a sentence alone: it reads as one with no placement."""
+        return {"text": value} if isinstance(value, str) else value
 
 
 class Kpis(BaseModel):
@@ -759,6 +919,7 @@ class SolverInfo(BaseModel):
 class Plan(_Strict):
     stays: list[PlannedStay] = []
     visits: list[PlannedVisit] = []
+    extra_staff: list[ExtraStaff] = []
     unmet: list[Unmet] = []
     kpis: Kpis = Kpis()
     solver: SolverInfo

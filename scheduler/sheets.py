@@ -1217,7 +1217,7 @@ def plan_frames(problem: Problem, plan: Any) -> dict[str, pd.DataFrame]:
             "Visit ID": u.visit_id or "",
             "Reason": u.reason,
             "Detail": u.detail,
-            "Alternative": u.alternative or "",
+            "Alternative": u.alternative.text if u.alternative else "",
         }
         for u in plan.unmet
     ]

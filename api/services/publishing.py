@@ -114,7 +114,7 @@ def _fresh_items(repo: BookingRepository, plan: Plan) -> tuple[list[Booking], in
 
 
 def _key(item: PlannedStay | PlannedVisit | Booking) -> tuple[object, ...]:
-    fields = item.model_dump(exclude={"booking_id"})
+    fields = item.model_dump(exclude={"booking_id", "status"})
     return tuple(sorted(fields.items()))
 
 

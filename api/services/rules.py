@@ -27,7 +27,7 @@ def plan_of(bookings: Iterable[StayBooking | VisitBooking]) -> Plan:
     stays: list[PlannedStay] = []
     visits: list[PlannedVisit] = []
     for booking in bookings:
-        fields = booking.model_dump(exclude={"booking_id"})
+        fields = booking.model_dump(exclude={"booking_id", "status"})
         if isinstance(booking, StayBooking):
             stays.append(PlannedStay(**fields))
         else:

@@ -71,7 +71,7 @@ def _first_fit(problem: Problem, engine: str) -> Plan:
     visits: list[PlannedVisit] = []
     served: set[tuple[str, str]] = set()
     for booking in problem.bookings:
-        fields: dict[str, Any] = booking.model_dump(exclude={"booking_id"})
+        fields: dict[str, Any] = booking.model_dump(exclude={"booking_id", "status"})
         if isinstance(booking, StayBooking):
             stays.append(PlannedStay(**fields))
             taken.update((booking.bed_id, night) for night in booking.night_list)

@@ -82,10 +82,38 @@ BROKEN = [
         set_path("requests.0.earliest_start", "2026-03-06"),
         "request R-0042: earliest_start 2026-03-06 is after latest_start",
     ),
-    # a sitting window that ends before it starts
+    # a sitting window that starts at the end of a day
     (
-        set_path("requests.1.visits.0.windows.0.end", "08:00"),
-        "request S-1: visit V1.windows[0]: window on 2026-03-03 ends at 08:00",
+        set_path("requests.1.visits.0.windows.0.start", "24:00"),
+        "request S-1: visit V1.windows[0].start: '24:00' ends a day",
+    ),
+    # an exceptional spot purchase with no reason
+    (
+        set_path("requests.0.exceptional", True),
+        "request R-0042: exceptional_reason: is required when exceptional is true",
+    ),
+    # a crisis reserve larger than the unit's block beds
+    (
+        set_path("units.0.crisis_reserve_beds", 3),
+        "unit U-1: crisis_reserve_beds 3 is more than the unit's 2 beds",
+    ),
+    # a crisis reserve in a spot unit, which has no block beds
+    (
+        lambda d: (
+            set_path("units.0.spot", True)(d),
+            set_path("units.0.crisis_reserve_beds", 1)(d),
+        ),
+        "unit U-1: crisis_reserve_beds is set on a spot unit, which has no block beds",
+    ),
+    # a cost beyond any plausible figure
+    (
+        set_path("units.0.cost_per_night_pence", 10**20),
+        "unit U-1: cost_per_night_pence: Input should be less than or equal to 1000000000000",
+    ),
+    # a policy naming a priority that does not exist
+    (
+        set_path("policy", {"spot_for": ["urgent"]}),
+        "policy.spot_for[0]: Input should be 'crisis', 'health_appointment' or 'planned'",
     ),
     # a negative allowance
     (
@@ -191,12 +219,12 @@ STRUCTURED = [
     ),
     # inside an item: the field names the visit and window, the path their positions
     (
-        set_path("requests.1.visits.0.windows.0.end", "08:00"),
+        set_path("requests.1.visits.0.windows.0.start", "24:00"),
         ProblemError(
             "request S-1",
-            "visit V1.windows[0]",
-            "window on 2026-03-03 ends at 08:00, not after 09:00",
-            ("requests", 1, "visits", 0, "windows", 0),
+            "visit V1.windows[0].start",
+            "'24:00' ends a day; a start is 00:00 of the next",
+            ("requests", 1, "visits", 0, "windows", 0, "start"),
         ),
     ),
     # a request's own check names the field it is about

@@ -145,10 +145,16 @@ BAD_CELLS = [
     ("visits", 0, "Request ID", "R-NOPE", ("visits", 2, "'Request ID' (A)", "'sitting requests'")),
     # two windows of one visit (R-00006 V1, rows 4 and 5) disagree on its length
     ("visits", 3, "Minutes", 90, ("visits", 5, "'Minutes' (C)", "90 here but 120 on row 4")),
-    # the second window of R-00006 V1 ends before it starts (16:00): on its own row
-    ("visits", 3, "Window end", "15:00", ("visits", 5, None, "ends at 15:00, not after 16:00")),
-    # Monday's second shift (14:00) ends before it starts: on its own row
-    ("rotas", 1, "End", "13:00", ("rotas", 3, None, "shift ends at 13:00")),
+    # the second window of R-00006 V1 starts at the end of the day: on its own row
+    (
+        "visits",
+        3,
+        "Window start",
+        "24:00",
+        ("visits", 5, "'Window start' (E)", "'24:00' ends a day"),
+    ),
+    # Monday's second shift starts at the end of the day: on its own row
+    ("rotas", 1, "Start", "24:00", ("rotas", 3, "'Start' (C)", "'24:00' ends a day")),
     # a sitting week that does not start on a Monday (2025-04-29 is a Tuesday)
     ("settings", 0, "Week start", "2025-04-29", ("settings", 2, "'Week start' (C)", "Monday")),
     # earliest start after latest start (2025-04-30)
@@ -244,10 +250,11 @@ def test_a_window_of_a_sitting_request_is_placed_on_its_own_row():
     # R-00006's visit V1 has two windows, rows 4 and 5 of 'visits'; the second is
     # ("requests", <R-00006's position>, "visits", 0, "windows", 1) in the problem file.
     frames = problem_to_frames(TINY)
-    frames["visits"].loc[3, "Window end"] = "15:00"
+    frames["visits"].loc[3, "Window start"] = "24:00"
     (error,) = _errors(frames)
-    assert error.path[2:] == ("visits", 0, "windows", 1) and error.field == "visit V1.windows[1]"
-    assert (error.sheet, error.row, error.column) == ("visits", 5, None)
+    assert error.path[2:] == ("visits", 0, "windows", 1, "start")
+    assert error.field == "visit V1.windows[1].start"
+    assert (error.sheet, error.row, error.column) == ("visits", 5, "'Window start' (E)")
 
 
 def test_many_mistakes_summarised_first(tmp_path: Path):
