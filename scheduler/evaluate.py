@@ -10,8 +10,10 @@ different engines compare. The tiers (most important first) are those of
 2. ``need_weighted_units``: served units times the request's need
    (:func:`scheduler.compile.need_of`);
 3. ``preference_points``: preferred start, preferred unit, continuity;
-4. ``cost`` (sixtieths of a penny; spot nights count double) then ``travel``
-   (tenths of a km), both negated;
+4. ``cost`` (sixtieths of a penny: what the plan adds to the spend, H12, so a
+   block bed's night is 0; spot nights count double, so that a spot bed stays
+   dear; agency night staff and sitters at their price) then ``travel`` (tenths
+   of a km), both negated;
 5. ``kept``: choices of the previous plan kept (re-planning only).
 
 Tiers compare lexicographically. The single number ``objective`` is the
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 from scheduler.compile import (
     Compiled,
+    extra_staff_cost60,
     need_of,
     stay_cost60,
     stay_points,
@@ -54,6 +57,7 @@ def evaluate(compiled: Compiled, plan: Plan) -> list[int]:
         case, unit = cases[stay.case_id], units[stay.unit_id]
         units_served = stay.nights * weights.night_units
         cost = stay_cost60(unit, stay.nights) * (2 if unit.spot else 1)
+        cost += extra_staff_cost60(unit, stay.nights, stay.extra_night_staff)
         km = km_between(case.home.lat, case.home.lon, unit.location.lat, unit.location.lon)
         kept = previous.get(stay.request_id) == (stay.unit_id, stay.first_night)
         _add(

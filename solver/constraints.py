@@ -1,7 +1,7 @@
 """The hard rules the compile step leaves to the solver, as linear rows over options.
 
 :meth:`Constraints.add_constraints` is the list of them, one method each, named after the rule of
-``shared/spec/domain.md`` (H1..H12); each writes its rows through the model it is
+``shared/spec/domain.md`` (H1..H13); each writes its rows through the model it is
 given (:class:`solver.model.Model`), which keeps them for the LP.
 """
 
@@ -11,9 +11,12 @@ import itertools
 from collections import defaultdict
 from typing import Protocol
 
-from solver.data import ONE_TO_ONE, SHARED, TWO_TO_ONE, SolverInput
+from solver.data import CRISIS, ONE_TO_ONE, SHARED, TWO_TO_ONE, SolverInput
 
 __all__ = ["Constraints", "RowWriter"]
+
+# case -> request (or visit) -> (variable, what it draws on an allowance)
+_Groups = defaultdict[int, defaultdict[int, list[tuple[int, int]]]]
 
 
 class RowWriter(Protocol):
@@ -50,6 +53,7 @@ class Constraints:
         self.h9_weekly_caps()
         self.h10_visits_of_a_case_do_not_overlap()
         self.h12_budgets()
+        self.h13_crisis_reserve()
 
     def _covering_nights(self) -> list[range]:
         data = self.data
@@ -154,38 +158,55 @@ class Constraints:
                 self.m.add_row(idx, [1] * len(idx), 0, 1)
 
     def h8_allowances(self) -> None:
-        """A case's nights (or sitting minutes) left bound what its stays (or visits)
-        take, as one row per case, with the cover rows of :meth:`_covers`."""
+        """A case's nights left bound what its drawing stays take, as one row per case and
+        allowance year (a stay's nights before the case's ``fresh_night`` count in this
+        year, the rest in the next: the coefficient is per option), and its sitting
+        minutes left bound its drawing visits; each with the cover rows of
+        :meth:`_covers`. Requests of an allowance-exempt priority draw on nothing."""
         data, m = self.data, self.m
-        stays = [
-            (data.stay_requests[o.request].case, o.request, m.x(i))
-            for i, o in enumerate(data.stay_options)
-        ]
-        for case, by_request in _by_case(stays).items():
-            nights = {r: data.stay_requests[r].nights for r in by_request}
-            self._allowance(by_request, nights, data.cases[case].nights_left)
-        visits = [
-            (data.visits[o.visit].case, o.visit, m.y(i)) for i, o in enumerate(data.visit_options)
-        ]
-        for case, by_visit in _by_case(visits).items():
-            minutes = {v: data.visits[v].minutes for v in by_visit}
-            self._allowance(by_visit, minutes, data.cases[case].minutes_left)
+        this_year: _Groups = defaultdict(lambda: defaultdict(list))
+        next_year: _Groups = defaultdict(lambda: defaultdict(list))
+        for i, o in enumerate(data.stay_options):
+            case = data.stay_requests[o.request].case
+            before, after = data.nights_drawn(o)
+            if before:
+                this_year[case][o.request].append((m.x(i), before))
+            if after:
+                next_year[case][o.request].append((m.x(i), after))
+        for case, groups in this_year.items():
+            self._allowance(groups, data.cases[case].nights_left)
+        for case, groups in next_year.items():
+            self._allowance(groups, data.cases[case].nights_left_next)
+        visits: _Groups = defaultdict(lambda: defaultdict(list))
+        for i, vo in enumerate(data.visit_options):
+            visit = data.visits[vo.visit]
+            if visit.draws:
+                visits[visit.case][vo.visit].append((m.y(i), visit.minutes))
+        for case, groups in visits.items():
+            self._allowance(groups, data.cases[case].minutes_left)
 
-    def _allowance(self, options: dict[int, list[int]], size: dict[int, int], left: int) -> None:
-        if sum(size.values()) <= left:
+    def _allowance(self, options: dict[int, list[tuple[int, int]]], left: int) -> None:
+        """``options``: request (or visit) -> (variable, what it draws), at most one
+        variable of each taken (H6, H10)."""
+        if sum(max(c for _, c in group) for group in options.values()) <= left:
             return
-        idx = [v for group in options.values() for v in group]
-        coef = [size[g] for g, group in options.items() for _ in group]
+        idx = [v for group in options.values() for v, _ in group]
+        coef = [c for group in options.values() for _, c in group]
         self.m.add_capacity(idx, coef, left)
-        self._covers(options, size, left)
+        self._covers(options, left)
 
-    def _covers(self, options: dict[int, list[int]], size: dict[int, int], left: int) -> None:
+    def _covers(self, options: dict[int, list[tuple[int, int]]], left: int) -> None:
         """Extended cover rows of an allowance: for each smallest set of a case's requests
         (or visits) that together ask more than is left, at most all but one of them, or
         of them and any larger one, are served. Visits of 150, 210 and 240 minutes with
         540 left: any two, never three; the LP alone would serve 2.75 (they bring the
         need-stage LP bound close to the optimum). A case asking for more than
-        ``cover_items`` gets none."""
+        ``cover_items`` gets none.
+
+        A request's size is the least any of its options draws (a stay reaching into
+        the next allowance year draws less on this one), so any k of them draw at least
+        what the sizes say, and the rows stay valid."""
+        size = {g: min(c for _, c in group) for g, group in options.items()}
         if len(options) > self.cover_items or len(set(size.values())) == 1:
             return  # one size: the capacity row, divided by it, is already the count
         groups = sorted(options, key=lambda g: size[g])
@@ -199,7 +220,7 @@ class Constraints:
                 extended = frozenset(cover) | {g for g in groups if size[g] >= largest}
                 if extended not in seen:
                     seen.add(extended)
-                    idx = [v for g in sorted(extended) for v in options[g]]
+                    idx = [v for g in sorted(extended) for v, _ in options[g]]
                     self.m.add_row(idx, [1] * len(idx), 0, k - 1)
 
     def h9_sitters_on_shift(self) -> None:
@@ -248,26 +269,40 @@ class Constraints:
                     self.m.add_row(list(idx), [1] * len(idx), 0, 1)
 
     def h12_budgets(self) -> None:
+        """What the options add to the spend (spot nights, agency staff, sitters; a block
+        bed costs nothing more) is at most what each budget has left."""
         data = self.data
         for budget in data.budgets:
             units, providers = set(budget.units), set(budget.providers)
             idx: list[int] = []
             coef: list[int] = []
             for i, opt in enumerate(data.stay_options):
-                if data.bed_classes[opt.bed_class].unit in units:
+                if opt.cost and data.bed_classes[opt.bed_class].unit in units:
                     idx.append(self.m.x(i))
                     coef.append(opt.cost)
             for i, vopt in enumerate(data.visit_options):
-                if vopt.provider in providers:
+                if vopt.cost and vopt.provider in providers:
                     idx.append(self.m.y(i))
                     coef.append(vopt.cost)
             if idx and sum(coef) > budget.left:
                 self.m.add_row(idx, coef, 0, budget.left)
 
-
-def _by_case(options: list[tuple[int, int, int]]) -> dict[int, dict[int, list[int]]]:
-    """(case, request or visit, variable) triples as case -> request (or visit) -> variables."""
-    grouped: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for case, group, v in options:
-        grouped[case][group].append(v)
-    return grouped
+    def h13_crisis_reserve(self) -> None:
+        """Stays that are not crisis hold at most ``reserve_cap[n]`` more beds of a unit
+        with a crisis reserve on night ``n``: one row per such unit and night."""
+        data = self.data
+        covering: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for i, nights in enumerate(self._covering_nights()):
+            opt = data.stay_options[i]
+            unit = data.bed_classes[opt.bed_class].unit
+            if data.units[unit].reserve_cap is None:
+                continue
+            if data.stay_requests[opt.request].priority == CRISIS:
+                continue
+            for n in nights:
+                covering[(unit, n)].append(self.m.x(i))
+        for (unit, n), idx in covering.items():
+            cap = data.units[unit].reserve_cap
+            assert cap is not None
+            if len(idx) > cap[n]:
+                self.m.add_row(idx, [1] * len(idx), 0, cap[n])

@@ -37,6 +37,7 @@ __all__ = [
     "UnitNights",
     "Visit",
     "VisitOption",
+    "split_nights",
 ]
 
 # Tier names in order of importance; every tier is maximised (costs enter negated).
@@ -63,6 +64,11 @@ class UnitNights:
     booked_shared: list[int]
     booked_one: list[int]
     booked_two: list[int]
+    # H13: per night, how many more stays that are not crisis the unit may hold (its block
+    # beds less its crisis reserve less the non-crisis stays booked then; 0 where bookings
+    # hold more). Nights before the reserve is released hold the unit's bed count, which
+    # never binds. None: the unit keeps no reserve.
+    reserve_cap: list[int] | None = None
 
 
 @dataclass
@@ -80,6 +86,7 @@ class StayRequest:
     support: int  # SHARED, ONE_TO_ONE, TWO_TO_ONE
     need: int
     arrival: int  # order of referral (greedy serves crisis first, then by arrival)
+    draws: bool = True  # H8: draws on the case's nights allowance (False: exempt priority)
 
 
 @dataclass
@@ -103,6 +110,7 @@ class Visit:
     need: int
     request: int  # index of its sitting request, for grouping only
     arrival: int
+    draws: bool = True  # H8: draws on the case's sitting minutes (False: exempt priority)
 
 
 @dataclass
@@ -126,9 +134,19 @@ class ProviderWeek:
 
 @dataclass
 class CaseLimits:
-    nights_left: int  # allowance left for new stays in the horizon
-    minutes_left: int  # sitting minutes left this week
+    """What a case may still have (H8).
+
+    A stay's nights before ``fresh_night`` draw on ``nights_left`` (the allowance year
+    running when the plan is made), its nights from ``fresh_night`` on draw on
+    ``nights_left_next`` (the case's next allowance year, counted from 0). Only requests
+    that ``draws`` draw at all. See :meth:`SolverInput.nights_drawn`.
+    """
+
+    nights_left: int  # allowance left for new stays in the horizon (this allowance year)
+    minutes_left: int  # sitting minutes left this week (banked hours included)
     busy: list[list[int]] = field(default_factory=list)  # [day][step] 1 where a booked visit is
+    fresh_night: int | None = None  # first night index in the next allowance year, if planned
+    nights_left_next: int = 0  # allowance left in that next year (bookings taken out)
 
 
 @dataclass
@@ -136,6 +154,14 @@ class Budget:
     left: int  # sixtieths of a penny left after bookings
     units: list[int]
     providers: list[int]
+
+
+def split_nights(start: int, nights: int, fresh: int | None) -> tuple[int, int]:
+    """A stay's nights before night ``fresh`` and from it on (None: all before)."""
+    if fresh is None:
+        return nights, 0
+    before = min(max(fresh - start, 0), nights)
+    return before, nights - before
 
 
 @dataclass
@@ -155,6 +181,14 @@ class SolverInput:
     incompatible: list[tuple[int, int]]  # pairs of case indices (a < b)
     budgets: list[Budget]
     spot_units: list[int] = field(default_factory=list)
+
+    def nights_drawn(self, option: StayOption) -> tuple[int, int]:
+        """Nights the option draws on its case's allowance (H8): (on ``nights_left``, on
+        ``nights_left_next``). Nothing for a request that does not draw (exempt priority)."""
+        request = self.stay_requests[option.request]
+        if not request.draws:
+            return 0, 0
+        return split_nights(option.start, request.nights, self.cases[request.case].fresh_night)
 
     def stay_units(self, option: StayOption) -> int:
         return self.stay_requests[option.request].nights * self.night_units

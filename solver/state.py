@@ -9,7 +9,15 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from solver.data import ONE_TO_ONE, SHARED, TWO_TO_ONE, SolverInput, StayOption, VisitOption
+from solver.data import (
+    CRISIS,
+    ONE_TO_ONE,
+    SHARED,
+    TWO_TO_ONE,
+    SolverInput,
+    StayOption,
+    VisitOption,
+)
 
 __all__ = ["State"]
 
@@ -28,8 +36,13 @@ class State:
             }
             for u in data.units
         ]
-        self.nights_left = [c.nights_left for c in data.cases]
+        self.nights_left = [c.nights_left for c in data.cases]  # this allowance year
+        self.nights_left_next = [c.nights_left_next for c in data.cases]  # the next one
         self.minutes_left = [c.minutes_left for c in data.cases]
+        # [unit][night]: beds still open to stays that are not crisis (H13); None: no reserve
+        self.reserve_left = [
+            list(u.reserve_cap) if u.reserve_cap is not None else None for u in data.units
+        ]
         self.case_busy: dict[tuple[int, int], set[int]] = defaultdict(set)  # (case, day) -> steps
         for case_idx, case in enumerate(data.cases):
             for day, row in enumerate(case.busy):
@@ -61,7 +74,8 @@ class State:
         free = self.class_free[opt.bed_class]
         return (
             all(free[n] > 0 for n in nights)
-            and self.nights_left[request.case] >= request.nights
+            and self.allowance_ok(opt)
+            and self.reserve_ok(opt)
             and not (self.case_nights[request.case] & set(nights))
             and all(self.staff_ok(unit, request.support, n) for n in nights)
             and not any(
@@ -70,6 +84,27 @@ class State:
             )
             and all(self.budget_left[b] >= opt.cost for b in self.unit_budgets[unit])
         )
+
+    def allowance_ok(self, opt: StayOption) -> bool:
+        """H8: the nights the option draws in this allowance year and the next are left
+        (a request of an allowance-exempt priority draws none)."""
+        before, after = self.data.nights_drawn(opt)
+        case = self.data.stay_requests[opt.request].case
+        return before <= self.nights_left[case] and after <= self.nights_left_next[case]
+
+    def reserve_ok(self, opt: StayOption) -> bool:
+        """H13: a stay that is not crisis finds a bed outside the unit's crisis reserve on
+        each of its nights."""
+        request = self.data.stay_requests[opt.request]
+        left = self.reserve_left[self.data.bed_classes[opt.bed_class].unit]
+        if left is None or request.priority == CRISIS:
+            return True
+        return all(left[n] > 0 for n in range(opt.start, opt.start + request.nights))
+
+    def visit_allowance_ok(self, visit_idx: int) -> bool:
+        """H8: the visit's minutes are left this week (an exempt visit draws none)."""
+        visit = self.data.visits[visit_idx]
+        return not visit.draws or self.minutes_left[visit.case] >= visit.minutes
 
     def staff_ok(self, unit: int, support: int, night: int) -> bool:
         load = self.load[unit]
@@ -88,7 +123,13 @@ class State:
             self.load[unit][request.support][n] += 1
             self.case_nights[request.case].add(n)
             self.case_unit_nights[(request.case, unit)].add(n)
-        self.nights_left[request.case] -= request.nights
+        before, after = self.data.nights_drawn(opt)
+        self.nights_left[request.case] -= before
+        self.nights_left_next[request.case] -= after
+        left = self.reserve_left[unit]
+        if left is not None and request.priority != CRISIS:
+            for n in range(opt.start, opt.start + request.nights):
+                left[n] -= 1
         for b in self.unit_budgets[unit]:
             self.budget_left[b] -= opt.cost
 
@@ -102,7 +143,7 @@ class State:
         return (
             all(free[t] >= visit.sitters for t in span)
             and not any(t in busy for t in span)
-            and self.minutes_left[visit.case] >= visit.minutes
+            and self.visit_allowance_ok(opt.visit)
             and self.provider_minutes[opt.provider] >= visit.minutes * visit.sitters
             and all(self.budget_left[b] >= opt.cost for b in self.provider_budgets[opt.provider])
         )
@@ -112,7 +153,8 @@ class State:
         for t in range(opt.start, opt.start + opt.steps):
             self.sitters_free[opt.provider][opt.day][t] -= visit.sitters
             self.case_busy[(visit.case, opt.day)].add(t)
-        self.minutes_left[visit.case] -= visit.minutes
+        if visit.draws:
+            self.minutes_left[visit.case] -= visit.minutes
         self.provider_minutes[opt.provider] -= visit.minutes * visit.sitters
         for b in self.provider_budgets[opt.provider]:
             self.budget_left[b] -= opt.cost

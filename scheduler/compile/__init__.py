@@ -28,6 +28,7 @@ from scheduler.compile.index import ClassInfo, Index
 from scheduler.compile.need import need_of
 from scheduler.compile.stays import stay_options
 from scheduler.compile.terms import (
+    extra_staff_cost60,
     stay_cost60,
     stay_points,
     tenths_km,
@@ -44,6 +45,7 @@ __all__ = [
     "Index",
     "Removed",
     "compile_problem",
+    "extra_staff_cost60",
     "need_of",
     "night_load",
     "stay_cost60",

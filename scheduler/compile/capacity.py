@@ -1,8 +1,11 @@
-"""Capacity left once confirmed bookings are counted: the night staff of each unit
-(H5), the beds in classes of interchangeable beds (H1), what each case may still
-have (H8 nights allowance, sitting hours, the hours its home is busy), the sitters
-each provider has on shift and its weekly hours (H9), and the money each budget
-has left (H12). A booking that breaks a rule on its own is noted as a conflict.
+"""Capacity left once bookings (confirmed or offered) are counted: the night staff of
+each unit (H5), the beds in classes of interchangeable beds (H1), what each case may
+still have (H8 nights allowance in this and the next allowance year, sitting hours
+with banked hours, the hours its home is busy), the sitters each provider has on
+shift and its weekly hours (H9), the money each budget has left (H12) and the beds
+each unit may still give to stays that are not crisis (H13). Bookings of requests
+whose priority is allowance-exempt draw on no allowance. A booking that breaks a
+rule on its own is noted as a conflict.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from scheduler.compile.index import Index
-from scheduler.compile.terms import stay_cost60, visit_cost60
+from scheduler.compile.terms import extra_staff_cost60, stay_cost60, visit_cost60
 from scheduler.model import (
     WEEKDAYS,
+    Case,
     Problem,
     Provider,
     StayBooking,
@@ -65,6 +69,8 @@ def count_capacity(
     """The capacity tables of ``problem`` with its confirmed bookings taken out."""
     counting = _Counting(problem, index, booked_stays, booked_visits)
     units = [counting.unit_nights(unit) for unit in problem.units]
+    for unit, table in zip(problem.units, units, strict=True):
+        table.reserve_cap = counting.reserve_cap(unit)
     classes = counting.bed_classes()
     case_limits = counting.case_limits()
     providers = [
@@ -166,6 +172,7 @@ class _Counting:
         self.index = index
         self.booked_stays = booked_stays
         self.booked_visits = booked_visits
+        self.requests = problem.request_by_id()
         self.conflicts: list[str] = []
 
     def unit_nights(self, unit: Unit) -> sd.UnitNights:
@@ -227,29 +234,98 @@ class _Counting:
                 free[idx] = 0
         return free
 
+    def draws(self, request_id: str) -> bool:
+        """Whether a booking of ``request_id`` draws on its case's allowances (H8): not
+        when the request's priority is allowance-exempt."""
+        request = self.requests.get(request_id)
+        return request is None or not self.problem.policy.exempt(request.priority)
+
+    def fresh_night(self, case: Case) -> int | None:
+        """The index of the first night planned that counts in the case's next
+        allowance year (H8), or None when the horizon ends before it."""
+        fresh = self.problem.fresh_year(case)
+        nights = self.index.nights
+        if fresh > nights[-1]:
+            return None
+        return max((fresh - nights[0]).days, 0)
+
     def case_limits(self) -> list[sd.CaseLimits]:
-        """What each case may still have (H8) and when its home is busy with a visit (H10)."""
+        """What each case may still have (H8) and when its home is busy with a visit (H10).
+
+        Nights: this allowance year's allowance less ``nights_used`` and the drawing
+        nights booked before the next year begins; the next year's allowance less the
+        drawing nights booked in it. Sitting: the week's hours plus the banked hours
+        (at most ``policy.sitting_bank_weeks`` weeks' worth), less drawing visits booked.
+        """
         night_idx = self.index.night_idx
-        booked_nights: dict[str, int] = defaultdict(int)
+        fresh_of = {case.case_id: self.fresh_night(case) for case in self.problem.cases}
+        booked_before: dict[str, int] = defaultdict(int)
+        booked_after: dict[str, int] = defaultdict(int)
         for stay in self.booked_stays:
-            booked_nights[stay.case_id] += sum(1 for n in stay.night_list if n in night_idx)
+            if not self.draws(stay.request_id):
+                continue
+            fresh = fresh_of.get(stay.case_id)
+            for night in stay.night_list:
+                n = night_idx.get(night)
+                if n is None:
+                    continue
+                if fresh is not None and n >= fresh:
+                    booked_after[stay.case_id] += 1
+                else:
+                    booked_before[stay.case_id] += 1
         booked_minutes: dict[str, int] = defaultdict(int)
         for booking in self.booked_visits:
-            booked_minutes[booking.case_id] += booking.minutes
+            if self.draws(booking.request_id):
+                booked_minutes[booking.case_id] += booking.minutes
         busy = self._busy_homes()
+        bank_weeks = self.problem.policy.sitting_bank_weeks
         limits = []
         for case in self.problem.cases:
             cid = case.case_id
-            nights_left = case.nights_allowance - case.nights_used - booked_nights[cid]
-            minutes_left = round(60 * case.sitting_hours_per_week) - booked_minutes[cid]
-            if nights_left < 0 and booked_nights[cid]:
+            nights_left = case.nights_allowance - case.nights_used - booked_before[cid]
+            next_left = case.nights_allowance - booked_after[cid]
+            weekly = case.sitting_hours_per_week
+            banked = min(case.sitting_hours_banked, bank_weeks * weekly)
+            minutes_left = round(60 * (weekly + banked)) - booked_minutes[cid]
+            if (nights_left < 0 and booked_before[cid]) or next_left < 0:
                 self.conflicts.append(f"H8 bookings of case {cid} exceed its nights allowance")
             if minutes_left < 0:
                 self.conflicts.append(f"H8 bookings of case {cid} exceed its sitting hours")
             limits.append(
-                sd.CaseLimits(max(nights_left, 0), max(minutes_left, 0), busy.get(cid, []))
+                sd.CaseLimits(
+                    max(nights_left, 0),
+                    max(minutes_left, 0),
+                    busy.get(cid, []),
+                    fresh_night=fresh_of[cid],
+                    nights_left_next=max(next_left, 0),
+                )
             )
         return limits
+
+    def reserve_cap(self, unit: Unit) -> list[int] | None:
+        """``[night]``: how many more stays that are not crisis the unit may hold (H13),
+        or None when it keeps no crisis reserve. From ``planning_date +
+        policy.reserve_release_days`` on: its block beds less the reserve less the
+        non-crisis stays booked (confirmed or offered) that night, never below 0; before
+        that the reserve is released, and the unit's bed count stands (it never binds)."""
+        if not unit.crisis_reserve_beds:
+            return None
+        policy = self.problem.policy
+        opens = self.problem.planning_date + dt.timedelta(days=policy.reserve_release_days)
+        nights, night_idx = self.index.nights, self.index.night_idx
+        booked = [0] * len(nights)
+        for stay in self.booked_stays:
+            request = self.requests.get(stay.request_id)
+            if stay.unit_id != unit.unit_id or (request and request.priority == "crisis"):
+                continue
+            for night in stay.night_list:
+                if night in night_idx:
+                    booked[night_idx[night]] += 1
+        held = unit.block_beds - unit.crisis_reserve_beds
+        return [
+            max(held - booked[n], 0) if night >= opens else len(unit.beds)
+            for n, night in enumerate(nights)
+        ]
 
     def _busy_homes(self) -> dict[str, list[list[int]]]:
         """``[case_id][day][step]``: 1 where a booked visit is at the home that week."""
@@ -267,7 +343,9 @@ class _Counting:
         return busy
 
     def budgets(self) -> list[sd.Budget]:
-        """Each budget's money left after the bookings (H12), and what it pays for."""
+        """Each budget's money left after the bookings (H12), and what it pays for: what
+        a booking adds is counted as a plan's stays are (spot nights, agency staff
+        nights; a block bed's nights cost nothing more), and visits' sitter-minutes."""
         units = self.problem.unit_by_id()
         providers = self.problem.provider_by_id()
         unit_idx, provider_idx = self.index.unit_idx, self.index.provider_idx
@@ -278,7 +356,9 @@ class _Counting:
             for stay in self.booked_stays:
                 if stay.unit_id in owners:
                     inside = sum(1 for n in stay.night_list if n in self.index.night_idx)
-                    spent += stay_cost60(units[stay.unit_id], inside)
+                    unit = units[stay.unit_id]
+                    spent += stay_cost60(unit, inside)
+                    spent += extra_staff_cost60(unit, inside, stay.extra_night_staff)
             for visit in self.booked_visits:
                 if visit.provider_id in owners:
                     spent += visit_cost60(

@@ -1,17 +1,19 @@
 """Stay options: every (request, bed class, start night) that the rules concerning the
 request alone allow (H2 bed fits, H3 unit admits, H6 whole stays in the horizon, H7
-travel, H8 eligibility and allowance) with what confirmed bookings hold (H1 beds,
-H4 residents, H5 night staff). What is left out is noted with its reason.
+travel, H8 eligibility and allowance, H12b spot beds only for approved requests) with
+what bookings hold (H1 beds, H4 residents, H5 night staff, H13 the crisis reserve).
+What is left out is noted with its reason.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 
 from scheduler.compile.capacity import staff_needed
 from scheduler.compile.compiled import OptionBuilder, OptionInputs, RemovedKey
-from scheduler.compile.index import PRIORITY_INDEX, SUPPORT_INDEX
+from scheduler.compile.index import PRIORITY_INDEX, SUPPORT_INDEX, spoken_date
 from scheduler.compile.need import need_of
 from scheduler.compile.terms import stay_cost60, stay_points, tenths_km
 from scheduler.geo import km_between
@@ -38,6 +40,7 @@ def stay_options(inputs: OptionInputs) -> tuple[list[sd.StayRequest], list[sd.St
                 support=SUPPORT_INDEX[case.night_support],
                 need=need_of(case, request.received, problem.week_start, problem.weights),
                 arrival=request.received.toordinal(),
+                draws=not problem.policy.exempt(request.priority),
             )
         )
         options.extend(builder.options(request, request_idx, case))
@@ -50,6 +53,7 @@ class _StayOptions(OptionBuilder):
     def __init__(self, inputs: OptionInputs):
         super().__init__(inputs)
         problem = inputs.problem
+        self.policy = problem.policy
         self.nights = inputs.index.nights
         self.cases = problem.case_by_id()
         self.classes_of_unit: dict[int, list[int]] = defaultdict(list)
@@ -79,39 +83,119 @@ class _StayOptions(OptionBuilder):
             km = kms[unit_idx]
             if self._unit_refuses(request, case, unit, bool(fitting), km):
                 continue
-            options.extend(
-                self._unit_options(request, request_idx, case, unit_idx, fitting, starts, km)
+            unit_options = self._unit_options(
+                request, request_idx, case, unit_idx, fitting, starts, km
             )
+            if unit.spot and not self.policy.may_buy_spot(request.priority, request.exceptional):
+                self._spot_not_approved(request, unit, bool(unit_options))
+                continue
+            options.extend(self._outside_reserve(request, unit_idx, unit_options))
         return options
 
+    def _spot_not_approved(self, request: StayRequest, unit: Unit, would_fit: bool) -> None:
+        """H12b: note the spot unit refused, where it would have served the request (else
+        what kept it from serving is noted already, and is the truer reason)."""
+        if not would_fit:
+            return
+        who = " or ".join(p.replace("_", " ") for p in self.policy.spot_for)
+        allowed = f"to {who} requests or " if who else ""
+        self.removals.note(
+            (request.request_id, None),
+            "spot_not_approved",
+            unit.unit_id,
+            f"{unit.name} is a spot-purchased unit with a bed for this stay; spot beds are "
+            f"given only {allowed}with a manager's exceptional approval",
+        )
+
+    def _outside_reserve(
+        self, request: StayRequest, unit_idx: int, options: list[sd.StayOption]
+    ) -> list[sd.StayOption]:
+        """H13: the options of a request that is not crisis that keep off the nights on
+        which the unit has no bed left outside its crisis reserve; the others are noted."""
+        cap = self.capacity.units[unit_idx].reserve_cap
+        if cap is None or request.priority == "crisis":
+            return options
+        kept: list[sd.StayOption] = []
+        for opt in options:
+            held = [n for n in range(opt.start, opt.start + request.nights) if cap[n] <= 0]
+            if not held:
+                kept.append(opt)
+            elif self.removals.on:
+                self._note_reserve(request, self.problem.units[unit_idx], held[0])
+        return kept
+
+    def _note_reserve(self, request: StayRequest, unit: Unit, night: int) -> None:
+        key: RemovedKey = (request.request_id, None)
+        if self.removals.noted(key, "crisis_reserve", unit.unit_id):
+            return
+        day = self.nights[night]
+        reserve, block = unit.crisis_reserve_beds, unit.block_beds
+        if reserve >= block:
+            held = f"{unit.name} keeps all its beds for crisis referrals on {spoken_date(day)}"
+        else:
+            held = (
+                f"{unit.name} keeps {reserve} of its {block} beds for crisis referrals on "
+                f"{spoken_date(day)}, and its other beds are booked then"
+            )
+        release = self.policy.reserve_release_days
+        if release > 0:
+            opens = day - dt.timedelta(days=release - 1)
+            held += f"; the reserve opens to everyone in plans made from {spoken_date(opens)}"
+        self.removals.note(key, "crisis_reserve", unit.unit_id, held)
+
     def _starts_or_why_not(self, request: StayRequest, case: Case, key: RemovedKey) -> range:
-        """The start nights (H6), or an empty range with the reason noted (H8, H6)."""
+        """The start nights (H6) the allowance allows (H8), or an empty range with the
+        reason noted (H8 eligibility, H6 the horizon, H8 the allowance)."""
         if "stay" not in case.eligible:
             self.removals.note(
                 key, "not_eligible", "", "this person is not eligible for respite stays"
-            )
-            return range(0)
-        left = self.case_limits[case.case_id].nights_left
-        if left < request.nights:
-            self.removals.note(
-                key,
-                "allowance_used",
-                "",
-                f"only {left} of the {case.nights_allowance} nights allowed this year "
-                f"{'is' if left == 1 else 'are'} left; the stay asked for {request.nights}",
             )
             return range(0)
         starts = self._starts(request)
         if not starts:
             self.removals.note(
                 key,
-                "no_suitable_bed",
+                "outside_horizon",
                 "",
-                f"no start from {request.earliest_start} to {request.latest_start} fits "
-                f"{request.nights} nights inside the plan's nights "
-                f"{self.nights[0]}..{self.nights[-1]}",
+                f"no start from {spoken_date(request.earliest_start)} to "
+                f"{spoken_date(request.latest_start)} fits {request.nights} nights inside "
+                f"the nights planned, {spoken_date(self.nights[0])} to "
+                f"{spoken_date(self.nights[-1])}",
             )
-        return starts
+            return starts
+        if self.policy.exempt(request.priority):
+            return starts  # demand-led: draws on no allowance (H8)
+        limits = self.case_limits[case.case_id]
+        allowed = [
+            s
+            for s in starts
+            if _within(sd.split_nights(s, request.nights, limits.fresh_night), limits)
+        ]
+        if not allowed:
+            self.removals.note(key, "allowance_used", "", self._allowance_words(request, case))
+            return range(0)
+        return range(allowed[0], allowed[-1] + 1)  # contiguous: both bounds are monotone
+
+    def _allowance_words(self, request: StayRequest, case: Case) -> str:
+        """Why the allowance leaves no start (H8), true of this year and of the next
+        where the nights asked reach into it."""
+        if case.nights_allowance == 0:
+            return "this person has no nights of planned respite allowed"
+        limits = self.case_limits[case.case_id]
+        allowance = case.nights_allowance
+
+        def left_of(left: int, year: str) -> str:
+            if left == 0:
+                return f"none of the {allowance} nights allowed {year} is left"
+            verb = "is" if left == 1 else "are"
+            return f"only {left} of the {allowance} nights allowed {year} {verb} left"
+
+        words = left_of(limits.nights_left, "this year")
+        last_start = self._starts(request)[-1]
+        if limits.fresh_night is not None and limits.fresh_night < last_start + request.nights:
+            fresh = spoken_date(self.nights[limits.fresh_night])
+            words += f", and {left_of(limits.nights_left_next, 'in the year starting ' + fresh)}"
+        return f"{words}; the stay asked for {request.nights}"
 
     def _starts(self, request: StayRequest) -> range:
         """Night indices a stay may start on (H6: inside the horizon, whole)."""
@@ -286,6 +370,11 @@ def _unit_refusal(
             lambda: f"{unit.name} is {km:.0f} km away, the limit is {request.max_travel_km:.0f} km",
         )
     return None
+
+
+def _within(drawn: tuple[int, int], limits: sd.CaseLimits) -> bool:
+    """The nights a stay draws in this allowance year and the next are left (H8)."""
+    return drawn[0] <= limits.nights_left and drawn[1] <= limits.nights_left_next
 
 
 def runs(ok: list[bool]) -> list[int]:

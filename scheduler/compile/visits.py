@@ -38,6 +38,7 @@ def visit_options(inputs: OptionInputs) -> tuple[list[sd.Visit], list[sd.VisitOp
                 need=need_of(case, request.received, problem.week_start, problem.weights),
                 request=index.sitting_idx[request.request_id],
                 arrival=request.received.toordinal(),
+                draws=not problem.policy.exempt(request.priority),
             )
         )
         options.extend(builder.options(request, visit, visit_idx, case))
@@ -83,7 +84,7 @@ class _VisitOptions(OptionBuilder):
         self, request: SittingRequest, visit: Visit, visit_idx: int, case: Case
     ) -> list[sd.VisitOption]:
         key: RemovedKey = (request.request_id, visit.visit_id)
-        if not self._may_have(case, visit, key):
+        if not self._may_have(case, request, visit, key):
             return []
         slots = self._visit_slots(visit, key)
         serving, refusals = self._serving(case)
@@ -97,23 +98,39 @@ class _VisitOptions(OptionBuilder):
             )
         return options
 
-    def _may_have(self, case: Case, visit: Visit, key: RemovedKey) -> bool:
-        """H8: the person is eligible for sitting and has the minutes left this week."""
+    def _may_have(self, case: Case, request: SittingRequest, visit: Visit, key: RemovedKey) -> bool:
+        """H8: the person is eligible for sitting and, unless the request's priority is
+        allowance-exempt, has the minutes left this week (banked hours included)."""
         if "sitting" not in case.eligible:
             self.removals.note(key, "not_eligible", "", "this person is not eligible for sitting")
             return False
+        if self.problem.policy.exempt(request.priority):
+            return True  # demand-led: draws on no allowance
         minutes_left = self.case_limits[case.case_id].minutes_left
         if minutes_left < visit.minutes:
             self.removals.note(
-                key,
-                "allowance_used",
-                "",
-                f"only {minutes_left} of this week's "
-                f"{round(60 * case.sitting_hours_per_week)} sitting minutes are left; "
-                f"the visit needs {visit.minutes}",
+                key, "allowance_used", "", self._hours_words(case, minutes_left, visit)
             )
             return False
         return True
+
+    def _hours_words(self, case: Case, minutes_left: int, visit: Visit) -> str:
+        """Why the sitting hours leave no room for the visit (H8), never "0 of 0"."""
+        weekly = case.sitting_hours_per_week
+        banked = min(case.sitting_hours_banked, self.problem.policy.sitting_bank_weeks * weekly)
+        total = round(60 * (weekly + banked))
+        if total == 0:
+            return "this person has no sitting hours allowed"
+        if minutes_left == total:
+            return (
+                f"the visit needs {visit.minutes} minutes, more than the {total} sitting "
+                f"minutes this person may have this week"
+            )
+        had = "none" if minutes_left == 0 else f"only {minutes_left}"
+        return (
+            f"{had} of the {total} sitting minutes this person may have this week "
+            f"{'is' if minutes_left == 1 else 'are'} left; the visit needs {visit.minutes}"
+        )
 
     def _provider_refuses(
         self, request: SittingRequest, visit: Visit, provider_idx: int, km: float, key: RemovedKey

@@ -29,13 +29,14 @@ EXPECTED = {
     # H5: a two_to_one booking uses both staff on 03-02..03-04.
     "h05_night_staff": ({"R-1", "R-2"}, {"R-3": "no_night_staff"}),
     # H6: no 4 nights in a row around the booking; R-4 cannot end inside the horizon.
-    "h06_whole_stays": ({"R-2", "R-3"}, {"R-1": "beds_taken", "R-4": "no_suitable_bed"}),
+    "h06_whole_stays": ({"R-2", "R-3"}, {"R-1": "beds_taken", "R-4": "outside_horizon"}),
     # H7: R-1 only reaches U-1, so R-2 goes to U-2; the rest are out of reach.
     "h07_travel": (
         {"R-1", "R-2"},
         {"R-3": "too_far", "R-4/V1": "too_far", "R-5/V1": "too_far"},
     ),
-    # H8: crisis R-3 leaves C-3 one night; C-1 has 120 sitting minutes, V1 (90) wins.
+    # H8: planned R-3 (3 nights beat 2) leaves C-3 one night; C-1 has 120 sitting minutes,
+    # V1 (90) wins.
     "h08_allowance": (
         {"R-3", "R-5/V1"},
         {
@@ -59,7 +60,8 @@ EXPECTED = {
     "h10_windows": ({"R-1/V1", "R-1/V2", "R-2/V1"}, {"R-1/V3": "no_sitter_free"}),
     # H11: the bookings stand although crisis requests want the same bed and sitter.
     "h11_bookings_stand": ({"R-1", "R-3/V1"}, {"R-2": "beds_taken", "R-4/V1": "no_sitter_free"}),
-    # H12: £600 left buys R-2 exactly; £40 buys R-4/V1 (120 min beat 60).
+    # H12: U-1 is spot: £600 left buys exceptional R-2 exactly; £40 buys R-4/V1 (120 min
+    # beat 60).
     "h12_budget": ({"R-3", "R-2", "R-4/V1"}, {"R-1": "over_budget", "R-4/V2": "over_budget"}),
 }
 

@@ -74,12 +74,41 @@ CASES = [
         [crisis_stay("R-0", "C-0"), planned_stay("R-x", "C-1")],
         None,
     ),
-    # Two beds, budget for one night (20,000p): the crisis stay spends it.
+    # Two spot beds (a block bed's night costs a budget nothing), budget for one night
+    # (20,000p): the crisis stay spends it; R-x has a manager's approval for a spot bed.
     (
         "over_budget",
         [b.case("C-0"), b.case("C-1")],
-        [b.unit("U-1", beds=2)],
-        [crisis_stay("R-0", "C-0"), planned_stay("R-x", "C-1")],
+        [b.unit("U-1", beds=2, spot=True)],
+        [
+            crisis_stay("R-0", "C-0"),
+            planned_stay("R-x", "C-1", exceptional=True, exceptional_reason="approved"),
+        ],
+        None,
+    ),
+    # Three nights asked from Saturday or Sunday: they run past the last night planned.
+    (
+        "outside_horizon",
+        [b.case("C-1")],
+        [b.unit("U-1")],
+        [b.stay("R-x", "C-1", 3, "2026-03-07", "2026-03-08")],
+        None,
+    ),
+    # The only unit is spot-purchased; a routine planned break has no approval (H12b).
+    (
+        "spot_not_approved",
+        [b.case("C-1")],
+        [b.unit("U-1", spot=True)],
+        [planned_stay("R-x", "C-1")],
+        None,
+    ),
+    # The only bed is held for crisis (H13) from Wednesday (planned Monday, released two
+    # days ahead); the planned stay asks for Thursday.
+    (
+        "crisis_reserve",
+        [b.case("C-1")],
+        [b.unit("U-1", crisis_reserve_beds=1)],
+        [b.stay("R-x", "C-1", 1, "2026-03-05", "2026-03-05")],
         None,
     ),
 ]
@@ -172,6 +201,4 @@ def test_visit_reasons(reason, cases, providers, requests):
 def test_every_reason_has_a_case():
     # The tables above name each reason of the one vocabulary at least once.
     named = {c[0] for c in CASES} | {c[0] for c in VISIT_CASES}
-    # Policy v2's reasons are given by the v2 compile step, not yet merged (issue 16).
-    v2 = {"outside_horizon", "spot_not_approved", "crisis_reserve"}
-    assert named == set(UNMET_REASONS) - v2
+    assert named == set(UNMET_REASONS)
