@@ -28,6 +28,9 @@ class State:
             }
             for u in data.units
         ]
+        # Agency staff the stays taken so far bring, and what each unit may still add (H5).
+        self.added_staff = [[0] * len(u.staff) for u in data.units]
+        self.extra_left = [[u.extra_left(n) for n in range(len(u.staff))] for u in data.units]
         self.nights_left = [c.nights_left for c in data.cases]
         self.minutes_left = [c.minutes_left for c in data.cases]
         self.case_busy: dict[tuple[int, int], set[int]] = defaultdict(set)  # (case, day) -> steps
@@ -63,7 +66,7 @@ class State:
             all(free[n] > 0 for n in nights)
             and self.nights_left[request.case] >= request.nights
             and not (self.case_nights[request.case] & set(nights))
-            and all(self.staff_ok(unit, request.support, n) for n in nights)
+            and all(self.staff_ok(unit, request.support, n, opt.extra) for n in nights)
             and not any(
                 self.case_unit_nights[(other, unit)] & set(nights)
                 for other in self.partners[request.case]
@@ -71,14 +74,19 @@ class State:
             and all(self.budget_left[b] >= opt.cost for b in self.unit_budgets[unit])
         )
 
-    def staff_ok(self, unit: int, support: int, night: int) -> bool:
+    def staff_ok(self, unit: int, support: int, night: int, extra: int = 0) -> bool:
+        """Whether one more occupant of ``support``, bringing ``extra`` agency staff,
+        keeps the unit's night staffing on ``night`` (H5): within the staff on duty, the
+        agency staff taken so far and its own, and within the agency staff the unit may
+        add."""
         load = self.load[unit]
         table = self.data.units[unit]
         two = load[TWO_TO_ONE][night] + (support == TWO_TO_ONE)
         one = load[ONE_TO_ONE][night] + (support == ONE_TO_ONE)
         shared = load[SHARED][night] + (support == SHARED)
         need = 2 * two + one + math.ceil(shared / table.shared_ratio)
-        return need <= table.staff[night]
+        staff = table.staff[night] + self.added_staff[unit][night] + extra
+        return need <= staff and extra <= self.extra_left[unit][night]
 
     def take_stay(self, opt: StayOption) -> None:
         request = self.data.stay_requests[opt.request]
@@ -86,6 +94,8 @@ class State:
         for n in range(opt.start, opt.start + request.nights):
             self.class_free[opt.bed_class][n] -= 1
             self.load[unit][request.support][n] += 1
+            self.added_staff[unit][n] += opt.extra
+            self.extra_left[unit][n] -= opt.extra
             self.case_nights[request.case].add(n)
             self.case_unit_nights[(request.case, unit)].add(n)
         self.nights_left[request.case] -= request.nights
