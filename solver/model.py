@@ -22,6 +22,7 @@ from solver.cpsat_proto import add_linear
 from solver.data import TIERS, SolverInput
 from solver.greedy import Orders, fill
 from solver.params import SearchParams
+from solver.state import fewest_agency_staff
 
 __all__ = [
     "Bonuses",
@@ -251,9 +252,10 @@ def decode(model: Model, values: list[int]) -> tuple[dict[int, int], dict[int, i
 
 
 def filled(model: Model, values: list[int]) -> list[int]:
-    """The stage's plan with every request it left out that still fits added (greedy)."""
+    """The stage's plan with every request it left out that still fits added (greedy),
+    and no agency staff where rostered staff suffice (:func:`fewest_agency_staff`)."""
     stays, visits = fill(model.data, *decode(model, values), model.orders)
-    return assignment(model, stays, visits)
+    return assignment(model, fewest_agency_staff(model.data, stays), visits)
 
 
 def served(model: Model, values: list[int], v: int) -> bool:

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from solver.data import ONE_TO_ONE, SHARED, TWO_TO_ONE, SolverInput, StayOption, VisitOption
 
-__all__ = ["State"]
+__all__ = ["State", "fewest_agency_staff"]
 
 
 class State:
@@ -88,6 +88,17 @@ class State:
         staff = table.staff[night] + self.added_staff[unit][night] + extra
         return need <= staff and extra <= self.extra_left[unit][night]
 
+    def spare_staff(self, unit: int, night: int) -> int:
+        """Staff on duty (agency staff taken included) beyond what the residents need."""
+        load = self.load[unit]
+        table = self.data.units[unit]
+        need = (
+            2 * load[TWO_TO_ONE][night]
+            + load[ONE_TO_ONE][night]
+            + math.ceil(load[SHARED][night] / table.shared_ratio)
+        )
+        return table.staff[night] + self.added_staff[unit][night] - need
+
     def take_stay(self, opt: StayOption) -> None:
         request = self.data.stay_requests[opt.request]
         unit = self.data.bed_classes[opt.bed_class].unit
@@ -126,3 +137,34 @@ class State:
         self.provider_minutes[opt.provider] -= visit.minutes * visit.sitters
         for b in self.provider_budgets[opt.provider]:
             self.budget_left[b] -= opt.cost
+
+
+def fewest_agency_staff(data: SolverInput, stays: dict[int, int]) -> dict[int, int]:
+    """``stays`` with each stay that brings agency staff moved to its variant (same bed
+    class and nights) with fewest, where the unit's staff suffice without the others
+    (H5): the same service for less money. A plan whose cost stage was not proven may
+    hold agency staff that rostered staff could replace."""
+    with_extra = {r for r, o in stays.items() if data.stay_options[o].extra}
+    if not with_extra:
+        return stays
+    variants: dict[tuple[int, int, int], dict[int, int]] = defaultdict(dict)
+    for opt_idx, opt in enumerate(data.stay_options):
+        if opt.request in with_extra:
+            variants[(opt.request, opt.bed_class, opt.start)][opt.extra] = opt_idx
+    state = State(data)
+    for opt_idx in stays.values():
+        state.take_stay(data.stay_options[opt_idx])
+    trimmed = dict(stays)
+    for r in sorted(with_extra):
+        opt = data.stay_options[stays[r]]
+        unit = data.bed_classes[opt.bed_class].unit
+        nights = range(opt.start, opt.start + data.stay_requests[r].nights)
+        spare = min(state.spare_staff(unit, n) for n in nights)
+        for extra, fewer in sorted(variants[(r, opt.bed_class, opt.start)].items()):
+            if extra < opt.extra and opt.extra - extra <= spare:
+                trimmed[r] = fewer
+                for n in nights:
+                    state.added_staff[unit][n] -= opt.extra - extra
+                    state.extra_left[unit][n] += opt.extra - extra
+                break
+    return trimmed
