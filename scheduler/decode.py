@@ -8,15 +8,16 @@ needs (interval graphs colour exactly).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 from scheduler.compile import Compiled
 from scheduler.explain import explain_unmet
 from scheduler.kpis import compute_kpis
-from scheduler.model import Plan, PlannedStay, PlannedVisit, SolverInfo
+from scheduler.model import ExtraStaff, Plan, PlannedStay, PlannedVisit, SolverInfo
 from solver.solution import Solution
 
-__all__ = ["new_items", "plan_from_solution"]
+__all__ = ["extra_staff", "new_items", "plan_from_solution"]
 
 
 def plan_from_solution(compiled: Compiled, solution: Solution) -> Plan:
@@ -29,6 +30,7 @@ def plan_from_solution(compiled: Compiled, solution: Solution) -> Plan:
     return Plan(
         stays=stays,
         visits=visits,
+        extra_staff=extra_staff(stays),
         unmet=unmet,
         kpis=compute_kpis(compiled.problem, stays, visits),
         solver=SolverInfo(
@@ -57,6 +59,7 @@ def _booked_stays(compiled: Compiled) -> list[PlannedStay]:
             bed_id=b.bed_id,
             first_night=b.first_night,
             nights=b.nights,
+            extra_night_staff=b.extra_night_staff,
         )
         for b in compiled.booked_stays
     ]
@@ -80,16 +83,16 @@ def _booked_visits(compiled: Compiled) -> list[PlannedVisit]:
 
 def _new_stays(compiled: Compiled, solution: Solution) -> list[PlannedStay]:
     data = compiled.data
-    by_class: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    by_class: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
     for request_idx, opt_idx in solution.stays.items():
         opt = data.stay_options[opt_idx]
         nights = data.stay_requests[request_idx].nights
-        by_class[opt.bed_class].append((opt.start, nights, request_idx))
+        by_class[opt.bed_class].append((opt.start, nights, request_idx, opt.extra))
     stays = []
     for class_idx, items in by_class.items():
         beds = compiled.classes[class_idx].bed_ids
         free_from = [0] * len(beds)
-        for start, nights, request_idx in sorted(items):
+        for start, nights, request_idx, extra in sorted(items):
             bed = next(b for b in range(len(beds)) if free_from[b] <= start)
             free_from[bed] = start + nights
             request = compiled.stay_requests[request_idx]
@@ -101,9 +104,24 @@ def _new_stays(compiled: Compiled, solution: Solution) -> list[PlannedStay]:
                     bed_id=beds[bed],
                     first_night=compiled.nights[start],
                     nights=nights,
+                    extra_night_staff=extra,
                 )
             )
     return stays
+
+
+def extra_staff(stays: list[PlannedStay]) -> list[ExtraStaff]:
+    """The agency night staff of ``stays`` (bookings included) in each unit on each
+    night they bring any (H5), by night then unit."""
+    count: dict[tuple[dt.date, str], int] = defaultdict(int)
+    for stay in stays:
+        if stay.extra_night_staff:
+            for night in stay.night_list:
+                count[(night, stay.unit_id)] += stay.extra_night_staff
+    return [
+        ExtraStaff(unit_id=unit_id, night=night, count=n)
+        for (night, unit_id), n in sorted(count.items())
+    ]
 
 
 def _new_visits(compiled: Compiled, solution: Solution) -> list[PlannedVisit]:

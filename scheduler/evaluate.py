@@ -8,12 +8,13 @@ different engines compare. The tiers (most important first) are those of
    then of health-appointment requests (a night is ``night_units`` units, a
    sitting minute 1);
 2. ``need_weighted_units``: served units times the request's need
-   (:func:`scheduler.compile.need_of`);
+   (:func:`scheduler.compile.need_of`), with the break bonus of each request served
+   and each case's first sitting hours counted twice (:mod:`scheduler.compile.need`);
 3. ``preference_points``: preferred start, preferred unit, continuity;
-4. ``cost`` (sixtieths of a penny: what the plan adds to the spend, H12, so a
-   block bed's night is 0; spot nights count double, so that a spot bed stays
-   dear; agency night staff and sitters at their price) then ``travel`` (tenths
-   of a km), both negated;
+4. ``cost`` (sixtieths of a penny: what the plan adds to the spend, H12, so a block
+   bed's night is 0; spot nights count double, agency staff-nights double and a penny
+   more, so that both stay dear: :mod:`scheduler.compile.agency`; sitters at their
+   price) then ``travel`` (tenths of a km), both negated;
 5. ``kept``: choices of the previous plan kept (re-planning only).
 
 Tiers compare lexicographically. The single number ``objective`` is the
@@ -23,9 +24,10 @@ dominates all the tiers after it: see :mod:`solver.tiers`.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from scheduler.compile import (
     Compiled,
-    extra_staff_cost60,
     need_of,
     stay_cost60,
     stay_points,
@@ -33,6 +35,8 @@ from scheduler.compile import (
     visit_cost60,
     visit_points,
 )
+from scheduler.compile.agency import agency_cost60, agency_premium60
+from scheduler.compile.need import first_minutes, sitting_needs
 from scheduler.geo import km_between
 from scheduler.model import Plan, SittingRequest, StayRequest
 from solver.data import TIERS
@@ -57,14 +61,17 @@ def evaluate(compiled: Compiled, plan: Plan) -> list[int]:
         case, unit = cases[stay.case_id], units[stay.unit_id]
         units_served = stay.nights * weights.night_units
         cost = stay_cost60(unit, stay.nights) * (2 if unit.spot else 1)
-        cost += extra_staff_cost60(unit, stay.nights, stay.extra_night_staff)
+        staff_nights = stay.extra_night_staff * stay.nights
+        cost += agency_cost60(unit, staff_nights) + agency_premium60(unit, staff_nights)
+        need = need_of(case, request.received, problem.week_start, weights)
+        totals[2] += need * weights.break_bonus
         km = km_between(case.home.lat, case.home.lon, unit.location.lat, unit.location.lon)
         kept = previous.get(stay.request_id) == (stay.unit_id, stay.first_night)
         _add(
             totals,
             request.priority,
             units_served,
-            need_of(case, request.received, problem.week_start, weights),
+            need,
             stay_points(request, case, unit, stay.first_night, weights),
             cost,
             tenths_km(km),
@@ -86,13 +93,40 @@ def evaluate(compiled: Compiled, plan: Plan) -> list[int]:
             totals,
             sitting.priority,
             visit.minutes,
-            need_of(case, sitting.received, problem.week_start, weights),
+            need_of(case, sitting.received, problem.week_start, weights, "sitting"),
             visit_points(case, provider, weights),
             visit_cost60(provider, visit.minutes, visit.sitters),
             tenths_km(km),
             kept,
         )
+    totals[2] += _sitting_bonus(compiled, plan)
     return totals
+
+
+def _sitting_bonus(compiled: Compiled, plan: Plan) -> int:
+    """What the plan's new visits add to tier 2 beyond need x minutes: each sitting
+    request they serve first earns need x break_bonus, and each case's minutes up to
+    its first minutes count again at its sitting need (:mod:`scheduler.compile.need`)."""
+    problem = compiled.problem
+    weights, requests, cases = problem.weights, problem.request_by_id(), problem.case_by_id()
+    booked = {b.request_id for b in compiled.booked_visits}
+    booked_keys = {(b.request_id, b.visit_id) for b in compiled.booked_visits}
+    new = [v for v in plan.visits if (v.request_id, v.visit_id) not in booked_keys]
+    total = 0
+    for request_id in sorted({v.request_id for v in new} - booked):
+        sitting = requests[request_id]
+        assert isinstance(sitting, SittingRequest)
+        need = need_of(
+            cases[sitting.case_id], sitting.received, problem.week_start, weights, "sitting"
+        )
+        total += need * weights.break_bonus
+    minutes: dict[str, int] = defaultdict(int)
+    for visit in new:
+        minutes[visit.case_id] += visit.minutes
+    first, needs = first_minutes(problem, compiled.booked_visits), sitting_needs(problem)
+    for case_id, served in minutes.items():
+        total += needs.get(case_id, 0) * min(served, first[case_id])
+    return total
 
 
 def _add(

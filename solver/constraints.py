@@ -40,12 +40,14 @@ class Constraints:
         self.m = model
         self.data = model.data
         self.cover_items = cover_items  # SearchParams.cover_items
+        self._unit_nights: dict[tuple[int, int], list[int]] | None = None
 
     def add_constraints(self) -> None:
         self.h6_one_stay_per_request()
         self.h10_one_slot_per_visit()
         self.h1_beds_per_night()
         self.h5_night_staffing()
+        self.h5_agency_staff()
         self.h4_incompatible_residents()
         self.h8_allowances()
         self.case_stays_do_not_overlap()
@@ -91,36 +93,64 @@ class Constraints:
                 self.m.add_row(idx, [1] * len(idx), 0, free)
 
     def h5_night_staffing(self) -> None:
-        """2 x two_to_one + one_to_one + ceil(shared / ratio) <= staff, as one row per unit
-        and night: with k = staff - 2 x two_to_one - one_to_one a whole number,
-        ceil(shared / ratio) <= k exactly when shared <= ratio x k, that is
+        """2 x two_to_one + one_to_one + ceil(shared / ratio) <= staff + agency staff, as
+        one row per unit and night: with k = staff + extra - 2 x two_to_one - one_to_one a
+        whole number, ceil(shared / ratio) <= k exactly when shared <= ratio x k, that is
 
-            shared + ratio x one_to_one + 2 x ratio x two_to_one <= ratio x staff.
+            shared + ratio x one_to_one + 2 x ratio x two_to_one - ratio x extra
+                <= ratio x staff,
 
-        Booked residents count on both sides. No helper variable is needed, and the row's
-        LP relaxation is the same as with an integer number of shared groups."""
-        data = self.data
-        by_unit_night: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for i, nights in enumerate(self._covering_nights()):
-            unit = data.bed_classes[data.stay_options[i].bed_class].unit
-            for n in nights:
-                by_unit_night[(unit, n)].append(i)
-        for (unit, n), opts in by_unit_night.items():
+        where ``extra`` is the agency staff the stays present bring (their option's
+        ``extra``; booked ones' are in ``staff``). Booked residents count on both sides.
+        No helper variable is needed, and the row's LP relaxation is the same as with an
+        integer number of shared groups. A second row per unit and night keeps the
+        agency staff within what the unit may add (:meth:`h5_agency_staff`)."""
+        for (unit, n), opts in self._by_unit_night().items():
             self._staff_night(unit, n, opts)
+
+    def h5_agency_staff(self) -> None:
+        """The agency staff the stays present bring, at most what the unit may still add
+        that night (``extra_max`` less the bookings')."""
+        data, m = self.data, self.m
+        for (unit, n), opts in self._by_unit_night().items():
+            extra = [(m.x(i), data.stay_options[i].extra) for i in opts]
+            extra = [(v, e) for v, e in extra if e > 0]
+            left = data.units[unit].extra_left(n)
+            if sum(e for _, e in extra) > left:
+                m.add_row([v for v, _ in extra], [e for _, e in extra], 0, left)
+
+    def _by_unit_night(self) -> dict[tuple[int, int], list[int]]:
+        """The stay options present in each (unit, night); made once."""
+        if self._unit_nights is None:
+            data = self.data
+            by_unit_night: dict[tuple[int, int], list[int]] = defaultdict(list)
+            for i, nights in enumerate(self._covering_nights()):
+                unit = data.bed_classes[data.stay_options[i].bed_class].unit
+                for n in nights:
+                    by_unit_night[(unit, n)].append(i)
+            self._unit_nights = by_unit_night
+        return self._unit_nights
 
     def _staff_night(self, unit: int, n: int, opts: list[int]) -> None:
         data, m = self.data, self.m
         table = data.units[unit]
         ratio = table.shared_ratio
         weight = {SHARED: 1, ONE_TO_ONE: ratio, TWO_TO_ONE: 2 * ratio}
-        coef = [weight[data.stay_requests[data.stay_options[i].request].support] for i in opts]
+        items = []
+        for i in opts:
+            opt = data.stay_options[i]
+            c = weight[data.stay_requests[opt.request].support] - ratio * opt.extra
+            if c:  # a one-to-one stay with its own agency staff member weighs nothing
+                items.append((m.x(i), c))
         room = (
             ratio * (table.staff[n] - 2 * table.booked_two[n] - table.booked_one[n])
             - table.booked_shared[n]
         )
-        if sum(coef) > room:
-            # Bookings that already break H5 are reported as such; no new stay fits then.
-            m.add_row([m.x(i) for i in opts], coef, 0, max(room, 0))
+        if sum(c for _, c in items if c > 0) > room:
+            # Bookings that already break H5 are reported as such; no new stay fits then
+            # (unless it brings its own staff).
+            idx, coef = [v for v, _ in items], [c for _, c in items]
+            m.add_row(idx, coef, sum(c for c in coef if c < 0), max(room, 0))
 
     def h4_incompatible_residents(self) -> None:
         data = self.data

@@ -23,6 +23,7 @@ are compared lexicographically.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "BedClass",
     "Budget",
     "CaseLimits",
+    "FirstHours",
     "ProviderWeek",
     "SolverInput",
     "StayOption",
@@ -57,7 +59,12 @@ CRISIS, HEALTH_APPOINTMENT, PLANNED = 0, 1, 2
 
 @dataclass
 class UnitNights:
-    """Night staffing of one unit: staff on duty and booked occupants, per night."""
+    """Night staffing of one unit: staff on duty and booked occupants, per night.
+
+    ``staff`` counts the agency staff that bookings brought (``booked_extra``): they are
+    on duty those nights. A stay option may bring ``StayOption.extra`` more (H5), up to
+    ``extra_max`` a night with the booked ones, each at ``extra_cost`` a staff-night.
+    """
 
     staff: list[int]
     shared_ratio: int
@@ -69,6 +76,14 @@ class UnitNights:
     # hold more). Nights before the reserve is released hold the unit's bed count, which
     # never binds. None: the unit keeps no reserve.
     reserve_cap: list[int] | None = None
+    extra_max: int = 0  # agency night staff the unit may have on a night
+    extra_cost: int = 0  # sixtieths of a penny per agency staff-night
+    booked_extra: list[int] = field(default_factory=list)  # [night]; empty: none
+
+    def extra_left(self, night: int) -> int:
+        """Agency staff the plan may still add on ``night`` (bookings' taken out)."""
+        booked = self.booked_extra[night] if self.booked_extra else 0
+        return max(self.extra_max - booked, 0)
 
 
 @dataclass
@@ -99,6 +114,7 @@ class StayOption:
     points: int  # tier-3 preference points
     kept: int  # 1 if this is what the previous plan gave the request
     premium: int = 0  # extra tier-4 cost of spot beds, which are bought only as overflow
+    extra: int = 0  # agency night staff the stay brings, each of its nights (H5)
 
 
 @dataclass
@@ -108,7 +124,7 @@ class Visit:
     minutes: int
     sitters: int  # 1, or 2 when double-handed
     need: int
-    request: int  # index of its sitting request, for grouping only
+    request: int  # index of its sitting request, for grouping (and the break bonus)
     arrival: int
     draws: bool = True  # H8: draws on the case's sitting minutes (False: exempt priority)
 
@@ -150,6 +166,15 @@ class CaseLimits:
 
 
 @dataclass
+class FirstHours:
+    """A case's first sitting minutes of the week, which count double in tier 2."""
+
+    case: int
+    minutes: int  # first-hours minutes its bookings leave (60 x first_sitting_hours - booked)
+    need: int  # the case's sitting need
+
+
+@dataclass
 class Budget:
     left: int  # sixtieths of a penny left after bookings
     units: list[int]
@@ -181,6 +206,9 @@ class SolverInput:
     incompatible: list[tuple[int, int]]  # pairs of case indices (a < b)
     budgets: list[Budget]
     spot_units: list[int] = field(default_factory=list)
+    break_bonus: int = 0  # units each served request earns in tier 2 (Weights.break_bonus)
+    first_hours: list[FirstHours] = field(default_factory=list)
+    sitting_served: list[int] = field(default_factory=list)  # sitting requests booked already
 
     def nights_drawn(self, option: StayOption) -> tuple[int, int]:
         """Nights the option draws on its case's allowance (H8): (on ``nights_left``, on
@@ -194,11 +222,17 @@ class SolverInput:
         return self.stay_requests[option.request].nights * self.night_units
 
     def option_tiers(self, kind: str, idx: int) -> tuple[int, ...]:
-        """The option's contribution to each tier of :data:`TIERS`."""
+        """The option's contribution to each tier of :data:`TIERS`.
+
+        Tier 2 of a stay is need x (units + break_bonus): a stay request is served by
+        one option. A visit's is need x minutes; what sitting adds on top (the break
+        bonus of its request, the case's first hours counting double) depends on the
+        other visits served: see :meth:`sitting_bonus`."""
         if kind == "stay":
             opt = self.stay_options[idx]
             req = self.stay_requests[opt.request]
             units, priority, need = req.nights * self.night_units, req.priority, req.need
+            served = (units + self.break_bonus) * need
             o_cost, o_travel, o_points, o_kept = (
                 opt.cost + opt.premium,
                 opt.travel,
@@ -209,13 +243,45 @@ class SolverInput:
             vopt = self.visit_options[idx]
             visit = self.visits[vopt.visit]
             units, priority, need = visit.minutes, visit.priority, visit.need
+            served = units * need  # its request's bonuses are the model's own variables
             o_cost, o_travel, o_points, o_kept = vopt.cost, vopt.travel, vopt.points, vopt.kept
         return (
             units if priority == CRISIS else 0,
             units if priority == HEALTH_APPOINTMENT else 0,
-            units * need,
+            served,
             o_points,
             -o_cost,
             -o_travel,
             o_kept,
         )
+
+    def bonus_requests(self) -> dict[int, list[int]]:
+        """Sitting requests whose first served visit earns the break bonus (none of their
+        visits is booked), each with its visits that have options."""
+        booked = set(self.sitting_served)
+        with_options = {vopt.visit for vopt in self.visit_options}
+        requests: dict[int, list[int]] = {}
+        if self.break_bonus <= 0:
+            return requests
+        for v in sorted(with_options):
+            request = self.visits[v].request
+            if request not in booked:
+                requests.setdefault(request, []).append(v)
+        return requests
+
+    def sitting_bonus(self, visits: Iterable[int]) -> int:
+        """Tier 2 that serving ``visits`` adds beyond need x minutes (Weights' formula):
+        need x break_bonus for each sitting request they serve first, and each case's
+        sitting need x min(its minutes served, its first-hours minutes)."""
+        chosen = set(visits)
+        total = 0
+        for request_visits in self.bonus_requests().values():
+            if chosen.intersection(request_visits):
+                total += self.visits[request_visits[0]].need * self.break_bonus
+        minutes: dict[int, int] = {}
+        for v in chosen:
+            case = self.visits[v].case
+            minutes[case] = minutes.get(case, 0) + self.visits[v].minutes
+        for first in self.first_hours:
+            total += first.need * min(minutes.get(first.case, 0), max(first.minutes, 0))
+        return total

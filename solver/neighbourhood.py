@@ -43,6 +43,8 @@ def widened(model: Model, allowed: set[int], steps: int) -> set[int]:
     start_of = {v: start for by_start in starts.values() for start, v in by_start.items()}
     wide = set(allowed)
     for v in allowed:
+        if v not in key_of:
+            continue  # a sitting bonus, not an option
         by_start = starts[key_of[v]]
         for offset in range(-steps, steps + 1):
             if start_of[v] + offset in by_start:
@@ -72,6 +74,8 @@ def near_lp(
     sees whole services instead of a total, and proves its best plan where under the
     holds it found none better.
     """
+    # The sitting bonuses are never left out: they only count what the options serve.
+    allowed = allowed | set(range(model.num_option_vars, len(model.vars)))
     sub = model.cp.clone()
     for v in range(model.num_option_vars):
         if v not in allowed:

@@ -69,7 +69,8 @@ class Solution:
 
 
 def tier_values(data: SolverInput, stays: dict[int, int], visits: dict[int, int]) -> list[int]:
-    """Value of every tier of :data:`solver.data.TIERS` for the chosen options."""
+    """Value of every tier of :data:`solver.data.TIERS` for the chosen options (tier 2
+    with the sitting bonuses they earn: :meth:`SolverInput.sitting_bonus`)."""
     totals = [0] * len(TIERS)
     for opt_idx in stays.values():
         for k, v in enumerate(data.option_tiers("stay", opt_idx)):
@@ -77,4 +78,5 @@ def tier_values(data: SolverInput, stays: dict[int, int], visits: dict[int, int]
     for opt_idx in visits.values():
         for k, v in enumerate(data.option_tiers("visit", opt_idx)):
             totals[k] += v
+    totals[TIERS.index("need_weighted_units")] += data.sitting_bonus(visits)
     return totals

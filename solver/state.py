@@ -19,7 +19,7 @@ from solver.data import (
     VisitOption,
 )
 
-__all__ = ["State"]
+__all__ = ["State", "fewest_agency_staff"]
 
 
 class State:
@@ -38,6 +38,9 @@ class State:
         ]
         self.nights_left = [c.nights_left for c in data.cases]  # this allowance year
         self.nights_left_next = [c.nights_left_next for c in data.cases]  # the next one
+        # Agency staff the stays taken so far bring, and what each unit may still add (H5).
+        self.added_staff = [[0] * len(u.staff) for u in data.units]
+        self.extra_left = [[u.extra_left(n) for n in range(len(u.staff))] for u in data.units]
         self.minutes_left = [c.minutes_left for c in data.cases]
         # [unit][night]: beds still open to stays that are not crisis (H13); None: no reserve
         self.reserve_left = [
@@ -77,7 +80,7 @@ class State:
             and self.allowance_ok(opt)
             and self.reserve_ok(opt)
             and not (self.case_nights[request.case] & set(nights))
-            and all(self.staff_ok(unit, request.support, n) for n in nights)
+            and all(self.staff_ok(unit, request.support, n, opt.extra) for n in nights)
             and not any(
                 self.case_unit_nights[(other, unit)] & set(nights)
                 for other in self.partners[request.case]
@@ -106,14 +109,30 @@ class State:
         visit = self.data.visits[visit_idx]
         return not visit.draws or self.minutes_left[visit.case] >= visit.minutes
 
-    def staff_ok(self, unit: int, support: int, night: int) -> bool:
+    def staff_ok(self, unit: int, support: int, night: int, extra: int = 0) -> bool:
+        """Whether one more occupant of ``support``, bringing ``extra`` agency staff,
+        keeps the unit's night staffing on ``night`` (H5): within the staff on duty, the
+        agency staff taken so far and its own, and within the agency staff the unit may
+        add."""
         load = self.load[unit]
         table = self.data.units[unit]
         two = load[TWO_TO_ONE][night] + (support == TWO_TO_ONE)
         one = load[ONE_TO_ONE][night] + (support == ONE_TO_ONE)
         shared = load[SHARED][night] + (support == SHARED)
         need = 2 * two + one + math.ceil(shared / table.shared_ratio)
-        return need <= table.staff[night]
+        staff = table.staff[night] + self.added_staff[unit][night] + extra
+        return need <= staff and extra <= self.extra_left[unit][night]
+
+    def spare_staff(self, unit: int, night: int) -> int:
+        """Staff on duty (agency staff taken included) beyond what the residents need."""
+        load = self.load[unit]
+        table = self.data.units[unit]
+        need = (
+            2 * load[TWO_TO_ONE][night]
+            + load[ONE_TO_ONE][night]
+            + math.ceil(load[SHARED][night] / table.shared_ratio)
+        )
+        return table.staff[night] + self.added_staff[unit][night] - need
 
     def take_stay(self, opt: StayOption) -> None:
         request = self.data.stay_requests[opt.request]
@@ -121,6 +140,8 @@ class State:
         for n in range(opt.start, opt.start + request.nights):
             self.class_free[opt.bed_class][n] -= 1
             self.load[unit][request.support][n] += 1
+            self.added_staff[unit][n] += opt.extra
+            self.extra_left[unit][n] -= opt.extra
             self.case_nights[request.case].add(n)
             self.case_unit_nights[(request.case, unit)].add(n)
         before, after = self.data.nights_drawn(opt)
@@ -158,3 +179,34 @@ class State:
         self.provider_minutes[opt.provider] -= visit.minutes * visit.sitters
         for b in self.provider_budgets[opt.provider]:
             self.budget_left[b] -= opt.cost
+
+
+def fewest_agency_staff(data: SolverInput, stays: dict[int, int]) -> dict[int, int]:
+    """``stays`` with each stay that brings agency staff moved to its variant (same bed
+    class and nights) with fewest, where the unit's staff suffice without the others
+    (H5): the same service for less money. A plan whose cost stage was not proven may
+    hold agency staff that rostered staff could replace."""
+    with_extra = {r for r, o in stays.items() if data.stay_options[o].extra}
+    if not with_extra:
+        return stays
+    variants: dict[tuple[int, int, int], dict[int, int]] = defaultdict(dict)
+    for opt_idx, opt in enumerate(data.stay_options):
+        if opt.request in with_extra:
+            variants[(opt.request, opt.bed_class, opt.start)][opt.extra] = opt_idx
+    state = State(data)
+    for opt_idx in stays.values():
+        state.take_stay(data.stay_options[opt_idx])
+    trimmed = dict(stays)
+    for r in sorted(with_extra):
+        opt = data.stay_options[stays[r]]
+        unit = data.bed_classes[opt.bed_class].unit
+        nights = range(opt.start, opt.start + data.stay_requests[r].nights)
+        spare = min(state.spare_staff(unit, n) for n in nights)
+        for extra, fewer in sorted(variants[(r, opt.bed_class, opt.start)].items()):
+            if extra < opt.extra and opt.extra - extra <= spare:
+                trimmed[r] = fewer
+                for n in nights:
+                    state.added_staff[unit][n] -= opt.extra - extra
+                    state.extra_left[unit][n] += opt.extra - extra
+                break
+    return trimmed

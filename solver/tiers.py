@@ -50,7 +50,12 @@ def tier_ranges(data: SolverInput) -> list[int]:
         row = best[("visit", vopt.visit)]
         for k, v in enumerate(data.option_tiers("visit", opt_idx)):
             row[k] = max(row[k], abs(v))
-    return [sum(row[k] for row in best.values()) for k in range(len(TIERS))]
+    ranges = [sum(row[k] for row in best.values()) for k in range(len(TIERS))]
+    # Sitting bonuses only grow as visits are served: serving every visit is their most.
+    ranges[TIERS.index("need_weighted_units")] += data.sitting_bonus(
+        {vopt.visit for vopt in data.visit_options}
+    )
+    return ranges
 
 
 def tier_weights(ranges: list[int]) -> list[int]:

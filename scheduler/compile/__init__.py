@@ -25,10 +25,9 @@ from __future__ import annotations
 from scheduler.compile.capacity import count_capacity, night_load
 from scheduler.compile.compiled import Compiled, OptionInputs, Removals, Removed
 from scheduler.compile.index import ClassInfo, Index
-from scheduler.compile.need import need_of
+from scheduler.compile.need import need_of, sitting_fairness
 from scheduler.compile.stays import stay_options
 from scheduler.compile.terms import (
-    extra_staff_cost60,
     stay_cost60,
     stay_points,
     tenths_km,
@@ -45,7 +44,6 @@ __all__ = [
     "Index",
     "Removed",
     "compile_problem",
-    "extra_staff_cost60",
     "need_of",
     "night_load",
     "stay_cost60",
@@ -80,6 +78,7 @@ def compile_problem(
     inputs = OptionInputs(problem, index, capacity, previous, removals)
     stay_requests, stays = stay_options(inputs)
     visits, visit_opts = visit_options(inputs)
+    first_hours, sitting_served = sitting_fairness(problem, index, booked_visits)
     data = sd.SolverInput(
         num_nights=len(index.nights),
         step_minutes=index.step_minutes,
@@ -96,6 +95,9 @@ def compile_problem(
         incompatible=capacity.incompatible,
         budgets=capacity.budgets,
         spot_units=[i for i, unit in enumerate(problem.units) if unit.spot],
+        break_bonus=problem.weights.break_bonus,
+        first_hours=first_hours,
+        sitting_served=sitting_served,
     )
     return Compiled(
         problem=problem,

@@ -15,8 +15,9 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from scheduler.compile.agency import agency_cost60
 from scheduler.compile.index import Index
-from scheduler.compile.terms import extra_staff_cost60, stay_cost60, visit_cost60
+from scheduler.compile.terms import stay_cost60, visit_cost60
 from scheduler.model import (
     WEEKDAYS,
     Case,
@@ -176,10 +177,13 @@ class _Counting:
         self.conflicts: list[str] = []
 
     def unit_nights(self, unit: Unit) -> sd.UnitNights:
-        """The unit's night staff, and its booked occupants by support each night (H5)."""
+        """The unit's night staff, its booked occupants by support each night and the
+        agency staff it may add (H5). Agency staff a booking was made with are on duty
+        its nights: they count in ``staff`` and against ``extra_max``."""
         nights, night_idx = self.index.nights, self.index.night_idx
         cases = self.problem.case_by_id()
         counts = {kind: [0] * len(nights) for kind in ("shared", "one_to_one", "two_to_one")}
+        booked_extra = [0] * len(nights)
         for booking in self.booked_stays:
             if booking.unit_id != unit.unit_id:
                 continue
@@ -187,12 +191,16 @@ class _Counting:
             for night in booking.night_list:
                 if night in night_idx:
                     counts[support][night_idx[night]] += 1
+                    booked_extra[night_idx[night]] += booking.extra_night_staff
         table = sd.UnitNights(
-            staff=[unit.staff_on(night) for night in nights],
+            staff=[unit.staff_on(night) + booked_extra[i] for i, night in enumerate(nights)],
             shared_ratio=unit.shared_ratio,
             booked_shared=counts["shared"],
             booked_one=counts["one_to_one"],
             booked_two=counts["two_to_one"],
+            extra_max=unit.extra_night_staff_max,
+            extra_cost=60 * unit.extra_night_staff_cost_pence,
+            booked_extra=booked_extra,
         )
         for i, night in enumerate(nights):
             load = night_load(
@@ -202,6 +210,11 @@ class _Counting:
                 self.conflicts.append(
                     f"H5 bookings in unit {unit.unit_id} need {load} staff on {night}, "
                     f"it has {table.staff[i]}"
+                )
+            if booked_extra[i] > unit.extra_night_staff_max:
+                self.conflicts.append(
+                    f"H5 bookings in unit {unit.unit_id} bring {booked_extra[i]} agency staff "
+                    f"on {night}, it may add {unit.extra_night_staff_max}"
                 )
         return table
 
@@ -358,7 +371,7 @@ class _Counting:
                     inside = sum(1 for n in stay.night_list if n in self.index.night_idx)
                     unit = units[stay.unit_id]
                     spent += stay_cost60(unit, inside)
-                    spent += extra_staff_cost60(unit, inside, stay.extra_night_staff)
+                    spent += agency_cost60(unit, inside * stay.extra_night_staff)
             for visit in self.booked_visits:
                 if visit.provider_id in owners:
                     spent += visit_cost60(

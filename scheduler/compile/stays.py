@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 
+from scheduler.compile.agency import agency_cost60, agency_premium60, useful_extras
 from scheduler.compile.capacity import staff_needed
 from scheduler.compile.compiled import OptionBuilder, OptionInputs, RemovedKey
 from scheduler.compile.index import PRIORITY_INDEX, SUPPORT_INDEX, spoken_date
@@ -220,10 +221,18 @@ class _StayOptions(OptionBuilder):
         table = self.capacity.units[unit_idx]
         infos = self.index.classes
         room = self._staff_room(unit_idx, SUPPORT_INDEX[case.night_support], table)
+        # Fewest agency staff the unit may still add on any night from each night on.
+        agency = [0] * len(self.nights)
+        if table.extra_max:
+            agency = [
+                min(table.extra_left(n) for n in range(start, start + request.nights))
+                for start in range(len(self.nights) - request.nights + 1)
+            ]
         wary = case.case_id in self.wary  # H4 concerns this case at all
         nights = request.nights
         cost = stay_cost60(unit, nights)
         travel = tenths_km(km)
+        support = SUPPORT_INDEX[case.night_support]
         options: list[sd.StayOption] = []
         # Removals keep the first reason per place only: the later ones are not made.
         short_staffed = taken = not self.removals.on
@@ -249,18 +258,24 @@ class _StayOptions(OptionBuilder):
                         )
                     continue
                 kept = self.previous.get(request.request_id) == (unit.unit_id, self.nights[start])
-                options.append(
-                    sd.StayOption(
-                        request=request_idx,
-                        bed_class=class_idx,
-                        start=start,
-                        cost=cost,
-                        travel=travel,
-                        points=stay_points(request, case, unit, self.nights[start], self.weights),
-                        kept=int(kept),
-                        premium=cost if unit.spot else 0,
+                points = stay_points(request, case, unit, self.nights[start], self.weights)
+                # Variants with agency staff (H5): without first, so that a greedy fill
+                # takes rostered staff where they suffice.
+                for extra in useful_extras(support, agency[start]):
+                    options.append(
+                        sd.StayOption(
+                            request=request_idx,
+                            bed_class=class_idx,
+                            start=start,
+                            cost=cost + agency_cost60(unit, extra * nights),
+                            travel=travel,
+                            points=points,
+                            kept=int(kept),
+                            premium=(cost if unit.spot else 0)
+                            + agency_premium60(unit, extra * nights),
+                            extra=extra,
+                        )
                     )
-                )
         return options
 
     def _fitting_classes(self, unit_idx: int, needs: frozenset[str]) -> list[tuple[int, list[int]]]:
@@ -291,12 +306,16 @@ class _StayOptions(OptionBuilder):
 
     def _staff_room(self, unit_idx: int, support: int, table: sd.UnitNights) -> list[int]:
         """``[night]``: for how many nights from it one more occupant of ``support``
-        keeps the unit's staffing (H5) with the bookings alone. Once per unit and support."""
+        keeps the unit's staffing (H5) with the bookings alone, with as many agency staff
+        as the unit may still add. Once per unit and support."""
         cache_key = (unit_idx, support)
         room = self._room_cache.get(cache_key)
         if room is None:
             room = self._room_cache[cache_key] = runs(
-                [staff_needed(table, support, n) <= table.staff[n] for n in range(len(self.nights))]
+                [
+                    staff_needed(table, support, n) <= table.staff[n] + table.extra_left(n)
+                    for n in range(len(self.nights))
+                ]
             )
         return room
 
@@ -316,12 +335,14 @@ class _StayOptions(OptionBuilder):
     ) -> None:
         """Note ``night``, without the staff for one more."""
         need = staff_needed(table, SUPPORT_INDEX[case.night_support], night)
+        agency = table.extra_left(night)
         self.removals.note(
             key,
             "no_night_staff",
             unit.unit_id,
             f"{unit.name} would need {need} night staff on {self.nights[night]}, "
-            f"it has {table.staff[night]}",
+            f"it has {table.staff[night]}"
+            + (f" and may add {agency} agency staff" if agency else ""),
         )
 
     def _resident_conflict(

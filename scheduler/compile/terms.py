@@ -10,7 +10,6 @@ import datetime as dt
 from scheduler.model import Case, Provider, StayRequest, Unit, Weights
 
 __all__ = [
-    "extra_staff_cost60",
     "stay_cost60",
     "stay_points",
     "tenths_km",
@@ -44,12 +43,6 @@ def stay_cost60(unit: Unit, nights: int) -> int:
     nights at ``cost_per_night_pence``; nothing for a block bed, whose contract is paid
     for the year whether the bed is used or not (so a budget never leaves it empty)."""
     return 60 * nights * unit.cost_per_night_pence if unit.spot else 0
-
-
-def extra_staff_cost60(unit: Unit, nights: int, extra: int) -> int:
-    """What ``extra`` agency night staff on each of a stay's ``nights`` add to the spend
-    (H5, H12), in sixtieths of a penny."""
-    return 60 * nights * extra * unit.extra_night_staff_cost_pence
 
 
 def visit_cost60(provider: Provider, minutes: int, sitters: int) -> int:

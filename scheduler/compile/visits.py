@@ -35,7 +35,9 @@ def visit_options(inputs: OptionInputs) -> tuple[list[sd.Visit], list[sd.VisitOp
                 priority=PRIORITY_INDEX[request.priority],
                 minutes=visit.minutes,
                 sitters=2 if request.double_handed else 1,
-                need=need_of(case, request.received, problem.week_start, problem.weights),
+                need=need_of(
+                    case, request.received, problem.week_start, problem.weights, "sitting"
+                ),
                 request=index.sitting_idx[request.request_id],
                 arrival=request.received.toordinal(),
                 draws=not problem.policy.exempt(request.priority),

@@ -117,9 +117,14 @@ def test_a_case_allowance_row_is_rounded_so_the_lp_takes_whole_visits():
     # Three 3-hour visits on three days with 8 hours of the week left: two can be served.
     # As written (180 x visits <= 480) the LP serves 2.67 visits; divided by 180 and
     # rounded down (visits <= 2) it serves 2, so the need stage's LP bound is the optimum.
-    coef, relaxation = need_relaxation(one_case_sitting(8, [(180, "12:00")] * 3))
-    one_visit = max(coef)
-    assert relaxation.bound == 2 * one_visit
+    # Two visits serve the request and more than the first two hours, so every sitting
+    # bonus of tier 2 (its break bonus, the first-hour tokens) is on top of them.
+    model = one_case_sitting(8, [(180, "12:00")] * 3)
+    coef, relaxation = need_relaxation(model)
+    one_visit = max(coef[: model.num_option_vars])
+    bonuses = sum(model.bonuses.coef.values())
+    assert bonuses > 0
+    assert relaxation.bound == 2 * one_visit + bonuses
 
 
 def test_the_lp_solved_again_with_services_in_place_of_a_hold():
@@ -159,8 +164,9 @@ def test_cover_rows_keep_the_lp_from_serving_part_of_a_visit_the_allowance_canno
     # Visits of 150, 210 and 240 minutes with 9 hours left: any two fit, never all three.
     # The capacity row alone lets the LP serve 2.75 visits (540 minutes); with the cover
     # row (at most two of the three) its bound is the best plan, 210 + 240 minutes.
-    coef, relaxation = need_relaxation(
-        one_case_sitting(9, [(150, "11:30"), (210, "12:30"), (240, "13:00")])
-    )
-    per_visit = sorted(c for c in coef if c)
-    assert relaxation.bound == per_visit[1] + per_visit[2]
+    # Both serve more than the first two hours: every sitting bonus is on top.
+    model = one_case_sitting(9, [(150, "11:30"), (210, "12:30"), (240, "13:00")])
+    coef, relaxation = need_relaxation(model)
+    per_visit = sorted(c for c in coef[: model.num_option_vars] if c)
+    bonuses = sum(model.bonuses.coef.values())
+    assert relaxation.bound == per_visit[1] + per_visit[2] + bonuses
