@@ -63,7 +63,11 @@ def test_an_overnight_visit_is_placed_in_a_night_shift(engine):
         [b.sitting("R-1", "C-1", [("V-1", 540, TUE, "22:00", "07:00")])],
         [night_provider()],
     )
-    assert served(plan_of(problem, engine)) == {"R-1": (dt.date(2026, 3, 3), "22:00", 540)}
+    plan = plan_of(problem, engine)
+    assert served(plan) == {"R-1": (dt.date(2026, 3, 3), "22:00", 540)}
+    # The rota offers 540 sitter-minutes in the week (the night shift, counted on
+    # Tuesday, its minutes after midnight included), and all are planned.
+    assert plan.kpis.sitter_utilisation == 1.0
 
 
 @pytest.mark.parametrize("engine", ENGINES)
