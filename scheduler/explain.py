@@ -293,21 +293,20 @@ def _visit_blocker(compiled: Compiled, state: State, opt: VisitOption) -> _Block
     visit = data.visits[opt.visit]
     provider = compiled.problem.providers[opt.provider]
     day = compiled.day_of(opt.day)
-    span = range(opt.start, opt.start + opt.steps)
     if state.minutes_left[visit.case] < visit.minutes:
         return _Block("allowance_used", "This week's sitting hours are used by other visits.")
     if state.provider_minutes[opt.provider] < visit.minutes * visit.sitters:
         return _Block(
             "provider_hours_used", f"{provider.name} has used its contracted hours this week."
         )
-    if any(state.sitters_free[opt.provider][opt.day][t] < visit.sitters for t in span):
+    if state.sitters_short(opt):
         return _Block(
             "no_sitter_free",
             f"{provider.name} had no sitter free on {day:%A %-d %B} "
             f"at {compiled.clock(opt.start)}.",
             _other_time(compiled, state, opt),
         )
-    if any(t in state.case_busy[(visit.case, opt.day)] for t in span):
+    if state.home_busy(opt):
         return _Block(
             "no_sitter_free", f"Another visit to this home is planned then, on {day:%A %-d %B}."
         )

@@ -5,7 +5,7 @@ sorted, and ``DTSTAMP`` and ``LAST-MODIFIED`` come from each booking's last
 change, so a feed whose bookings did not change is byte-for-byte the same (and
 so is its ETag). Stays are all-day events from check-in to check-out; visits
 are timed events in Europe/London with a ``VTIMEZONE`` covering the feed's
-dates only.
+dates only; a night visit (22:00 for 540 minutes) ends on the next morning.
 
 Only what staff need on shift goes in: the case reference and the care facts
 (night support, bed needs, skills, sitters), never a name, address or date of
@@ -64,7 +64,22 @@ class FeedEvent:
     def last_day(self) -> dt.date:
         if self.first_night is not None:
             return self.first_night + dt.timedelta(days=self.nights or 0)
-        return self.first_day
+        return self.ends.date()
+
+    @property
+    def begins(self) -> dt.datetime:
+        """A visit's start, wall-clock time in Europe/London."""
+        assert self.day is not None and self.start is not None, "a visit has a day and start"
+        hour, minute = (int(part) for part in self.start.split(":"))
+        return dt.datetime.combine(self.day, dt.time(hour, minute), tzinfo=ZoneInfo(TIMEZONE))
+
+    @property
+    def ends(self) -> dt.datetime:
+        """A visit's end: ``minutes`` on the wall clock after its start, on the next day
+        for a night visit (22:00 for 540 minutes ends 07:00 the next morning), as the
+        problem counts a window's or shift's minutes."""
+        assert self.minutes is not None, "a visit has minutes"
+        return self.begins + dt.timedelta(minutes=self.minutes)
 
 
 def care_facts(
@@ -88,13 +103,12 @@ def render_feed(name: str, events: Iterable[FeedEvent]) -> bytes:
     """The calendar called ``name`` holding ``events``, as RFC 5545 bytes."""
     ordered = sorted(events, key=lambda e: (e.first_day, e.start or "", e.uid))
     calendar = _calendar(name)
-    tz = ZoneInfo(TIMEZONE)
     if any(event.day is not None for event in ordered):
         first = min(e.first_day for e in ordered) - dt.timedelta(days=1)
         last = max(e.last_day for e in ordered) + dt.timedelta(days=1)
         calendar.add_component(Timezone.from_tzid(TIMEZONE, first_date=first, last_date=last))
     for event in ordered:
-        calendar.add_component(_event(event, tz))
+        calendar.add_component(_event(event))
     return calendar.to_ical()
 
 
@@ -112,7 +126,7 @@ def _calendar(name: str) -> Calendar:
     return calendar
 
 
-def _event(item: FeedEvent, tz: ZoneInfo) -> Event:
+def _event(item: FeedEvent) -> Event:
     event = Event()
     stamp = item.last_modified.astimezone(dt.UTC)
     event.add("uid", item.uid)
@@ -128,9 +142,6 @@ def _event(item: FeedEvent, tz: ZoneInfo) -> Event:
         event.add("dtstart", item.first_night)
         event.add("dtend", item.last_day)  # check-out morning: DTEND of a DATE is exclusive
     else:
-        assert item.day is not None and item.start is not None and item.minutes is not None
-        hour, minute = (int(part) for part in item.start.split(":"))
-        begins = dt.datetime.combine(item.day, dt.time(hour, minute), tzinfo=tz)
-        event.add("dtstart", begins)
-        event.add("dtend", begins + dt.timedelta(minutes=item.minutes))
+        event.add("dtstart", item.begins)
+        event.add("dtend", item.ends)
     return event

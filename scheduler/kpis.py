@@ -26,8 +26,8 @@ contract for the figures in ``shared/spec/domain.md``:
 ``sitter_utilisation``
     Planned sitter-minutes (``minutes * sitters``) of visits in the week from
     ``week_start`` / rota sitter-minutes of all providers in those 7 days
-    (each day's weekday shifts, ``count * (end - start)``); 0 when there is
-    no rota; 4 decimals.
+    (each day's weekday shifts, ``count * length``, a night shift's minutes past
+    midnight included); 0 when there is no rota; 4 decimals.
 ``cost_pence``
     ``sum(stay nights inside the horizon * cost_per_night_pence)
     + (sum(visit minutes * sitters * cost_per_hour_pence) + 30) // 60``
@@ -74,7 +74,6 @@ from scheduler.model import (
     Provider,
     SittingRequest,
     StayRequest,
-    minutes_of,
 )
 
 Request = StayRequest | SittingRequest
@@ -97,9 +96,10 @@ def in_week(problem: Problem, day: dt.date) -> bool:
 
 
 def rota_minutes(provider: Provider, day: dt.date) -> int:
-    """Sitter-minutes a provider's rota offers on ``day`` (its weekday's shifts)."""
+    """Sitter-minutes a provider's rota offers on ``day`` (its weekday's shifts, a night
+    shift wholly on the day it starts)."""
     shifts = provider.sitters.get(WEEKDAYS[day.weekday()], [])
-    return sum(s.count * (minutes_of(s.end) - minutes_of(s.start)) for s in shifts)
+    return sum(s.count * s.length for s in shifts)
 
 
 def _case_of(

@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Protocol
 
 from solver.data import CRISIS, ONE_TO_ONE, SHARED, TWO_TO_ONE, SolverInput
+from solver.steps import day_steps
 
 __all__ = ["Constraints", "RowWriter"]
 
@@ -64,8 +65,11 @@ class Constraints:
             for o in data.stay_options
         ]
 
-    def _covering_steps(self) -> list[range]:
-        return [range(o.start, o.start + o.steps) for o in self.data.visit_options]
+    def _covering_steps(self) -> list[list[tuple[int, int]]]:
+        """The (day, step) pairs each visit option covers; an overnight visit's steps past
+        midnight are on the next day (day 7 is the Monday after the week)."""
+        per_day = self.data.steps_per_day
+        return [day_steps(o.day, o.start, o.steps, per_day) for o in self.data.visit_options]
 
     def h6_one_stay_per_request(self) -> None:
         self._one_of_each([(o.request, self.m.x(i)) for i, o in enumerate(self.data.stay_options)])
@@ -254,13 +258,15 @@ class Constraints:
                     self.m.add_row(idx, [1] * len(idx), 0, k - 1)
 
     def h9_sitters_on_shift(self) -> None:
+        """Sitters busy <= sitters free, a row per (provider, day, step) that the options
+        could overfill; an overnight visit holds its sitters on both days."""
         data = self.data
         sitters_of = [data.visits[o.visit].sitters for o in data.visit_options]
         covering: dict[tuple[int, int, int], list[tuple[int, int]]] = defaultdict(list)
         for i, steps in enumerate(self._covering_steps()):
             vopt = data.visit_options[i]
-            for t in steps:
-                covering[(vopt.provider, vopt.day, t)].append((self.m.y(i), sitters_of[i]))
+            for day, t in steps:
+                covering[(vopt.provider, day, t)].append((self.m.y(i), sitters_of[i]))
         for (provider, day, t), items in covering.items():
             free = data.providers[provider].free[day][t]
             if sum(s for _, s in items) > free:
@@ -282,14 +288,14 @@ class Constraints:
                 self.m.add_row(list(idx), list(coef), 0, left)
 
     def h10_visits_of_a_case_do_not_overlap(self) -> None:
+        """At most one visit at a home at a time, a row per (case, day, step) shared by
+        options of two visits or more; an overnight visit counts on both days."""
         data = self.data
         covering: dict[tuple[int, int, int], list[tuple[int, int]]] = defaultdict(list)
         for i, steps in enumerate(self._covering_steps()):
             vopt = data.visit_options[i]
-            for t in steps:
-                covering[(data.visits[vopt.visit].case, vopt.day, t)].append(
-                    (self.m.y(i), vopt.visit)
-                )
+            for day, t in steps:
+                covering[(data.visits[vopt.visit].case, day, t)].append((self.m.y(i), vopt.visit))
         seen: set[tuple[int, ...]] = set()
         for items in covering.values():
             if len({visit for _, visit in items}) > 1:

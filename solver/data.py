@@ -12,7 +12,8 @@ that an engine only has to choose among *options*:
   number of stays per night is within the class size, concrete beds can be
   given out exactly by colouring (see ``solver.beds``).
 - a **visit option** puts one visit with one provider on one day at one
-  start step.
+  start step; an overnight visit runs on past midnight into the next day
+  (:mod:`solver.steps` maps its steps to days).
 
 Capacities are what is left after confirmed bookings. Money is counted in
 *sixtieths of a penny* so that sitter-minutes x pence-per-hour stays exact.
@@ -133,9 +134,9 @@ class Visit:
 class VisitOption:
     visit: int
     provider: int
-    day: int  # 0..6 from week_start
-    start: int  # time step of the day
-    steps: int  # length in time steps
+    day: int  # 0..6 from week_start: the day the visit starts
+    start: int  # time step of the day it starts (< steps_per_day)
+    steps: int  # length in time steps; start + steps past steps_per_day runs overnight
     cost: int
     travel: int
     points: int
@@ -144,7 +145,9 @@ class VisitOption:
 
 @dataclass
 class ProviderWeek:
-    free: list[list[int]]  # [day][step] sitters free after bookings
+    # [day][step] sitters free after bookings; days 0..6 of the week and 7, the Monday
+    # after it, which a Sunday-night visit runs into (see solver.steps)
+    free: list[list[int]]
     minutes_left: int  # weekly sitter-minutes left under the cap
 
 
@@ -160,7 +163,7 @@ class CaseLimits:
 
     nights_left: int  # allowance left for new stays in the horizon (this allowance year)
     minutes_left: int  # sitting minutes left this week (banked hours included)
-    busy: list[list[int]] = field(default_factory=list)  # [day][step] 1 where a booked visit is
+    busy: list[list[int]] = field(default_factory=list)  # [day 0..7][step] 1: a booked visit
     fresh_night: int | None = None  # first night index in the next allowance year, if planned
     nights_left_next: int = 0  # allowance left in that next year (bookings taken out)
 

@@ -18,6 +18,7 @@ from solver.data import (
     StayOption,
     VisitOption,
 )
+from solver.steps import day_steps
 
 __all__ = ["State", "fewest_agency_staff"]
 
@@ -156,14 +157,26 @@ class State:
 
     # ------------------------------------------------------------------ visits
 
+    def visit_steps(self, opt: VisitOption) -> list[tuple[int, int]]:
+        """The (day, step) pairs the visit covers; past midnight on the next day."""
+        return day_steps(opt.day, opt.start, opt.steps, self.data.steps_per_day)
+
+    def sitters_short(self, opt: VisitOption) -> bool:
+        """The provider has fewer sitters free than the visit needs at some step of it."""
+        sitters = self.data.visits[opt.visit].sitters
+        free = self.sitters_free[opt.provider]
+        return any(free[day][t] < sitters for day, t in self.visit_steps(opt))
+
+    def home_busy(self, opt: VisitOption) -> bool:
+        """Another visit is at the home at some step of this one (H10)."""
+        case = self.data.visits[opt.visit].case
+        return any(t in self.case_busy[(case, day)] for day, t in self.visit_steps(opt))
+
     def visit_fits(self, opt: VisitOption) -> bool:
         visit = self.data.visits[opt.visit]
-        span = range(opt.start, opt.start + opt.steps)
-        free = self.sitters_free[opt.provider][opt.day]
-        busy = self.case_busy[(visit.case, opt.day)]
         return (
-            all(free[t] >= visit.sitters for t in span)
-            and not any(t in busy for t in span)
+            not self.sitters_short(opt)
+            and not self.home_busy(opt)
             and self.visit_allowance_ok(opt.visit)
             and self.provider_minutes[opt.provider] >= visit.minutes * visit.sitters
             and all(self.budget_left[b] >= opt.cost for b in self.provider_budgets[opt.provider])
@@ -171,9 +184,9 @@ class State:
 
     def take_visit(self, opt: VisitOption) -> None:
         visit = self.data.visits[opt.visit]
-        for t in range(opt.start, opt.start + opt.steps):
-            self.sitters_free[opt.provider][opt.day][t] -= visit.sitters
-            self.case_busy[(visit.case, opt.day)].add(t)
+        for day, t in self.visit_steps(opt):
+            self.sitters_free[opt.provider][day][t] -= visit.sitters
+            self.case_busy[(visit.case, day)].add(t)
         if visit.draws:
             self.minutes_left[visit.case] -= visit.minutes
         self.provider_minutes[opt.provider] -= visit.minutes * visit.sitters

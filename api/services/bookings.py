@@ -288,10 +288,16 @@ def _competing_visits(problem: Problem, bookings: list[Booking]) -> list[str]:
 
 
 def _overlap(first: VisitBooking, second: VisitBooking) -> bool:
-    if (first.provider_id, first.day) != (second.provider_id, second.day):
+    """Same provider at the same time; a night visit runs on into the next day."""
+    if first.provider_id != second.provider_id:
         return False
-    start, other_start = minutes_of(first.start), minutes_of(second.start)
+    start, other_start = _minute(first), _minute(second)
     return start < other_start + second.minutes and other_start < start + first.minutes
+
+
+def _minute(visit: VisitBooking) -> int:
+    """The visit's start as minutes from the first day of the calendar (day ordinal)."""
+    return visit.day.toordinal() * 24 * 60 + minutes_of(visit.start)
 
 
 @contextmanager

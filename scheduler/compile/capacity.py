@@ -29,6 +29,7 @@ from scheduler.model import (
     minutes_of,
 )
 from solver import data as sd
+from solver.steps import DAYS_HELD, day_steps
 
 __all__ = ["Capacity", "count_capacity", "night_load", "provider_week", "staff_needed"]
 
@@ -98,26 +99,28 @@ def provider_week(
     conflicts: list[str],
 ) -> sd.ProviderWeek:
     """The provider's sitters on shift by day and step less those booked, and the weekly
-    hours left (H9); bookings beyond either are noted in ``conflicts``."""
-    step = index.step_minutes
-    free = [_on_shift(problem, provider, day, index) for day in range(7)]
+    hours left (H9); bookings beyond either are noted in ``conflicts``.
+
+    Days are the week's seven and the Monday after it (:data:`solver.steps.DAYS_HELD`),
+    which a Sunday-night visit runs into. A booking holds its sitters on every day it
+    covers (an overnight one on two), and counts against the weekly hours of the week
+    it starts in, wholly."""
+    free = [_on_shift(problem, provider, day, index) for day in range(DAYS_HELD)]
     used = 0
     for booking in booked_visits:
         if booking.provider_id != provider.provider_id:
             continue
-        used += booking.minutes * booking.sitters
         day = (booking.day - problem.week_start).days
-        if not 0 <= day < 7:
-            continue
-        first = minutes_of(booking.start) // step
-        for t in range(first, first + booking.minutes // step):
-            free[day][t] -= booking.sitters
-            if free[day][t] < 0:
+        if 0 <= day < 7:
+            used += booking.minutes * booking.sitters
+        for d, t in _booked_steps(booking, day, index):
+            free[d][t] -= booking.sitters
+            if free[d][t] < 0:
                 conflicts.append(
                     f"H9 bookings of provider {provider.provider_id} need more sitters "
                     f"than are on shift on {booking.day} at {booking.start}"
                 )
-                free[day][t] = 0
+                free[d][t] = 0
     cap = round(60 * provider.weekly_hours_cap)
     if used > cap:
         conflicts.append(
@@ -126,14 +129,27 @@ def provider_week(
     return sd.ProviderWeek(free=free, minutes_left=max(cap - used, 0))
 
 
+def _booked_steps(booking: VisitBooking, day: int, index: Index) -> list[tuple[int, int]]:
+    """The (day, step) pairs of the sitting tables a booked visit covers; ``day`` is its
+    day in the week (a booking of the Sunday before may run into the Monday)."""
+    first = minutes_of(booking.start) // index.step_minutes
+    steps = day_steps(day, first, booking.minutes // index.step_minutes, index.steps_per_day)
+    return [(d, t) for d, t in steps if 0 <= d < DAYS_HELD]
+
+
 def _on_shift(problem: Problem, provider: Provider, day: int, index: Index) -> list[int]:
-    """``[step]``: the provider's sitters on shift on day ``day`` of the week."""
-    step = index.step_minutes
-    weekday = WEEKDAYS[(problem.week_start + dt.timedelta(days=day)).weekday()]
+    """``[step]``: the provider's sitters on shift on day ``day`` of the week: that
+    weekday's shifts until midnight, and the rest of the night shifts of the day before
+    (the rota repeats each week, so Monday's early hours hold Sunday night's sitters)."""
     row = [0] * index.steps_per_day
-    for shift in provider.sitters.get(weekday, []):
-        for t in range(minutes_of(shift.start) // step, minutes_of(shift.end) // step):
-            row[t] += shift.count
+    for back in (1, 0):
+        date = problem.week_start + dt.timedelta(days=day - back)
+        for shift in provider.sitters.get(WEEKDAYS[date.weekday()], []):
+            first = minutes_of(shift.start) // index.step_minutes
+            steps = shift.length // index.step_minutes
+            for d, t in day_steps(day - back, first, steps, index.steps_per_day):
+                if d == day:
+                    row[t] += shift.count
     return row
 
 
@@ -341,18 +357,17 @@ class _Counting:
         ]
 
     def _busy_homes(self) -> dict[str, list[list[int]]]:
-        """``[case_id][day][step]``: 1 where a booked visit is at the home that week."""
-        step = self.index.step_minutes
+        """``[case_id][day][step]``: 1 where a booked visit is at the home, over the week
+        and the Monday after it (an overnight visit holds the home on both days)."""
         busy: dict[str, list[list[int]]] = {}
         for booking in self.booked_visits:
             day = (booking.day - self.problem.week_start).days
-            if 0 <= day < 7:
+            for d, t in _booked_steps(booking, day, self.index):
                 grid = busy.setdefault(
-                    booking.case_id, [[0] * self.index.steps_per_day for _ in range(7)]
+                    booking.case_id,
+                    [[0] * self.index.steps_per_day for _ in range(DAYS_HELD)],
                 )
-                first = minutes_of(booking.start) // step
-                for t in range(first, first + booking.minutes // step):
-                    grid[day][t] = 1
+                grid[d][t] = 1
         return busy
 
     def budgets(self) -> list[sd.Budget]:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import datetime as dt
 
 from scheduler.compile.compiled import OptionBuilder, OptionInputs, Removed, RemovedKey
-from scheduler.compile.index import PRIORITY_INDEX, clock_of
+from scheduler.compile.index import MINUTES_PER_DAY, PRIORITY_INDEX, clock_of
 from scheduler.compile.need import need_of
 from scheduler.compile.terms import tenths_km, visit_cost60, visit_points
 from scheduler.geo import km_between
-from scheduler.model import Case, Provider, SittingRequest, Visit, minutes_of
+from scheduler.model import Case, Provider, SittingRequest, Visit, Window, minutes_of
 from solver import data as sd
+from solver.steps import day_steps
 
-__all__ = ["serving_providers", "visit_options"]
+__all__ = ["serving_providers", "visit_options", "window_starts"]
 
 
 def visit_options(inputs: OptionInputs) -> tuple[list[sd.Visit], list[sd.VisitOption]]:
@@ -45,6 +46,16 @@ def visit_options(inputs: OptionInputs) -> tuple[list[sd.Visit], list[sd.VisitOp
         )
         options.extend(builder.options(request, visit, visit_idx, case))
     return visits, options
+
+
+def window_starts(window: Window, minutes: int, step: int) -> list[tuple[int, int]]:
+    """Each start of a ``minutes`` visit inside ``window`` (H10), as (days after the
+    window's day, time step of that day): the starts after midnight of an overnight
+    window (22:00-07:00) are on the next day, and a visit may run past midnight."""
+    steps_per_day = MINUTES_PER_DAY // step
+    first = minutes_of(window.start) // step
+    last = (minutes_of(window.start) + window.length - minutes) // step
+    return [(t // steps_per_day, t % steps_per_day) for t in range(first, last + 1)]
 
 
 def serving_providers(
@@ -176,6 +187,7 @@ class _VisitOptions(OptionBuilder):
         sitters = 2 if request.double_handed else 1
         steps = visit.minutes // self.step
         busy = self.case_limits[case.case_id].busy
+        spd = self.index.steps_per_day
         kept_at = self.previous.get(key)
         fits = self._fits(provider_idx, steps, sitters)
         cost = visit_cost60(provider, visit.minutes, sitters)
@@ -196,7 +208,7 @@ class _VisitOptions(OptionBuilder):
                         f"{clock_of(start, self.step)}",
                     )
                 continue
-            if busy and any(busy[day][t] for t in range(start, start + steps)):
+            if busy and any(busy[d][t] for d, t in day_steps(day, start, steps, spd)):
                 self.removals.note(
                     key, "no_sitter_free", provider.provider_id, "another visit is booked then"
                 )
@@ -222,35 +234,40 @@ class _VisitOptions(OptionBuilder):
         return options
 
     def _fits(self, provider_idx: int, steps: int, sitters: int) -> list[list[bool]]:
-        """``[day][start]``: ``sitters`` of the provider are free for ``steps`` from ``start``.
+        """``[day][start]``: ``sitters`` of the provider are free for ``steps`` from ``start``
+        on each day of the week, a span past midnight on the next day too (the Monday
+        after the week for Sunday).
 
         Made once per provider, length and sitters (the tables do not change while
-        compiling); a start whose span runs past the day does not fit.
+        compiling).
         """
         cache_key = (provider_idx, steps, sitters)
         fits = self._fits_cache.get(cache_key)
         if fits is None:
+            free = self.providers[provider_idx].free
             fits = []
-            for free in self.providers[provider_idx].free:
-                ends = len(free) - steps + 1
-                day = [min(free[t : t + steps]) >= sitters for t in range(max(ends, 0))]
-                fits.append(day + [False] * (len(free) - len(day)))
+            for day in range(7):
+                both = free[day] + free[day + 1]  # a visit is at most a day long
+                fits.append([min(both[t : t + steps]) >= sitters for t in range(len(free[day]))])
             self._fits_cache[cache_key] = fits
         return fits
 
     def _visit_slots(self, visit: Visit, key: RemovedKey) -> list[tuple[int, int]]:
-        """(day, start step) pairs inside the visit's windows and the week (H10)."""
+        """(day, start step) pairs inside the visit's windows that start in the week (H10);
+        a start after midnight of an overnight window is on the next day."""
         slots: list[tuple[int, int]] = []
         for window in visit.windows:
             day = (window.day - self.problem.week_start).days
-            if not 0 <= day < 7:
+            inside = [
+                (day + later, t)
+                for later, t in window_starts(window, visit.minutes, self.step)
+                if 0 <= day + later < 7
+            ]
+            if not inside:
                 self.removals.note(
                     key, "no_sitter_free", "", f"window on {window.day} is outside the week planned"
                 )
-                continue
-            first = minutes_of(window.start) // self.step
-            last = (minutes_of(window.end) - visit.minutes) // self.step
-            slots.extend((day, t) for t in range(first, last + 1))
+            slots.extend(inside)
         return slots
 
     def _serving(self, case: Case) -> tuple[list[tuple[int, float]], list[Removed]]:

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 from scheduler.compile import Index, tenths_km
 from scheduler.compile.capacity import provider_week
-from scheduler.compile.visits import serving_providers
-from scheduler.model import Problem, SittingRequest, minutes_of
+from scheduler.compile.visits import serving_providers, window_starts
+from scheduler.model import Problem, SittingRequest
+from solver.steps import day_steps
 
 __all__ = ["ServedVisit", "SittingArrival", "SittingGreedy"]
 
@@ -78,8 +79,11 @@ class SittingGreedy:
         # and the test compares there.
         index = Index.of(problem.model_copy(update={"bookings": []}))
         self.step = index.step_minutes
+        self.steps_per_day = index.steps_per_day
         weeks = [provider_week(problem, index, p, [], []) for p in problem.providers]
-        self.rota = [week.free for week in weeks]  # [provider][day][step] sitters on shift
+        # [provider][day][step] sitters on shift, days 0..7 (7: the Monday after the week,
+        # which a Sunday-night visit runs into)
+        self.rota = [week.free for week in weeks]
         self.caps = [week.minutes_left for week in weeks]
         self.cases = problem.case_by_id()
         self._shapes: dict[int, list[_Shape]] = {}
@@ -91,7 +95,7 @@ class SittingGreedy:
         free = [[list(row) for row in days] for days in self.rota]
         provider_left = list(self.caps)
         case_left: dict[str, int] = {}
-        case_busy: dict[tuple[str, int], list[tuple[int, int]]] = {}
+        case_busy: dict[str, list[tuple[int, int]]] = {}  # case -> (first, end) step of the week
         served: list[ServedVisit] = []
         order = [a for a in arrivals if a.priority == "crisis"]
         order += [a for a in arrivals if a.priority != "crisis"]
@@ -110,18 +114,22 @@ class SittingGreedy:
                     continue
                 need = shape.minutes * sitters
                 for day, start in shape.slots:
-                    end = start + shape.steps
-                    busy = case_busy.get((arrival.case_id, day))
-                    if busy and any(s < end and start < e for s, e in busy):
+                    first = day * self.steps_per_day + start  # steps from the week's start
+                    end = first + shape.steps
+                    busy = case_busy.get(arrival.case_id)
+                    if busy and any(s < end and first < e for s, e in busy):
                         continue
+                    covered = day_steps(day, start, shape.steps, self.steps_per_day)
                     for p in providers:
-                        row = free[p][day]
-                        if provider_left[p] >= need and min(row[start:end]) >= sitters:
-                            for t in range(start, end):
-                                row[t] -= sitters
+                        rows = free[p]
+                        if provider_left[p] >= need and all(
+                            rows[d][t] >= sitters for d, t in covered
+                        ):
+                            for d, t in covered:
+                                rows[d][t] -= sitters
                             provider_left[p] -= need
                             left -= shape.minutes
-                            case_busy.setdefault((arrival.case_id, day), []).append((start, end))
+                            case_busy.setdefault(arrival.case_id, []).append((first, end))
                             served.append(
                                 ServedVisit(
                                     request_id=arrival.request_id,
@@ -149,9 +157,10 @@ class SittingGreedy:
                 slots: set[tuple[int, int]] = set()
                 for window in visit.windows:
                     day = (window.day - self.origin).days % 7
-                    first = minutes_of(window.start) // self.step
-                    last = (minutes_of(window.end) - visit.minutes) // self.step
-                    slots.update((day, t) for t in range(first, last + 1))
+                    starts = window_starts(window, visit.minutes, self.step)
+                    # As the compile step: a start after midnight of Sunday's overnight
+                    # window is in the next week, and left out.
+                    slots.update((day + later, t) for later, t in starts if day + later < 7)
                 shapes.append(
                     _Shape(
                         visit.visit_id,
