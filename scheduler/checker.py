@@ -565,7 +565,8 @@ def _h8_nights_allowance(ctx: _Context) -> Iterator[Violation]:
         if rules.h8_nights_ok(used, nights, case.nights_allowance):
             continue
         if next_year:
-            said = f"has {nights} nights planned from {problem.fresh_year(case)}, its next year"
+            fresh = problem.fresh_year(case)
+            said = f"has {_count(nights, 'night')} planned from {fresh}, its next year"
         else:
             said = f"nights_used {used} + {nights} planned = {used + nights}"
         yield Violation("H8", f"case {case_id} {said}, over allowance {case.nights_allowance}")
@@ -824,7 +825,7 @@ def _reserve_taken(unit_id: str, night: dt.date, stays: list[_Stay]) -> Iterator
         cap = unit.block_beds - unit.crisis_reserve_beds
         yield Violation(
             "H13",
-            f"unit {unit_id} night {night} holds {len(stays)} non-crisis stays "
+            f"unit {unit_id} night {night} holds {_count(len(stays), 'non-crisis stay')} "
             f"({booked} booked; new {_and(new)}), at most {cap} "
             f"with {_count(unit.crisis_reserve_beds, 'bed')} held for crisis",
         )
