@@ -402,7 +402,7 @@ def _h4_compatibility(ctx: _Context) -> Iterator[Violation]:
     for stay in ctx.stays:
         for night in stay.item.night_list:
             residents[(stay.unit.unit_id, night)].add(stay.case.case_id)
-    cases = ctx.problem.case_by_id()
+    cases = {stay.case.case_id: stay.case for stay in ctx.stays}
     for (unit_id, night), case_ids in residents.items():
         ordered = sorted(case_ids)
         pairs = [
@@ -558,7 +558,7 @@ def _h8_nights_allowance(ctx: _Context) -> Iterator[Violation]:
         fresh = problem.fresh_year(stay.case)
         for night in _horizon_nights(problem, stay.item):
             planned[(stay.case.case_id, rules.h8_fresh_year_night(night, fresh))] += 1
-    cases = problem.case_by_id()
+    cases = {stay.case.case_id: stay.case for stay in ctx.stays}
     for (case_id, next_year), nights in sorted(planned.items()):
         case = cases[case_id]
         used = 0 if next_year else case.nights_used
@@ -579,7 +579,7 @@ def _h8_sitting_hours(ctx: _Context) -> Iterator[Violation]:
         drawing = not problem.policy.exempt(visit.request.priority)
         if drawing and in_week(problem, visit.item.day):
             planned[visit.case.case_id] += visit.item.minutes
-    cases = problem.case_by_id()
+    cases = {visit.case.case_id: visit.case for visit in ctx.visits}
     weeks = problem.policy.sitting_bank_weeks
     for case_id, minutes in planned.items():
         case = cases[case_id]
@@ -591,12 +591,6 @@ def _h8_sitting_hours(ctx: _Context) -> Iterator[Violation]:
                 f"case {case_id} has {minutes} sitting minutes planned in the week, "
                 f"entitled to {entitled:g}",
             )
-
-
-def _h9_sitter_capacity(ctx: _Context) -> Iterator[Violation]:
-    yield from _h9_on_shift(ctx)
-    yield from _h9_weekly_hours(ctx)
-    yield from _h9_coverage(ctx)
 
 
 def _h9_on_shift(ctx: _Context) -> Iterator[Violation]:
@@ -639,11 +633,24 @@ def _overbooked(provider: Provider, visits: list[_Visit]) -> Iterator[Violation]
 
 
 def _h9_weekly_hours(ctx: _Context) -> Iterator[Violation]:
+    yield from _over_weekly_cap(ctx.problem, _weekly_sitter_minutes(ctx))
+
+
+def _weekly_sitter_minutes(ctx: _Context) -> Counter[str]:
     planned: Counter[str] = Counter()
     for visit in ctx.visits:
-        if in_week(ctx.problem, visit.item.day):
-            planned[visit.provider.provider_id] += visit.item.minutes * visit.item.sitters
-    providers = ctx.problem.provider_by_id()
+        planned[visit.provider.provider_id] += _week_sitter_minutes(ctx.problem, visit)
+    return planned
+
+
+def _week_sitter_minutes(problem: Problem, visit: _Visit) -> int:
+    """A visit's sitter-minutes counted in the week's contracted hours (H9)."""
+    in_the_week = in_week(problem, visit.item.day)
+    return visit.item.minutes * visit.item.sitters if in_the_week else 0
+
+
+def _over_weekly_cap(problem: Problem, planned: Counter[str]) -> Iterator[Violation]:
+    providers = problem.provider_by_id()
     for provider_id, sitter_minutes in planned.items():
         hours_cap = providers[provider_id].weekly_hours_cap
         if not rules.h9_weekly_minutes_ok(sitter_minutes, hours_cap):
@@ -841,7 +848,9 @@ _RULE_CHECKS: tuple[Callable[[_Context], Iterable[Violation]], ...] = (
     _h6_whole_stays,
     _h7_travel,
     _h8_eligibility_allowance,
-    _h9_sitter_capacity,
+    _h9_on_shift,
+    _h9_weekly_hours,
+    _h9_coverage,
     _h10_visit_windows,
     _h11_bookings_stand,
     _h12_budgets,
@@ -852,11 +861,12 @@ _RULE_CHECKS: tuple[Callable[[_Context], Iterable[Violation]], ...] = (
 
 # An alternative's placement, added alone to the plan, is judged by these: H11 and the
 # plan's extra_staff list are about the plan as written (the placement's agency staff
-# are taken as listed); H12 is judged on the budgets' totals (see _AlternativeJudge).
+# are taken as listed); H9's weekly hours and H12 are judged on the plan's totals plus
+# the placement's (see _AlternativeJudge).
 _PLACEMENT_CHECKS = tuple(
     rule
     for rule in _RULE_CHECKS
-    if rule not in (_h5_extra_staff_listed, _h11_bookings_stand, _h12_budgets)
+    if rule not in (_h5_extra_staff_listed, _h9_weekly_hours, _h11_bookings_stand, _h12_budgets)
 )
 
 
@@ -881,12 +891,13 @@ class _AlternativeJudge:
     """Adds one alternative's placement to the plan and says what it breaks beyond what
     its ``relaxes`` names.
 
-    Only the stays that share a unit or a case with a stay, and the visits that share a
-    provider or a case with a visit, can break a rule together with it (every rule
-    groups by bed, unit, case, request or provider), so the rules run on those alone,
-    with and without the placement, and what is new is the placement's; budgets are
-    judged on the plan's totals plus the placement's cost. A county plan may carry
-    hundreds of alternatives: each costs a unit's or a provider's share of the plan.
+    Only some items can break a rule together with the placement: the stays of its
+    case, and those in its unit on one of its nights (H1, H4, H5, H6, H8, H13); the
+    visits of its case, and those of its provider that share a minute with it (H8, H9,
+    H10). The rules run on those alone, with and without the placement, and what is
+    new is the placement's; the week's sitter-minutes (H9) and budgets (H12) are judged
+    on the plan's totals plus the placement's. A county plan may carry a thousand
+    alternatives: each costs a handful of items.
     """
 
     def __init__(self, ctx: _Context):
@@ -901,6 +912,7 @@ class _AlternativeJudge:
             self.visits[("provider", visit.provider.provider_id)].append(visit)
             self.visits[("case", visit.case.case_id)].append(visit)
         self.spend60 = _spend60(ctx)
+        self.sitter_minutes = _weekly_sitter_minutes(ctx)
 
     def faults(self, entry: Unmet, alternative: Alternative) -> list[str]:
         """What is wrong with the alternative, each a phrase after its request's name."""
@@ -920,41 +932,63 @@ class _AlternativeJudge:
                 f"is not a placement the plan could hold: {v.message}"
                 for v in self.resolver.violations
             ]
-        return [f"breaks {v.rule}: {v.message}" for v in self._new_violations(placed, relaxes)]
-
-    def _new_violations(self, placed: _Stay | _Visit, relaxes: set[str]) -> list[Violation]:
-        problem = self.ctx.problem
-        if isinstance(placed, _Stay):
-            near_stays = self._near(
-                self.stays, ("unit", placed.unit.unit_id), ("case", placed.case.case_id)
-            )
-            near_visits: list[_Visit] = []
-            relaxed_problem, relaxed = _relax_stay(problem, placed, relaxes)
-            owner, cost60 = placed.unit.unit_id, _stay_cost60(problem, placed)
-            added = _Context(relaxed_problem, self.ctx.plan, [*near_stays, relaxed], [], [])
-        else:
-            near_stays = []
-            near_visits = self._near(
-                self.visits,
-                ("provider", placed.provider.provider_id),
-                ("case", placed.case.case_id),
-            )
-            relaxed_problem, relaxed_visit = problem, _relax_visit(placed, relaxes)
-            owner, cost60 = placed.provider.provider_id, _visit_cost60(placed)
-            added = _Context(problem, self.ctx.plan, [], [*near_visits, relaxed_visit], [])
-        before = _Context(problem, self.ctx.plan, near_stays, near_visits, [])
-        had = set(_placement_checks(before)) | set(_over_budget(problem, self.spend60))
-        spend60 = self.spend60.copy()
-        spend60[owner] += cost60
-        now = [*_placement_checks(added), *_over_budget(relaxed_problem, spend60)]
-        return sorted(
-            {v for v in now if v not in had}, key=lambda v: (RULES.index(v.rule), v.message)
+        new = (
+            self._stay_breaks(placed, relaxes)
+            if isinstance(placed, _Stay)
+            else (self._visit_breaks(placed, relaxes))
         )
+        ordered = sorted(set(new), key=lambda v: (RULES.index(v.rule), v.message))
+        return [f"breaks {v.rule}: {v.message}" for v in ordered]
 
-    @staticmethod
-    def _near(index: defaultdict[tuple[str, str], list[Any]], *keys: tuple[str, str]) -> list[Any]:
-        """The items filed under any of ``keys``, each once."""
-        return list({id(item): item for key in keys for item in index.get(key, [])}.values())
+    def _stay_breaks(self, stay: _Stay, relaxes: set[str]) -> list[Violation]:
+        problem, plan = self.ctx.problem, self.ctx.plan
+        nights = set(stay.item.night_list)
+        near = _each_once(
+            [s for s in self.stays[("unit", stay.unit.unit_id)] if nights & set(s.item.night_list)]
+            + self.stays[("case", stay.case.case_id)]
+        )
+        relaxed_problem, relaxed = _relax_stay(problem, stay, relaxes)
+        before = _Context(problem, plan, near, [], [])
+        after = _Context(relaxed_problem, plan, [*near, relaxed], [], [])
+        spend60 = self.spend60.copy()
+        spend60[stay.unit.unit_id] += _stay_cost60(problem, stay)
+        had = {*_placement_checks(before), *_over_budget(problem, self.spend60)}
+        now = [*_placement_checks(after), *_over_budget(problem, spend60)]
+        return [v for v in now if v not in had]
+
+    def _visit_breaks(self, visit: _Visit, relaxes: set[str]) -> list[Violation]:
+        problem, plan = self.ctx.problem, self.ctx.plan
+        provider_id = visit.provider.provider_id
+        near = _each_once(
+            [
+                v
+                for v in self.visits[("provider", provider_id)]
+                if rules.h10_overlap(v.start, v.end, visit.start, visit.end)
+            ]
+            + self.visits[("case", visit.case.case_id)]
+        )
+        before = _Context(problem, plan, [], near, [])
+        after = _Context(problem, plan, [], [*near, _relax_visit(visit, relaxes)], [])
+        spend60 = self.spend60.copy()
+        spend60[provider_id] += _visit_cost60(visit)
+        minutes = self.sitter_minutes.copy()
+        minutes[provider_id] += _week_sitter_minutes(problem, visit)
+        had = {
+            *_placement_checks(before),
+            *_over_budget(problem, self.spend60),
+            *_over_weekly_cap(problem, self.sitter_minutes),
+        }
+        now = [
+            *_placement_checks(after),
+            *_over_budget(problem, spend60),
+            *_over_weekly_cap(problem, minutes),
+        ]
+        return [v for v in now if v not in had]
+
+
+def _each_once(items: list[Any]) -> list[Any]:
+    """The items, each once (an item may be filed under its unit and its case)."""
+    return list({id(item): item for item in items}.values())
 
 
 def _placement_checks(ctx: _Context) -> Iterator[Violation]:
