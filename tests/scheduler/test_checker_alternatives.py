@@ -8,13 +8,15 @@ checker must say so (rule ALT, naming the request and the rule broken).
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from scheduler.checker import Violation, check
-from scheduler.model import Plan, Problem
+from scheduler.model import Alternative, Plan, Problem, Unmet
 
 Data = dict[str, Any]
 Scenario = Callable[[Data, Data], None]
@@ -377,3 +379,46 @@ def test_each_false_alternative_is_reported(tiny_problem: Data, tiny_plan: Data)
         "ALT alternative for R-4 breaks H10: ",
         "ALT alternative for R-5 breaks H7: s",
     ]
+
+
+# ------------------------------------------------------------- a large plan
+
+
+@pytest.mark.slow
+def test_a_county_plan_s_alternatives_check_quickly() -> None:
+    # the county-sized valid plan of test_checker, with every 4th stay and visit taken
+    # out and offered back as its own alternative: 1,100 true alternatives; then 100 of
+    # the stays' are made false by starting a night late (outside the window: H6)
+    from tests.scheduler.test_checker import _county_like
+
+    problem, plan = _county_like()
+    taken = [*plan.stays[::4], *plan.visits[::4]]
+    plan.stays, plan.visits = (
+        plan.stays[1::4] + plan.stays[2::4] + plan.stays[3::4],
+        [v for i, v in enumerate(plan.visits) if i % 4],
+    )
+    plan.unmet = [
+        Unmet(
+            request_id=item.request_id,
+            visit_id=getattr(item, "visit_id", None),
+            reason="beds_taken",
+            detail="-",
+            alternative=Alternative(
+                text="-", **{"visit" if hasattr(item, "visit_id") else "stay": item}
+            ),
+        )
+        for item in taken
+    ]
+    started = time.perf_counter()
+    assert check(problem, plan, check_kpis=False) == []
+    seconds = time.perf_counter() - started
+    for entry in plan.unmet[:100]:
+        stay = entry.alternative.stay if entry.alternative else None
+        assert stay is not None
+        stay.first_night += dt.timedelta(days=1)
+    said = {v.message.split(":")[0] for v in check(problem, plan, check_kpis=False)}
+    named = {entry.request_id for entry in plan.unmet[:100]}
+    # each names its request and H6; some also H1 (the next stay in the bed starts then)
+    assert {f"alternative for {request_id} breaks H6" for request_id in named} <= said
+    assert {line.split()[2] for line in said} == named
+    assert seconds < 30  # about 4 s alone on a shared machine
