@@ -31,9 +31,10 @@ straight from ``shared/spec/domain.md``.
     - a stay that is a booking, unchanged, is exempt from the start window and the
       horizon (H6) and from H12b (the spot bed was bought when it was booked);
       other stays must lie inside the horizon;
-    - weekly figures (H8 sitting hours, H9 contracted hours) count the visits
-      starting in the 7 days from ``week_start``; a visit that is not a booking
-      must start in that week (H10);
+    - weekly figures (H8 sitting hours, H9 contracted hours) count the visits of
+      the 7 days from ``week_start``; a visit that is not a booking must be in that
+      week (H10); a visit is of the day of the window it lies in (one starting 01:00
+      in Sunday night's window is Sunday's), else of its own ``day``;
     - times of sitting are absolute: a visit, a window or a shift whose end is at
       or before its start runs into the next day, and sitters (H9) count on the
       day each minute falls on (a Sunday-night visit runs into the Monday after,
@@ -230,6 +231,13 @@ class _Visit:
     @property
     def when(self) -> str:
         return f"{self.item.day} {_clock(self.start)}-{_clock(self.end)}"
+
+    @property
+    def week_day(self) -> dt.date:
+        """The day whose week the visit counts in: that of a window it lies in (a visit
+        from 01:00 in a Sunday night's window is Sunday's), else its own."""
+        days = [window.day for window in self.visit.windows if _in_window(self, window)]
+        return min(days, default=self.item.day)
 
 
 @dataclass(frozen=True)
@@ -577,7 +585,7 @@ def _h8_sitting_hours(ctx: _Context) -> Iterator[Violation]:
     planned: Counter[str] = Counter()
     for visit in ctx.visits:
         drawing = not problem.policy.exempt(visit.request.priority)
-        if drawing and in_week(problem, visit.item.day):
+        if drawing and in_week(problem, visit.week_day):
             planned[visit.case.case_id] += visit.item.minutes
     cases = {visit.case.case_id: visit.case for visit in ctx.visits}
     weeks = problem.policy.sitting_bank_weeks
@@ -645,7 +653,7 @@ def _weekly_sitter_minutes(ctx: _Context) -> Counter[str]:
 
 def _week_sitter_minutes(problem: Problem, visit: _Visit) -> int:
     """A visit's sitter-minutes counted in the week's contracted hours (H9)."""
-    in_the_week = in_week(problem, visit.item.day)
+    in_the_week = in_week(problem, visit.week_day)
     return visit.item.minutes * visit.item.sitters if in_the_week else 0
 
 
@@ -693,7 +701,7 @@ def _h10_in_window(ctx: _Context) -> Iterator[Violation]:
     for visit in ctx.visits:
         if not any(_in_window(visit, window) for window in visit.visit.windows):
             yield Violation("H10", f"{visit.name} {visit.when} is outside its windows")
-        elif not visit.booked and not in_week(ctx.problem, visit.item.day):
+        elif not visit.booked and not in_week(ctx.problem, visit.week_day):
             yield Violation(
                 "H10",
                 f"{visit.name} {visit.item.day} is outside the week from {ctx.problem.week_start}",

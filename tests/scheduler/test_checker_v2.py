@@ -472,6 +472,26 @@ def test_bookings_over_the_reserve_stand(tiny_problem: Data, tiny_plan: Data) ->
     assert _violations(tiny_problem, tiny_plan) == []
 
 
+def test_a_visit_after_midnight_counts_in_its_window_s_week(
+    tiny_problem: Data, tiny_plan: Data
+) -> None:
+    # V2 of R-6 planned 01:00 Monday 03-09 (after the week) in Sunday night's window
+    # 23:00-07:00: it is Sunday's, so in the week (H10) and counted in C-4's hours (H8)
+    overnight(tiny_problem, tiny_plan)
+    _find(tiny_plan["visits"], request_id="R-6", visit_id="V2").update(
+        day="2026-03-09", start="01:00"
+    )
+    tiny_problem["providers"][0]["sitters"]["mon"][1]["count"] = 2
+    assert _violations(tiny_problem, tiny_plan) == []
+    _case(tiny_problem, "C-4")["sitting_hours_per_week"] = 9.5  # 600 minutes > 570
+    assert [str(v) for v in _violations(tiny_problem, tiny_plan)] == [
+        "H8 case C-4 has 600 sitting minutes planned in the week, entitled to 570"
+    ]
+    # outside every window (H10) it is Monday's, after the week: C-4's hours are 540 again
+    tiny_problem["requests"][-1]["visits"][1]["windows"][0]["end"] = "00:30"
+    assert {v.rule for v in _violations(tiny_problem, tiny_plan)} == {"H10"}
+
+
 def test_extra_staff_outside_the_horizon_may_be_left_out(
     tiny_problem: Data, tiny_plan: Data
 ) -> None:
