@@ -13,22 +13,36 @@ straight from ``shared/spec/domain.md``.
     ``case_id`` other than its request's; a visit's ``minutes`` other than
     the request's; ``sitters`` other than 2 for a double-handed request, else 1.
     Items with an unknown reference are left out of the rule checks.
-``H1`` .. ``H12``
+``H1`` .. ``H12``, ``H12b``, ``H13``
     The hard rules of the spec, one private function each (``_h1_one_bed`` ...
-    ``_h12_budgets``), each testing the rule's predicate of :mod:`scheduler.rules`
+    ``_h13_crisis_reserve``), each testing the rule's predicate of :mod:`scheduler.rules`
     (which the synthetic generator books with too). Choices made where the spec
     is silent:
 
-    - the plan's stays and visits are what is checked; confirmed bookings are
-      among them (a booking missing from the plan is an ``H11`` violation);
+    - the plan's stays and visits are what is checked; bookings, confirmed or
+      offered, are among them (a booking missing from the plan, or changed, its
+      ``extra_night_staff`` included, is an ``H11`` violation);
     - H1 and H4 look at every night of a stay, H5 only at nights inside the
       horizon (the nights that have a staff figure to plan with);
-    - a stay that is a confirmed booking, unchanged, is exempt from the start
-      window and the horizon (H6); other stays must lie inside the horizon;
-    - weekly figures (H8 sitting hours, H9 contracted hours) count the visits
-      of the 7 days from ``week_start``; a visit that is not a booking must lie
-      in that week (H10);
-    - H8 allowance and H12 budgets count a stay's nights inside the horizon;
+    - H5 counts each stay's ``extra_night_staff`` as staff on its nights; the plan's
+      ``extra_staff`` must say, for every unit and night inside the horizon, the sum
+      of them (no entry when it is 0); an entry for a night outside the horizon
+      must be that sum too;
+    - a stay that is a booking, unchanged, is exempt from the start window and the
+      horizon (H6) and from H12b (the spot bed was bought when it was booked);
+      other stays must lie inside the horizon;
+    - weekly figures (H8 sitting hours, H9 contracted hours) count the visits of
+      the 7 days from ``week_start``; a visit that is not a booking must be in that
+      week (H10); a visit is of the day of the window it lies in (one starting 01:00
+      in Sunday night's window is Sunday's), else of its own ``day``;
+    - times of sitting are absolute: a visit, a window or a shift whose end is at
+      or before its start runs into the next day, and sitters (H9) count on the
+      day each minute falls on (a Sunday-night visit runs into the Monday after,
+      whose rota is that week's Monday's);
+    - H8 allowance, H12 budgets and H13 count a stay's nights inside the horizon
+      (H13 only from ``planned_on + policy.reserve_release_days``); requests of a
+      ``policy.allowance_exempt`` priority draw on no allowance; a night on or
+      after the case's next allowance year start counts in that year, from 0;
     - distances (H7) are compared with a tolerance of 1e-6 km; money (H12) is
       compared exactly in sixtieths of a penny.
 ``UNMET``
@@ -37,6 +51,15 @@ straight from ``shared/spec/domain.md``.
     listed twice, or with a reason not in the spec's list. A sitting request
     with no visit planned may be listed once per visit or once with no
     ``visit_id`` (meaning all its visits).
+``ALT``
+    An ``unmet`` entry's alternative that is not true: its stay or visit is not for
+    the unmet request (or visit) itself, or, added alone to the plan, it breaks a
+    hard rule (H1..H13, budgets included) other than what its ``relaxes`` names:
+    ``start_window`` (the request's earliest/latest start), ``travel`` (H7 for the
+    placement), ``visit_window`` (its H10 window), ``spot_approval`` (H12b for it),
+    ``night_staff`` (H5, by at most one more member of staff on the unit on the
+    stay's nights). The message names the request and the rule broken. Only what
+    the placement adds is blamed (a violation the plan has without it is the plan's).
 ``KPI``
     A named figure of ``plan.kpis`` differs from :func:`scheduler.kpis.compute_kpis`.
 """
@@ -44,9 +67,11 @@ straight from ``shared/spec/domain.md``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from scheduler import rules
 from scheduler.geo import km_between
@@ -54,6 +79,7 @@ from scheduler.kpis import compute_kpis, in_week, nights_in_horizon
 from scheduler.model import (
     UNMET_REASONS,
     WEEKDAYS,
+    Alternative,
     Bed,
     Case,
     Plan,
@@ -66,14 +92,17 @@ from scheduler.model import (
     StayBooking,
     StayRequest,
     Unit,
+    Unmet,
     Visit,
     VisitBooking,
+    Window,
     minutes_of,
 )
 
 __all__ = ["RULES", "Violation", "check", "summary"]
 
-RULES = ("PLAN", *(f"H{n}" for n in range(1, 13)), "UNMET", "KPI")
+RULES = ("PLAN", *(f"H{n}" for n in range(1, 13)), "H12b", "H13", "UNMET", "ALT", "KPI")
+DAY_MINUTES = 24 * 60
 KPI_FIELDS = (
     "nights_requested",
     "nights_served",
@@ -94,7 +123,7 @@ class Violation:
     Attributes
     ----------
     rule
-        "H1".."H12", "UNMET", "KPI" or "PLAN".
+        One of :data:`RULES`: "PLAN", "H1".."H12", "H12b", "H13", "UNMET", "ALT", "KPI".
     message
         What is wrong, naming the items, the date and the numbers.
     """
@@ -124,14 +153,15 @@ def check(problem: Problem, plan: Plan, *, check_kpis: bool = True) -> list[Viol
     Returns
     -------
     list of Violation
-        Every violation, without repeats, sorted by rule (PLAN, H1..H12, UNMET,
-        KPI) then message; empty when the plan is valid.
+        Every violation, without repeats, sorted by rule (PLAN, H1..H13, UNMET,
+        ALT, KPI) then message; empty when the plan is valid.
     """
     ctx = _resolve(problem, plan)
     violations = set(ctx.structural)
     for rule in _RULE_CHECKS:
         violations.update(rule(ctx))
     violations.update(_unmet_listed(ctx))
+    violations.update(_false_alternatives(ctx))
     if check_kpis:
         violations.update(_kpi_figures(ctx))
     return sorted(violations, key=lambda v: (RULES.index(v.rule), v.message))
@@ -187,7 +217,7 @@ class _Visit:
     provider: Provider
     visit: Visit
     booked: bool
-    start: int
+    start: int  # absolute minutes (see scheduler.rules): past midnight is the next day
     end: int
 
     @property
@@ -201,6 +231,13 @@ class _Visit:
     @property
     def when(self) -> str:
         return f"{self.item.day} {_clock(self.start)}-{_clock(self.end)}"
+
+    @property
+    def week_day(self) -> dt.date:
+        """The day whose week the visit counts in: that of a window it lies in (a visit
+        from 01:00 in a Sunday night's window is Sunday's), else its own."""
+        days = [window.day for window in self.visit.windows if _in_window(self, window)]
+        return min(days, default=self.item.day)
 
 
 @dataclass(frozen=True)
@@ -216,6 +253,9 @@ def _resolve(problem: Problem, plan: Plan) -> _Context:
     resolver = _Resolver(problem)
     stays = [stay for item in plan.stays if (stay := resolver.stay(item)) is not None]
     visits = [visit for item in plan.visits if (visit := resolver.visit(item)) is not None]
+    for entry in plan.extra_staff:
+        if entry.unit_id not in resolver.units:
+            resolver.flag(f"extra_staff unit_id {entry.unit_id} is not a unit")
     return _Context(problem, plan, stays, visits, resolver.violations)
 
 
@@ -270,7 +310,7 @@ class _Resolver:
         assert isinstance(request, SittingRequest)
         case = self._case(where, item.case_id, request.case_id)
         self._check_size(where, item, visit, request)
-        start = minutes_of(item.start)
+        start = _absolute(item.day, item.start)
         booked = _visit_key(item) in self.booked_visits
         provider = self.providers[item.provider_id]
         return _Visit(item, request, case, provider, visit, booked, start, start + item.minutes)
@@ -307,7 +347,15 @@ class _Resolver:
 
 
 def _stay_key(stay: PlannedStay | StayBooking) -> tuple[object, ...]:
-    return (stay.request_id, stay.case_id, stay.unit_id, stay.bed_id, stay.first_night, stay.nights)
+    return (
+        stay.request_id,
+        stay.case_id,
+        stay.unit_id,
+        stay.bed_id,
+        stay.first_night,
+        stay.nights,
+        stay.extra_night_staff,
+    )
 
 
 def _visit_key(visit: PlannedVisit | VisitBooking) -> tuple[object, ...]:
@@ -362,7 +410,7 @@ def _h4_compatibility(ctx: _Context) -> Iterator[Violation]:
     for stay in ctx.stays:
         for night in stay.item.night_list:
             residents[(stay.unit.unit_id, night)].add(stay.case.case_id)
-    cases = ctx.problem.case_by_id()
+    cases = {stay.case.case_id: stay.case for stay in ctx.stays}
     for (unit_id, night), case_ids in residents.items():
         ordered = sorted(case_ids)
         pairs = [
@@ -380,23 +428,57 @@ def _h4_compatibility(ctx: _Context) -> Iterator[Violation]:
 
 
 def _h5_night_staffing(ctx: _Context) -> Iterator[Violation]:
-    horizon = ctx.problem.horizon
     occupants: defaultdict[tuple[str, dt.date], Counter[str]] = defaultdict(Counter)
+    extra: Counter[tuple[str, dt.date]] = Counter()
     for stay in ctx.stays:
-        for night in stay.item.night_list:
-            if horizon.first_night <= night <= horizon.last_night:
-                occupants[(stay.unit.unit_id, night)][stay.case.night_support] += 1
+        for night in _horizon_nights(ctx.problem, stay.item):
+            occupants[(stay.unit.unit_id, night)][stay.case.night_support] += 1
+            extra[(stay.unit.unit_id, night)] += stay.item.extra_night_staff
     units = ctx.problem.unit_by_id()
     for (unit_id, night), support in occupants.items():
-        unit = units[unit_id]
+        unit, added = units[unit_id], extra[(unit_id, night)]
         needed = rules.h5_staff_needed(
             support["two_to_one"], support["one_to_one"], support["shared"], unit.shared_ratio
         )
-        if needed > unit.staff_on(night):
+        where = f"unit {unit_id} night {night}"
+        if not rules.h5_staff_ok(needed, unit.staff_on(night), added):
+            agency = f" and {added} agency" if added else ""
+            yield Violation(
+                "H5", f"{where} needs {needed} staff, has {unit.staff_on(night)}{agency}"
+            )
+        if not rules.h5_extra_ok(added, unit.extra_night_staff_max):
             yield Violation(
                 "H5",
-                f"unit {unit_id} night {night} needs {needed} staff, has {unit.staff_on(night)}",
+                f"{where} adds {added} agency staff, at most {unit.extra_night_staff_max}",
             )
+
+
+def _h5_extra_staff_listed(ctx: _Context) -> Iterator[Violation]:
+    """The plan's ``extra_staff`` is the sum of its stays' ``extra_night_staff``."""
+    brought: Counter[tuple[str, dt.date]] = Counter()
+    for stay in ctx.stays:
+        for night in stay.item.night_list:
+            brought[(stay.unit.unit_id, night)] += stay.item.extra_night_staff
+    listed: Counter[tuple[str, dt.date]] = Counter()
+    units = ctx.problem.unit_by_id()
+    for entry in ctx.plan.extra_staff:
+        if entry.unit_id in units:  # else a PLAN violation
+            listed[(entry.unit_id, entry.night)] += entry.count
+    horizon = ctx.problem.horizon
+    for key in sorted(set(brought) | set(listed)):
+        inside = horizon.first_night <= key[1] <= horizon.last_night
+        if listed[key] != brought[key] and (inside or key in listed):
+            unit_id, night = key
+            yield Violation(
+                "H5",
+                f"extra_staff for unit {unit_id} night {night} is {listed[key]}, "
+                f"its stays bring {brought[key]}",
+            )
+
+
+def _horizon_nights(problem: Problem, stay: PlannedStay) -> list[dt.date]:
+    horizon = problem.horizon
+    return [n for n in stay.night_list if horizon.first_night <= n <= horizon.last_night]
 
 
 def _h6_whole_stays(ctx: _Context) -> Iterator[Violation]:
@@ -476,32 +558,42 @@ def _h8_eligible(ctx: _Context) -> Iterator[Violation]:
 
 
 def _h8_nights_allowance(ctx: _Context) -> Iterator[Violation]:
-    planned: Counter[str] = Counter()
+    problem = ctx.problem
+    planned: Counter[tuple[str, bool]] = Counter()  # (case, in its next year): nights
     for stay in ctx.stays:
-        planned[stay.case.case_id] += nights_in_horizon(
-            ctx.problem, stay.item.first_night, stay.item.nights
-        )
-    cases = ctx.problem.case_by_id()
-    for case_id, nights in planned.items():
+        if problem.policy.exempt(stay.request.priority):
+            continue
+        fresh = problem.fresh_year(stay.case)
+        for night in _horizon_nights(problem, stay.item):
+            planned[(stay.case.case_id, rules.h8_fresh_year_night(night, fresh))] += 1
+    cases = {stay.case.case_id: stay.case for stay in ctx.stays}
+    for (case_id, next_year), nights in sorted(planned.items()):
         case = cases[case_id]
-        if not rules.h8_nights_ok(case.nights_used, nights, case.nights_allowance):
-            yield Violation(
-                "H8",
-                f"case {case_id} nights_used {case.nights_used} + {nights} planned "
-                f"= {case.nights_used + nights}, over allowance {case.nights_allowance}",
-            )
+        used = 0 if next_year else case.nights_used
+        if rules.h8_nights_ok(used, nights, case.nights_allowance):
+            continue
+        if next_year:
+            fresh = problem.fresh_year(case)
+            said = f"has {_count(nights, 'night')} planned from {fresh}, its next year"
+        else:
+            said = f"nights_used {used} + {nights} planned = {used + nights}"
+        yield Violation("H8", f"case {case_id} {said}, over allowance {case.nights_allowance}")
 
 
 def _h8_sitting_hours(ctx: _Context) -> Iterator[Violation]:
+    problem = ctx.problem
     planned: Counter[str] = Counter()
     for visit in ctx.visits:
-        if in_week(ctx.problem, visit.item.day):
+        drawing = not problem.policy.exempt(visit.request.priority)
+        if drawing and in_week(problem, visit.week_day):
             planned[visit.case.case_id] += visit.item.minutes
-    cases = ctx.problem.case_by_id()
+    cases = {visit.case.case_id: visit.case for visit in ctx.visits}
+    weeks = problem.policy.sitting_bank_weeks
     for case_id, minutes in planned.items():
-        hours = cases[case_id].sitting_hours_per_week
-        if not rules.h8_sitting_minutes_ok(minutes, hours):
-            entitled = 60 * hours
+        case = cases[case_id]
+        hours, banked = case.sitting_hours_per_week, case.sitting_hours_banked
+        if not rules.h8_sitting_minutes_ok(minutes, hours, banked, weeks):
+            entitled = 60 * (hours + min(banked, weeks * hours))
             yield Violation(
                 "H8",
                 f"case {case_id} has {minutes} sitting minutes planned in the week, "
@@ -509,30 +601,31 @@ def _h8_sitting_hours(ctx: _Context) -> Iterator[Violation]:
             )
 
 
-def _h9_sitter_capacity(ctx: _Context) -> Iterator[Violation]:
-    yield from _h9_on_shift(ctx)
-    yield from _h9_weekly_hours(ctx)
-    yield from _h9_coverage(ctx)
-
-
 def _h9_on_shift(ctx: _Context) -> Iterator[Violation]:
-    by_day: defaultdict[tuple[str, dt.date], list[_Visit]] = defaultdict(list)
+    by_provider: defaultdict[str, list[_Visit]] = defaultdict(list)
     for visit in ctx.visits:
-        by_day[(visit.provider.provider_id, visit.item.day)].append(visit)
-    for (_, day), visits in by_day.items():
-        yield from _overbooked(visits[0].provider, day, visits)
+        by_provider[visit.provider.provider_id].append(visit)
+    for visits in by_provider.values():
+        yield from _overbooked(visits[0].provider, visits)
 
 
-def _overbooked(provider: Provider, day: dt.date, visits: list[_Visit]) -> Iterator[Violation]:
-    """Sweep the day's changes in busy and on-shift sitters; report each over-full stretch."""
+def _overbooked(provider: Provider, visits: list[_Visit]) -> Iterator[Violation]:
+    """Sweep the changes in busy and on-shift sitters, in absolute minutes (a night shift
+    or visit runs on past midnight); report each over-full stretch."""
     busy_change: Counter[int] = Counter()
     shift_change: Counter[int] = Counter()
+    days: set[dt.date] = set()
     for visit in visits:
         busy_change[visit.start] += visit.item.sitters
         busy_change[visit.end] -= visit.item.sitters
-    for shift in provider.sitters.get(WEEKDAYS[day.weekday()], []):
-        shift_change[minutes_of(shift.start)] += shift.count
-        shift_change[minutes_of(shift.end)] -= shift.count
+        # a shift on duty at a minute of the visit began that day or the day before
+        first, last = _date_of(visit.start) - dt.timedelta(days=1), _date_of(visit.end - 1)
+        days.update(first + dt.timedelta(days=i) for i in range((last - first).days + 1))
+    for day in days:
+        for shift in provider.sitters.get(WEEKDAYS[day.weekday()], []):
+            start = _absolute(day, shift.start)
+            shift_change[start] += shift.count
+            shift_change[start + shift.length] -= shift.count
     busy = on_shift = 0
     reported: tuple[int, int] | None = None
     for minute in sorted(set(busy_change) | set(shift_change)):
@@ -541,18 +634,31 @@ def _overbooked(provider: Provider, day: dt.date, visits: list[_Visit]) -> Itera
         if state is not None and state != reported:
             yield Violation(
                 "H9",
-                f"provider {provider.provider_id} {day} {_clock(minute)} "
+                f"provider {provider.provider_id} {_date_of(minute)} {_clock(minute)} "
                 f"has {_count(busy, 'sitter')} busy, {on_shift} on shift",
             )
         reported = state
 
 
 def _h9_weekly_hours(ctx: _Context) -> Iterator[Violation]:
+    yield from _over_weekly_cap(ctx.problem, _weekly_sitter_minutes(ctx))
+
+
+def _weekly_sitter_minutes(ctx: _Context) -> Counter[str]:
     planned: Counter[str] = Counter()
     for visit in ctx.visits:
-        if in_week(ctx.problem, visit.item.day):
-            planned[visit.provider.provider_id] += visit.item.minutes * visit.item.sitters
-    providers = ctx.problem.provider_by_id()
+        planned[visit.provider.provider_id] += _week_sitter_minutes(ctx.problem, visit)
+    return planned
+
+
+def _week_sitter_minutes(problem: Problem, visit: _Visit) -> int:
+    """A visit's sitter-minutes counted in the week's contracted hours (H9)."""
+    in_the_week = in_week(problem, visit.week_day)
+    return visit.item.minutes * visit.item.sitters if in_the_week else 0
+
+
+def _over_weekly_cap(problem: Problem, planned: Counter[str]) -> Iterator[Violation]:
+    providers = problem.provider_by_id()
     for provider_id, sitter_minutes in planned.items():
         hours_cap = providers[provider_id].weekly_hours_cap
         if not rules.h9_weekly_minutes_ok(sitter_minutes, hours_cap):
@@ -593,24 +699,25 @@ def _h10_visit_windows(ctx: _Context) -> Iterator[Violation]:
 
 def _h10_in_window(ctx: _Context) -> Iterator[Violation]:
     for visit in ctx.visits:
-        day, start, end = visit.item.day, visit.start, visit.end
-        windows = visit.visit.windows
-        if not any(
-            w.day == day and minutes_of(w.start) <= start and end <= minutes_of(w.end)
-            for w in windows
-        ):
+        if not any(_in_window(visit, window) for window in visit.visit.windows):
             yield Violation("H10", f"{visit.name} {visit.when} is outside its windows")
-        elif not visit.booked and not in_week(ctx.problem, day):
+        elif not visit.booked and not in_week(ctx.problem, visit.week_day):
             yield Violation(
-                "H10", f"{visit.name} {day} is outside the week from {ctx.problem.week_start}"
+                "H10",
+                f"{visit.name} {visit.item.day} is outside the week from {ctx.problem.week_start}",
             )
 
 
+def _in_window(visit: _Visit, window: Window) -> bool:
+    start = _absolute(window.day, window.start)
+    return rules.h10_within(visit.start, visit.end, start, start + window.length)
+
+
 def _h10_no_overlap(ctx: _Context) -> Iterator[Violation]:
-    by_case_day: defaultdict[tuple[str, dt.date], list[_Visit]] = defaultdict(list)
+    by_case: defaultdict[str, list[_Visit]] = defaultdict(list)
     for visit in ctx.visits:
-        by_case_day[(visit.case.case_id, visit.item.day)].append(visit)
-    for (case_id, _), visits in by_case_day.items():
+        by_case[visit.case.case_id].append(visit)
+    for case_id, visits in by_case.items():
         ordered = sorted(visits, key=lambda v: (v.start, v.end, v.name))
         latest = ordered[0]  # of the visits so far, the one ending last
         for visit in ordered[1:]:
@@ -640,9 +747,11 @@ def _h11_bookings_stand(ctx: _Context) -> Iterator[Violation]:
 
 def _booked(booking: StayBooking | VisitBooking) -> str:
     if isinstance(booking, StayBooking):
+        extra = booking.extra_night_staff
+        agency = f", {extra} agency staff a night" if extra else ""
         return (
             f"stay {booking.request_id} bed {booking.bed_id} from {booking.first_night}, "
-            f"{_count(booking.nights, 'night')}"
+            f"{_count(booking.nights, 'night')}{agency}"
         )
     return (
         f"visit {booking.request_id}/{booking.visit_id} provider {booking.provider_id} "
@@ -651,15 +760,39 @@ def _booked(booking: StayBooking | VisitBooking) -> str:
 
 
 def _h12_budgets(ctx: _Context) -> Iterator[Violation]:
-    # sixtieths of a penny, so that sitter-minutes x pence per hour stay exact
+    yield from _over_budget(ctx.problem, _spend60(ctx))
+
+
+def _spend60(ctx: _Context) -> Counter[str]:
+    """What the plan adds, by unit and provider, in sixtieths of a penny (so that
+    sitter-minutes x pence per hour stay exact)."""
     cost60: Counter[str] = Counter()
     for stay in ctx.stays:
-        nights = nights_in_horizon(ctx.problem, stay.item.first_night, stay.item.nights)
-        cost60[stay.unit.unit_id] += 60 * nights * stay.unit.cost_per_night_pence
+        cost60[stay.unit.unit_id] += _stay_cost60(ctx.problem, stay)
     for visit in ctx.visits:
-        sitter_minutes = visit.item.minutes * visit.item.sitters
-        cost60[visit.provider.provider_id] += sitter_minutes * visit.provider.cost_per_hour_pence
-    for budget in ctx.problem.budgets:
+        cost60[visit.provider.provider_id] += _visit_cost60(visit)
+    return cost60
+
+
+def _stay_cost60(problem: Problem, stay: _Stay) -> int:
+    nights = nights_in_horizon(problem, stay.item.first_night, stay.item.nights)
+    unit = stay.unit
+    return rules.h12_stay_cost60(
+        unit.spot,
+        nights,
+        unit.cost_per_night_pence,
+        stay.item.extra_night_staff,
+        unit.extra_night_staff_cost_pence,
+    )
+
+
+def _visit_cost60(visit: _Visit) -> int:
+    sitter_minutes = visit.item.minutes * visit.item.sitters
+    return rules.h12_visit_cost60(sitter_minutes, visit.provider.cost_per_hour_pence)
+
+
+def _over_budget(problem: Problem, cost60: Counter[str]) -> Iterator[Violation]:
+    for budget in problem.budgets:
         planned60 = sum(cost60[owner] for owner in set(budget.applies_to))
         if not rules.h12_budget_ok(planned60, budget.limit_pence):
             yield Violation(
@@ -669,20 +802,259 @@ def _h12_budgets(ctx: _Context) -> Iterator[Violation]:
             )
 
 
+def _h12b_spot_purchase(ctx: _Context) -> Iterator[Violation]:
+    policy = ctx.problem.policy
+    for stay in ctx.stays:
+        request = stay.request
+        if stay.booked or rules.h12b_spot_ok(
+            stay.unit.spot, request.priority, request.exceptional, policy.spot_for
+        ):
+            continue
+        allowed = ", ".join(policy.spot_for) or "no priority"
+        yield Violation(
+            "H12b",
+            f"{stay.name} is in spot unit {stay.unit.unit_id}, but {request.request_id} is "
+            f"{request.priority} and not exceptional (spot_for: {allowed})",
+        )
+
+
+def _h13_crisis_reserve(ctx: _Context) -> Iterator[Violation]:
+    problem = ctx.problem
+    release_days = problem.policy.reserve_release_days
+    held: defaultdict[tuple[str, dt.date], list[_Stay]] = defaultdict(list)
+    for stay in ctx.stays:
+        if stay.unit.crisis_reserve_beds == 0 or stay.request.priority == "crisis":
+            continue
+        for night in _horizon_nights(problem, stay.item):
+            if rules.h13_reserve_applies(night, problem.planning_date, release_days):
+                held[(stay.unit.unit_id, night)].append(stay)
+    for (unit_id, night), stays in sorted(held.items(), key=lambda pair: pair[0]):
+        yield from _reserve_taken(unit_id, night, stays)
+
+
+def _reserve_taken(unit_id: str, night: dt.date, stays: list[_Stay]) -> Iterator[Violation]:
+    unit = stays[0].unit
+    booked = sum(stay.booked for stay in stays)
+    new = [stay.item.request_id for stay in stays if not stay.booked]
+    if not rules.h13_reserve_ok(booked, len(new), unit.block_beds, unit.crisis_reserve_beds):
+        cap = unit.block_beds - unit.crisis_reserve_beds
+        yield Violation(
+            "H13",
+            f"unit {unit_id} night {night} holds {_count(len(stays), 'non-crisis stay')} "
+            f"({booked} booked; new {_and(new)}), at most {cap} "
+            f"with {_count(unit.crisis_reserve_beds, 'bed')} held for crisis",
+        )
+
+
 _RULE_CHECKS: tuple[Callable[[_Context], Iterable[Violation]], ...] = (
     _h1_one_bed,
     _h2_bed_fits,
     _h3_unit_admits,
     _h4_compatibility,
     _h5_night_staffing,
+    _h5_extra_staff_listed,
     _h6_whole_stays,
     _h7_travel,
     _h8_eligibility_allowance,
-    _h9_sitter_capacity,
+    _h9_on_shift,
+    _h9_weekly_hours,
+    _h9_coverage,
     _h10_visit_windows,
     _h11_bookings_stand,
     _h12_budgets,
+    _h12b_spot_purchase,
+    _h13_crisis_reserve,
 )
+
+
+# An alternative's placement, added alone to the plan, is judged by these: H11 and the
+# plan's extra_staff list are about the plan as written (the placement's agency staff
+# are taken as listed); H9's weekly hours and H12 are judged on the plan's totals plus
+# the placement's (see _AlternativeJudge).
+_PLACEMENT_CHECKS = tuple(
+    rule
+    for rule in _RULE_CHECKS
+    if rule not in (_h5_extra_staff_listed, _h9_weekly_hours, _h11_bookings_stand, _h12_budgets)
+)
+
+
+# ------------------------------------------------------------- alternatives
+
+
+def _false_alternatives(ctx: _Context) -> Iterator[Violation]:
+    judge: _AlternativeJudge | None = None
+    for entry in ctx.plan.unmet:
+        alternative = entry.alternative
+        if alternative is None or (alternative.stay is None and alternative.visit is None):
+            continue
+        judge = judge or _AlternativeJudge(ctx)
+        name = (
+            entry.request_id if entry.visit_id is None else f"{entry.request_id}/{entry.visit_id}"
+        )
+        for fault in judge.faults(entry, alternative):
+            yield Violation("ALT", f"alternative for {name} {fault}")
+
+
+class _AlternativeJudge:
+    """Adds one alternative's placement to the plan and says what it breaks beyond what
+    its ``relaxes`` names.
+
+    Only some items can break a rule together with the placement: the stays of its
+    case, and those in its unit on one of its nights (H1, H4, H5, H6, H8, H13); the
+    visits of its case, and those of its provider that share a minute with it (H8, H9,
+    H10). The rules run on those alone, with and without the placement, and what is
+    new is the placement's; the week's sitter-minutes (H9) and budgets (H12) are judged
+    on the plan's totals plus the placement's. A county plan may carry a thousand
+    alternatives: each costs a handful of items.
+    """
+
+    def __init__(self, ctx: _Context):
+        self.ctx = ctx
+        self.resolver = _Resolver(ctx.problem)
+        self.stays: defaultdict[tuple[str, str], list[_Stay]] = defaultdict(list)
+        for stay in ctx.stays:
+            self.stays[("unit", stay.unit.unit_id)].append(stay)
+            self.stays[("case", stay.case.case_id)].append(stay)
+        self.visits: defaultdict[tuple[str, str], list[_Visit]] = defaultdict(list)
+        for visit in ctx.visits:
+            self.visits[("provider", visit.provider.provider_id)].append(visit)
+            self.visits[("case", visit.case.case_id)].append(visit)
+        self.spend60 = _spend60(ctx)
+        self.sitter_minutes = _weekly_sitter_minutes(ctx)
+
+    def faults(self, entry: Unmet, alternative: Alternative) -> list[str]:
+        """What is wrong with the alternative, each a phrase after its request's name."""
+        wrong = _not_for_entry(entry, alternative)
+        if wrong is not None:
+            return [wrong]
+        self.resolver.violations = []
+        relaxes: set[str] = set(alternative.relaxes)
+        placed: _Stay | _Visit | None
+        if alternative.stay is not None:
+            placed = self.resolver.stay(alternative.stay)
+        else:
+            assert alternative.visit is not None
+            placed = self.resolver.visit(alternative.visit)
+        if self.resolver.violations or placed is None:
+            return [
+                f"is not a placement the plan could hold: {v.message}"
+                for v in self.resolver.violations
+            ]
+        new = (
+            self._stay_breaks(placed, relaxes)
+            if isinstance(placed, _Stay)
+            else (self._visit_breaks(placed, relaxes))
+        )
+        ordered = sorted(set(new), key=lambda v: (RULES.index(v.rule), v.message))
+        return [f"breaks {v.rule}: {v.message}" for v in ordered]
+
+    def _stay_breaks(self, stay: _Stay, relaxes: set[str]) -> list[Violation]:
+        problem, plan = self.ctx.problem, self.ctx.plan
+        nights = set(stay.item.night_list)
+        near = _each_once(
+            [s for s in self.stays[("unit", stay.unit.unit_id)] if nights & set(s.item.night_list)]
+            + self.stays[("case", stay.case.case_id)]
+        )
+        relaxed_problem, relaxed = _relax_stay(problem, stay, relaxes)
+        before = _Context(problem, plan, near, [], [])
+        after = _Context(relaxed_problem, plan, [*near, relaxed], [], [])
+        spend60 = self.spend60.copy()
+        spend60[stay.unit.unit_id] += _stay_cost60(problem, stay)
+        had = {*_placement_checks(before), *_over_budget(problem, self.spend60)}
+        now = [*_placement_checks(after), *_over_budget(problem, spend60)]
+        return [v for v in now if v not in had]
+
+    def _visit_breaks(self, visit: _Visit, relaxes: set[str]) -> list[Violation]:
+        problem, plan = self.ctx.problem, self.ctx.plan
+        provider_id = visit.provider.provider_id
+        near = _each_once(
+            [
+                v
+                for v in self.visits[("provider", provider_id)]
+                if rules.h10_overlap(v.start, v.end, visit.start, visit.end)
+            ]
+            + self.visits[("case", visit.case.case_id)]
+        )
+        before = _Context(problem, plan, [], near, [])
+        after = _Context(problem, plan, [], [*near, _relax_visit(visit, relaxes)], [])
+        spend60 = self.spend60.copy()
+        spend60[provider_id] += _visit_cost60(visit)
+        minutes = self.sitter_minutes.copy()
+        minutes[provider_id] += _week_sitter_minutes(problem, visit)
+        had = {
+            *_placement_checks(before),
+            *_over_budget(problem, self.spend60),
+            *_over_weekly_cap(problem, self.sitter_minutes),
+        }
+        now = [
+            *_placement_checks(after),
+            *_over_budget(problem, spend60),
+            *_over_weekly_cap(problem, minutes),
+        ]
+        return [v for v in now if v not in had]
+
+
+def _each_once(items: list[Any]) -> list[Any]:
+    """The items, each once (an item may be filed under its unit and its case)."""
+    return list({id(item): item for item in items}.values())
+
+
+def _placement_checks(ctx: _Context) -> Iterator[Violation]:
+    for rule in _PLACEMENT_CHECKS:
+        yield from rule(ctx)
+
+
+def _not_for_entry(entry: Unmet, alternative: Alternative) -> str | None:
+    """Why the alternative's placement is not for the unmet request (or visit) itself."""
+    stay, visit = alternative.stay, alternative.visit
+    if stay is not None and visit is not None:
+        return "gives both a stay and a visit"
+    if stay is not None and (stay.request_id != entry.request_id or entry.visit_id is not None):
+        return f"places request {stay.request_id}, not the one unmet"
+    if visit is not None and (
+        visit.request_id != entry.request_id or entry.visit_id not in (None, visit.visit_id)
+    ):
+        return f"places visit {visit.request_id}/{visit.visit_id}, not the one unmet"
+    return None
+
+
+def _relax_stay(problem: Problem, stay: _Stay, relaxes: set[str]) -> tuple[Problem, _Stay]:
+    """The problem and the stay with what the alternative asks to change changed."""
+    request, item = stay.request, stay.item
+    changes: dict[str, Any] = {}
+    if "start_window" in relaxes:
+        changes["earliest_start"] = min(request.earliest_start, item.first_night)
+        changes["latest_start"] = max(request.latest_start, item.first_night)
+    if "travel" in relaxes:
+        changes["max_travel_km"] = math.inf
+    if "spot_approval" in relaxes:
+        changes["exceptional"] = True
+    stay = replace(stay, request=request.model_copy(update=changes))
+    if "night_staff" in relaxes:  # one more member of staff on each of the stay's nights
+        unit = stay.unit
+        staff = dict(unit.night_staff)
+        staff.update({night: unit.staff_on(night) + 1 for night in item.night_list})
+        unit = unit.model_copy(update={"night_staff": staff})
+        units = [unit if u.unit_id == unit.unit_id else u for u in problem.units]
+        problem = problem.model_copy(update={"units": units})
+        stay = replace(stay, unit=unit)
+    return problem, stay
+
+
+def _relax_visit(visit: _Visit, relaxes: set[str]) -> _Visit:
+    """The visit with what the alternative asks to change changed."""
+    if "travel" in relaxes:
+        far = {"max_travel_km": math.inf}
+        visit = replace(
+            visit,
+            request=visit.request.model_copy(update=far),
+            provider=visit.provider.model_copy(update=far),
+        )
+    if "visit_window" in relaxes:
+        item = visit.item
+        window = Window(day=item.day, start=item.start, end=_clock(visit.end))
+        visit = replace(visit, visit=visit.visit.model_copy(update={"windows": [window]}))
+    return visit
 
 
 # ----------------------------------------------------------- unmet and KPIs
@@ -774,7 +1146,18 @@ def _km(a: Point, b: Point) -> float:
     return km_between(a.lat, a.lon, b.lat, b.lon)
 
 
+def _absolute(day: dt.date, clock: str) -> int:
+    """Absolute minutes of ``clock`` on ``day`` (see :mod:`scheduler.rules`)."""
+    return day.toordinal() * DAY_MINUTES + minutes_of(clock)
+
+
+def _date_of(minute: int) -> dt.date:
+    return dt.date.fromordinal(minute // DAY_MINUTES)
+
+
 def _clock(minute: int) -> str:
+    """The wall clock of a minute (of the day, or absolute)."""
+    minute %= DAY_MINUTES
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 

@@ -288,9 +288,12 @@ ROWS = [
         "case C-4 is not eligible for sitting (visit R-4/V1)",
         id="H8-eligible-sitting",
     ),
-    # H8: 26 used + 3 planned = 29 > 28
+    # H8: 26 used + 3 planned = 29 > 28, once crisis (R-1) draws on the allowance
     pytest.param(
-        lambda pb, pl: _case(pb, "C-1").update(nights_used=26),
+        lambda pb, pl: (
+            _case(pb, "C-1").update(nights_used=26),
+            pb.update(policy={"allowance_exempt": []}),
+        ),
         {"H8"},
         "case C-1 nights_used 26 + 3 planned = 29, over allowance 28",
         id="H8-allowance",
@@ -302,9 +305,12 @@ ROWS = [
         "case C-2 nights_used 0 + 2 planned = 2, over allowance 1",
         id="H8-allowance-booking",
     ),
-    # H8: 180 minutes planned, 2.5 h = 150 allowed
+    # H8: 180 minutes planned, 2.5 h = 150 allowed, once health appointments (R-3) draw
     pytest.param(
-        lambda pb, pl: _case(pb, "C-3").update(sitting_hours_per_week=2.5),
+        lambda pb, pl: (
+            _case(pb, "C-3").update(sitting_hours_per_week=2.5),
+            pb.update(policy={"allowance_exempt": ["crisis"]}),
+        ),
         {"H8"},
         "case C-3 has 180 sitting minutes planned in the week, entitled to 150",
         id="H8-hours",
@@ -371,11 +377,12 @@ ROWS = [
     ),
     # H11: booked visit R-3/V1 dropped (and listed unmet)
     pytest.param(_drop_booked_visit, {"H11"}, "booking BK-2 (visit R-3/V1", id="H11-visit"),
-    # H12: £1,090.00 planned, limit one penny less
+    # H12: U-1 is a block unit (its nights cost nothing more), so BUD-1 spends P-1's
+    # 300 sitter-minutes x £18.00 / 60 = £90.00; the limit is one penny less
     pytest.param(
-        lambda pb, pl: pb["budgets"][0].update(limit_pence=108999),
+        lambda pb, pl: pb["budgets"][0].update(limit_pence=8999),
         {"H12"},
-        "budget BUD-1 planned £1,090.00 over limit £1,089.99",
+        "budget BUD-1 planned £90.00 over limit £89.99",
         id="H12",
     ),
     # UNMET: R-5 neither planned nor listed
