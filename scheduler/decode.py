@@ -26,7 +26,7 @@ def plan_from_solution(compiled: Compiled, solution: Solution) -> Plan:
     visits = _booked_visits(compiled) + _new_visits(compiled, solution)
     stays.sort(key=lambda s: (s.first_night, s.unit_id, s.bed_id, s.request_id))
     visits.sort(key=lambda v: (v.day, v.start, v.provider_id, v.request_id, v.visit_id))
-    unmet = explain_unmet(compiled, solution)
+    unmet = explain_unmet(compiled, solution, stays)
     return Plan(
         stays=stays,
         visits=visits,

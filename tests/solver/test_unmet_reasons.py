@@ -56,7 +56,7 @@ CASES = [
         [b.case("C-0", night_support="two_to_one"), b.case("C-1")],
         [b.unit("U-1", beds=2, default_night_staff=2)],
         [crisis_stay("R-0", "C-0"), planned_stay("R-x", "C-1")],
-        "One more night staff member",
+        "one more night staff member",
     ),
     # One bed; the crisis stay takes it.
     (
