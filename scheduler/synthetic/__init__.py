@@ -101,4 +101,6 @@ def _assemble(counties: list[County], week_start: dt.date, num_nights: int) -> J
         "requests": [r for c in counties for r in c.requests],
         "bookings": [b for c in counties for b in c.bookings],
         "budgets": [b for c in counties for b in c.budgets],
+        "policy": {},  # the defaults most councils run
+        "planned_on": week_start.isoformat(),
     }
