@@ -160,6 +160,9 @@ class Booker:
         first = self.night_idx[request["earliest_start"]]
         latest = (request["latest_start"] - self.county.nights[0]).days
         units = self._units_for(plan)
+        # A resident who needs 1:1 or 2:1 comes with agency staff where the unit may add
+        # them (Cheshire East's "flexibility"), even when the roster had room.
+        least = 0 if case["night_support"] == "shared" else 1
         for start in range(first, min(latest, self.county.num_nights - nights, week - 1) + 1):
             for unit in units:
                 if not rules.h7_within_travel(
@@ -167,15 +170,16 @@ class Booker:
                 ):
                     continue
                 for bed in unit.json["beds"]:
-                    extra = self._stay_fits(request, case, unit, bed, start)
+                    extra = self._stay_fits(request, case, unit, bed, start, least)
                     if extra is not None:
                         return unit, bed, start, extra
         return None
 
     def _stay_fits(
-        self, request: Json, case: Json, unit: UnitDraft, bed: Json, start: int
+        self, request: Json, case: Json, unit: UnitDraft, bed: Json, start: int, least: int
     ) -> int | None:
-        """The agency staff a night the stay needs (H5), or None if it breaks a rule."""
+        """The agency staff a night the stay brings (H5; ``least`` if the unit can add so
+        many), or None if it breaks a rule."""
         nights = request["nights"]
         span = range(start, start + nights)
         crisis = request["priority"] == "crisis"
@@ -201,7 +205,7 @@ class Booker:
             for n in span
         ):
             return None
-        extra = self._extra_needed(unit, case, span)
+        extra = self._extra_needed(unit, case, span, least)
         if extra is None:
             return None
         cost60 = 60 * nights * (unit.json["cost_per_night_pence"] if unit.spot else 0)
@@ -229,11 +233,13 @@ class Booker:
             case["case_id"], case["incompatible_with"], other_id, other["incompatible_with"]
         )
 
-    def _extra_needed(self, unit: UnitDraft, case: Json, span: range) -> int | None:
+    def _extra_needed(self, unit: UnitDraft, case: Json, span: range, least: int) -> int | None:
         """H5 with one more resident of the case's support: the fewest agency staff each
-        night (the same every night of the stay, within the unit's most) that staff it."""
+        night from ``least`` up, else below it (the same every night of the stay, within
+        the unit's most), that staff it."""
         support = case["night_support"]
-        for extra in range(unit.extra_max + 1):
+        tries = [*range(least, unit.extra_max + 1), *range(min(least, unit.extra_max + 1))]
+        for extra in tries:
             if all(self._staffed(unit, support, n, extra) for n in span):
                 return extra
         return None

@@ -195,7 +195,7 @@ def _add_ledger(county: County) -> None:
             if rng.random() >= 0.15:
                 recent = _half_hours_down(4 * weekly * rng.uniform(0.25, 1.0))
             if id(case) not in spent and rng.random() >= 0.4:
-                banked = _half_hours_down((4 * weekly - recent) * rng.uniform(0.3, 1.6))
+                banked = _half_hours_down((4 * weekly - recent) * rng.uniform(0.3, 1.3))
         json["sitting_hours_recent"] = recent
         json["sitting_hours_banked"] = banked
         if json["nights_allowance"] > 0 and rng.random() < 0.35:
