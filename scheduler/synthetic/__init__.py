@@ -26,9 +26,22 @@ What is drawn, and why:
 - most requests have at least one option; about 6% are impossible on purpose,
   each for a reason a broker would give (not eligible, allowance used, too
   far, no suitable bed, no provider), the others compete;
-- confirmed bookings (about a fifth of the block bed-nights of the first week
-  and 3% of the visits) are placed greedily with every hard rule H1..H12
-  checked, so the problem is feasible as given;
+- bookings (about a fifth of the block bed-nights of the first week and 3% of
+  the visits; about one in seven offered rather than confirmed; agency staff with
+  residents who need 1:1 or 2:1 where the unit may add them; a few crisis or
+  exceptional stays in a spot bed) are placed greedily with every hard rule
+  H1..H13 checked, so the problem is feasible as given;
+- the council's policy (v2): the default ``policy``, ``planned_on`` the first
+  night; block units with a yearly contract price (about 80% of their nights'
+  price), one crisis bed held in about a third of them (at least one a county),
+  agency night staff (1-2 at £220-£320 a staff-night) in about half; about 2% of
+  stay requests exceptional (a manager approved a spot bed), with the reason;
+  allowance years starting on any day of the twelve months before, nights used
+  going with how far into the year a case is (some cases start a fresh year in
+  the horizon); sitting hours received in the last four weeks and banked; a
+  carer's contribution per night for about a third of those who may stay; from
+  the borough tier, one or two providers with night sitters (22:00-07:00) and a
+  few night visits for them;
 - every clock time and visit length is a multiple of 30 minutes.
 
 The result depends on ``(tier, seed)`` only: one :class:`random.Random` per
@@ -73,7 +86,7 @@ def generate(tier: str, seed: int) -> Problem:
     Returns
     -------
     Problem
-        Sizes as in the spec's table; confirmed bookings that keep every hard rule.
+        Sizes as in the spec's table; bookings that keep every hard rule.
     """
     if tier not in SHAPES:
         raise ValueError(f"tier: '{tier}' is not one of {', '.join(TIERS)}")
@@ -101,4 +114,6 @@ def _assemble(counties: list[County], week_start: dt.date, num_nights: int) -> J
         "requests": [r for c in counties for r in c.requests],
         "bookings": [b for c in counties for b in c.bookings],
         "budgets": [b for c in counties for b in c.budgets],
+        "policy": {},  # the defaults most councils run
+        "planned_on": week_start.isoformat(),
     }

@@ -33,18 +33,21 @@ def draw_budgets(
     providers: list[ProviderDraft],
     num_nights: int,
 ) -> list[Json]:
-    """Block beds north and south, spot beds, sitting north and south, for one county.
+    """Block units north and south, spot beds, sitting north and south, for one county.
 
-    Spot budgets (30-45% of every spot bed every night) bind; block budgets (75-95%) bind
-    only where beds fill up; sitting budgets are 85-105% of the cost of the hours caps.
+    A block bed's night costs nothing more (its contract is paid for the year), so the
+    block budgets pay for agency night staff: 35-60% of every agency staff-night the units
+    may add, where they may add any. Spot budgets (30-45% of every spot bed every night)
+    bind; sitting budgets are 85-105% of the cost of the hours caps.
     """
     groups: list[tuple[str, list[str], float, float]] = []
     for north, side in ((True, "north"), (False, "south")):
         block = [u for u in units if u.north == north and not u.spot]
-        full = sum(len(u.json["beds"]) * num_nights * u.json["cost_per_night_pence"] for u in block)
-        groups.append(
-            (f"{side}-block-beds", [u.unit_id for u in block], full, rng.uniform(0.75, 0.95))
-        )
+        full = sum(u.extra_max * num_nights * u.json["extra_night_staff_cost_pence"] for u in block)
+        if full:
+            groups.append(
+                (f"{side}-block-units", [u.unit_id for u in block], full, rng.uniform(0.35, 0.6))
+            )
     spot = [u for u in units if u.spot]
     full = sum(len(u.json["beds"]) * num_nights * u.json["cost_per_night_pence"] for u in spot)
     groups.append(("spot-beds", [u.unit_id for u in spot], full, rng.uniform(0.3, 0.45)))

@@ -78,6 +78,7 @@ class UnitDraft:
     point: Point
     north: bool
     staff: list[int]  # on duty each night of the horizon
+    kind: str = "adults"  # "adults", "older", "transition" or "spot"
 
     @property
     def unit_id(self) -> str:
@@ -86,6 +87,16 @@ class UnitDraft:
     @property
     def spot(self) -> bool:
         return bool(self.json["spot"])
+
+    @property
+    def reserve(self) -> int:
+        """Beds held for crisis (H13)."""
+        return int(self.json.get("crisis_reserve_beds", 0))
+
+    @property
+    def extra_max(self) -> int:
+        """Agency night staff the unit may add on a night (H5)."""
+        return int(self.json.get("extra_night_staff_max", 0))
 
     def admits(self, case: Json) -> bool:
         """H3: age band and sex policy."""

@@ -4,6 +4,7 @@ purpose), pairs who cannot share, history; then caps, budgets and bookings."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from collections import defaultdict
 from itertools import pairwise
@@ -12,8 +13,9 @@ from scheduler.model import UnmetReason
 from scheduler.synthetic.bookings import Booker
 from scheduler.synthetic.budgets import draw_budgets, set_caps
 from scheduler.synthetic.county import CaseDraft, County, Json, RequestPlan, Town
+from scheduler.synthetic.policy_rules import POLICY
 from scheduler.synthetic.sittings import shape_sitting, sitting_plans
-from scheduler.synthetic.stays import ALLOWANCES, shape_stay, stay_plans
+from scheduler.synthetic.stays import ALLOWANCES, mark_exceptional, shape_stay, stay_plans
 
 __all__ = ["build_demand"]
 
@@ -48,8 +50,10 @@ def build_demand(county: County) -> None:
         shape_stay(county, plan, reason)
     for plan in county.stays + county.sittings:
         plan.request["request_id"] = county.ids.next("R", 5)
+    mark_exceptional(county)
     _add_incompatible_pairs(county)
     _add_history(county)
+    _add_ledger(county)
     set_caps(county.rng, county.providers, county.sittings)
     county.budgets = draw_budgets(
         county.rng, county.tag, county.units, county.providers, county.num_nights
@@ -66,6 +70,12 @@ def _case(county: County, town: Town) -> CaseDraft:
     support = rng.random()
     eligible = rng.choices((["stay", "sitting"], ["stay"], ["sitting"]), (8, 1, 1))[0]
     allowance = rng.choice(ALLOWANCES) if "stay" in eligible else 0
+    # The case's allowance year began on a day of the last twelve months (its assessment's
+    # anniversary); nights used go with how far into that year it is.
+    into = rng.randrange(365)
+    used = allowance * min(1.0, (into + 1) / 365 * rng.uniform(0.4, 1.5))
+    if into >= 180 and rng.random() < 0.15:
+        used = allowance
     json: Json = {
         "case_id": county.ids.next("C", 5),
         "locality_id": town.locality_id,
@@ -80,7 +90,8 @@ def _case(county: County, town: Town) -> CaseDraft:
         "incompatible_with": [],
         "eligible": eligible,
         "nights_allowance": allowance,
-        "nights_used": allowance if rng.random() < 0.1 else rng.randint(0, allowance),
+        "allowance_year_start": county.week_start - dt.timedelta(days=into),
+        "nights_used": round(used),
         "sitting_hours_per_week": rng.randrange(4, 21) / 2 if "sitting" in eligible else 0.0,
     }
     return CaseDraft(json, home, town)
@@ -95,11 +106,19 @@ def _impossible(
     alone = [i for i, plan in enumerate(plans) if plan.case.roles == 1]
     least = min(len(reasons), len(plans) // 8) or int(len(plans) >= 4)
     wanted = max(least, round(IMPOSSIBLE_SHARE * len(plans)))
-    count = min(wanted, len(alone))
-    picked = county.rng.sample(alone, count)
+    pool = county.rng.sample(alone, len(alone))
     out: list[UnmetReason | None] = [None] * len(plans)
-    for turn, idx in enumerate(picked):
-        out[idx] = reasons[turn % len(reasons)]
+    for turn in range(min(wanted, len(alone))):
+        reason = reasons[turn % len(reasons)]
+        # Exempt priorities draw on no allowance (H8): only a planned request can run out.
+        fits = [
+            i
+            for i in pool
+            if reason != "allowance_used" or not POLICY.exempt(plans[i].request["priority"])
+        ]
+        if fits:
+            pool.remove(fits[0])
+            out[fits[0]] = reason
     return out
 
 
@@ -158,6 +177,33 @@ def _add_history(county: County) -> None:
     for case in county.cases:
         if case.roles == 0 and rng.random() < 0.15:
             case.json["previous_unit_id"] = rng.choice(county.block_units).unit_id
+
+
+def _add_ledger(county: County) -> None:
+    """What the service's ledger says of each case besides nights used: sitting hours
+    received in the last four weeks (a few had none), hours banked from weeks not used
+    (about what the last four weeks left over, sometimes more than the bank takes; none
+    for a case whose hours are meant to run out), and a carer's contribution per night
+    for about a third of those who may stay (chargeable beds)."""
+    rng = county.rng
+    spent = {id(p.case) for p in county.sittings if p.impossible == "allowance_used"}
+    for case in county.cases:
+        json = case.json
+        weekly = json["sitting_hours_per_week"]
+        recent = banked = 0.0
+        if weekly > 0:
+            if rng.random() >= 0.15:
+                recent = _half_hours_down(4 * weekly * rng.uniform(0.25, 1.0))
+            if id(case) not in spent and rng.random() >= 0.4:
+                banked = _half_hours_down((4 * weekly - recent) * rng.uniform(0.3, 1.3))
+        json["sitting_hours_recent"] = recent
+        json["sitting_hours_banked"] = banked
+        if json["nights_allowance"] > 0 and rng.random() < 0.35:
+            json["contribution_per_night_pence"] = rng.randrange(1500, 6001, 50)
+
+
+def _half_hours_down(hours: float) -> float:
+    return math.floor(2 * max(hours, 0.0)) / 2
 
 
 def _bed_needs(rng: random.Random, age: int) -> list[str]:

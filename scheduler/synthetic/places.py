@@ -8,7 +8,7 @@ import random
 
 import numpy as np
 
-from scheduler.model import WEEKDAYS, minutes_of
+from scheduler.model import WEEKDAYS, span_minutes
 from scheduler.synthetic.county import County, Ids, Json, ProviderDraft, Town, UnitDraft
 from scheduler.synthetic.draw import split_total, weighted_sample
 from scheduler.synthetic.geometry import (
@@ -40,6 +40,7 @@ TOWN_TAILS = (
     "den", "hurst", "minster", "well", "bury", "combe", "ton", "mouth",
 )  # fmt: skip
 UNIT_WORDS = ("Lodge", "House", "Court", "View", "Grange", "Lea")
+NIGHT_START, NIGHT_END = "22:00", "07:00"  # night sitting, into the next morning
 PROVIDER_WORDS = ("Sitting Service", "Carers Support", "Home Sitters", "Crossroads Care")
 
 
@@ -131,6 +132,8 @@ def _build_units(county: County) -> None:
         county.units.append(_unit(county, kind, beds[i], i % 2 == 0, sex))
     for i, size in enumerate(spot_beds):
         county.units.append(_unit(county, "spot", size, i % 2 == 1, "any"))
+    _hold_crisis_beds(county)
+    _allow_agency_staff(county)
 
 
 def _unit(county: County, kind: str, num_beds: int, north: bool, sex_policy: str) -> UnitDraft:
@@ -156,8 +159,39 @@ def _unit(county: County, kind: str, num_beds: int, north: bool, sex_policy: str
         "shared_ratio": 3 if kind == "spot" else rng.choice((3, 4)),
         "cost_per_night_pence": rng.randrange(price[0], price[1] + 1, 500),
         "spot": kind == "spot",
+        "crisis_reserve_beds": 0,
+        "extra_night_staff_max": 0,
+        "extra_night_staff_cost_pence": 0,
     }
-    return UnitDraft(json, xy, point, north, [changes.get(n, staff) for n in county.nights])
+    if kind != "spot":
+        # The block contract costs about what its nights would at 80% occupancy.
+        year = num_beds * 365 * json["cost_per_night_pence"] * rng.uniform(0.75, 0.85)
+        json["block_cost_per_year_pence"] = round(year / 10000) * 10000
+    return UnitDraft(json, xy, point, north, [changes.get(n, staff) for n in county.nights], kind)
+
+
+def _hold_crisis_beds(county: County) -> None:
+    """One bed held for crisis (H13) in about a third of the block units of two beds or
+    more that take adults or older people, and in at least one such unit a county."""
+    rng = county.rng
+    able = [u for u in county.block_units if len(u.json["beds"]) >= 2 and u.kind != "transition"]
+    count = min(len(able), max(1, round(0.35 * len(able))))
+    for unit in rng.sample(able, count):
+        unit.json["crisis_reserve_beds"] = 1
+
+
+def _allow_agency_staff(county: County) -> None:
+    """Agency night staff (1 or 2 a night, at an agency's price per staff-night) in about
+    half of the block units, those that take complex needs (Cheshire East's "flexibility to
+    add 1:1 or 2:1 support"); at least one a county."""
+    rng = county.rng
+    block = county.block_units
+    chosen = [u for u in block if rng.random() < 0.5] or [
+        max(block, key=lambda u: (len(u.json["beds"]), u.unit_id))
+    ]
+    for unit in chosen:
+        unit.json["extra_night_staff_max"] = 2 if rng.random() < 0.4 else 1
+        unit.json["extra_night_staff_cost_pence"] = rng.randrange(22000, 32001, 500)
 
 
 def _staff_changes(county: County, staff: int) -> dict[dt.date, int]:
@@ -188,16 +222,21 @@ def _build_providers(county: County) -> None:
     peaks = split_total(
         county.rng, county.area.sitters, county.area.providers, 1, county.area.sitters
     )
+    num_night = min(county.area.night_providers, county.area.providers)
+    night = set(county.rng.sample(range(county.area.providers), num_night))
     for idx, peak in enumerate(peaks):
-        county.providers.append(_provider(county, idx, peak, idx % 2 == 0))
+        county.providers.append(_provider(county, idx, peak, idx % 2 == 0, idx in night))
     for town in county.towns:
         if not any(town.locality_id in p.json["localities"] for p in county.providers):
             nearest = min(county.providers, key=lambda p: km_apart(p.point, town.point))
             nearest.json["localities"].append(town.locality_id)
 
 
-def _provider(county: County, idx: int, peak: int, north: bool) -> ProviderDraft:
-    """Based in a town; serves it and 1-3 of the nearest towns in the same half."""
+def _provider(
+    county: County, idx: int, peak: int, north: bool, night: bool = False
+) -> ProviderDraft:
+    """Based in a town; serves it and 1-3 of the nearest towns in the same half; with
+    ``night``, sitters on an overnight shift some nights."""
     rng = county.rng
     half = county.towns_in(north)
     town = half[(idx // 2) % len(half)]
@@ -208,6 +247,8 @@ def _provider(county: County, idx: int, peak: int, north: bool) -> ProviderDraft
     if north and idx > 0 and rng.random() < 0.5:
         skills.append("peg_feeding")  # never in the south: there it is no_provider
     rota = draw_rota(rng, peak)
+    if night:
+        add_night_shifts(rng, rota, peak)
     json: Json = {
         "provider_id": county.ids.next("P", 2),
         "name": f"{town.json['name']} {rng.choice(PROVIDER_WORDS)}",
@@ -235,9 +276,16 @@ def draw_rota(rng: random.Random, peak: int) -> dict[str, list[Json]]:
     return rota
 
 
+def add_night_shifts(rng: random.Random, rota: dict[str, list[Json]], peak: int) -> None:
+    """Night sitting 22:00-07:00 (into the next morning) on 3-7 nights of the week, by
+    one or two sitters: fewer than the day's peak, so the peak stays the day's."""
+    count = min(peak, 2 if peak >= 6 and rng.random() < 0.5 else 1)
+    for day in sorted(rng.sample(WEEKDAYS, rng.randint(3, 7)), key=WEEKDAYS.index):
+        rota[day].append({"start": NIGHT_START, "end": NIGHT_END, "count": count})
+
+
 def rota_minutes(rota: dict[str, list[Json]]) -> int:
+    """Sitter-minutes on the rota in a week; a night shift counts whole."""
     return sum(
-        (minutes_of(s["end"]) - minutes_of(s["start"])) * s["count"]
-        for shifts in rota.values()
-        for s in shifts
+        span_minutes(s["start"], s["end"]) * s["count"] for shifts in rota.values() for s in shifts
     )

@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from scheduler.model import UnmetReason
+from scheduler.model import WEEKDAYS, UnmetReason, minutes_of
 from scheduler.synthetic.county import STEP, County, Json, ProviderDraft, RequestPlan, clock
 from scheduler.synthetic.draw import pick, weighted_sample
 from scheduler.synthetic.geometry import floor_half_km, km_apart
+from scheduler.synthetic.places import NIGHT_END, NIGHT_START
 
 __all__ = ["shape_sitting", "sitting_plans"]
 
+NIGHT_SHARE = 0.4  # of requests to a provider that sits at night: one visit overnight
 SKILLS = ("dementia", "personal_care", "autism", "peg_feeding")
 VISITS_PER_REQUEST = {
     "planned": ((1, 2, 3, 4, 5), (30, 30, 22, 12, 6)),
@@ -48,7 +50,7 @@ def shape_sitting(county: County, plan: RequestPlan, reason: UnmetReason | None)
     days = _visit_days(county, request["priority"], len(request["visits"]))
     for visit, day in zip(request["visits"], days, strict=True):
         _fill_visit(county, visit, request["priority"], day, shortest)
-    _make_sitting_possible(county, plan)
+    _make_sitting_possible(county, plan, night=reason is None)
     if reason:
         plan.impossible = reason
         _break_sitting(county, plan, reason)
@@ -112,7 +114,9 @@ def _sitting_reach(county: County, plan: RequestPlan) -> list[tuple[float, Provi
     )
 
 
-def _make_sitting_possible(county: County, plan: RequestPlan) -> None:
+def _make_sitting_possible(county: County, plan: RequestPlan, night: bool = True) -> None:
+    """A provider within reach with every skill; with ``night``, a visit of some requests
+    to a provider that sits at night becomes a night's sitting."""
     rng, case, request = county.rng, plan.case, plan.request
     reach = _sitting_reach(county, plan)
     if not reach:
@@ -129,9 +133,31 @@ def _make_sitting_possible(county: County, plan: RequestPlan) -> None:
     skills = provider.json["skills"]
     case.json["sitting_skills"] = [s for s in case.json["sitting_skills"] if s in skills]
     request["double_handed"] = provider.peak >= 4 and rng.random() < 0.05
+    if night and request["priority"] != "health_appointment" and rng.random() < NIGHT_SHARE:
+        _sit_at_night(county, request, provider)
     step = 5 * math.ceil((km + 0.5) / 5)
     request["max_travel_km"] = float(max(request["max_travel_km"], step))
     case.json["sitting_hours_per_week"] = _entitlement(county, request["visits"])
+
+
+def _sit_at_night(county: County, request: Json, provider: ProviderDraft) -> None:
+    """One visit becomes a night's sitting, 5-9 hours in a window 22:00-07:00 on a night
+    the provider has sitters on (the other visits keep their own days)."""
+    rng = county.rng
+    taken = {(w["day"] - county.week_start).days for v in request["visits"] for w in v["windows"]}
+    nights = [
+        day
+        for day, weekday in enumerate(WEEKDAYS)
+        if any(s["start"] == NIGHT_START for s in provider.json["sitters"].get(weekday, []))
+    ]
+    visit = rng.choice(request["visits"])
+    own = {(w["day"] - county.week_start).days for w in visit["windows"]}
+    free = [d for d in nights if d not in taken - own]
+    if request["double_handed"] or not free:
+        return
+    day = rng.choice(free)
+    visit["minutes"] = rng.choice((300, 360, 420, 480, 540))
+    visit["windows"] = [_window(county, day, minutes_of(NIGHT_START), minutes_of(NIGHT_END))]
 
 
 def _entitlement(county: County, visits: list[Json]) -> float:

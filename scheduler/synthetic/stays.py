@@ -10,7 +10,7 @@ from scheduler.synthetic.county import CaseDraft, County, Json, RequestPlan, Uni
 from scheduler.synthetic.draw import pick
 from scheduler.synthetic.geometry import floor_half_km, km_apart, km_to_nearest
 
-__all__ = ["ALLOWANCES", "shape_stay", "stay_plans"]
+__all__ = ["ALLOWANCES", "mark_exceptional", "shape_stay", "stay_plans"]
 
 # No bed anywhere has both: the need of a request that no unit can meet.
 UNMEETABLE_NEEDS = ["bariatric", "low_stimulus_suite"]
@@ -19,6 +19,14 @@ ALLOWANCES = (21, 28, 35, 42)
 PLANNED_NIGHTS = ((1, 2, 3, 4, 5, 6, 7, 10, 14), (2, 4, 8, 8, 6, 4, 36, 6, 26))
 CRISIS_NIGHTS = ((2, 3, 4, 5, 6, 7), (10, 15, 15, 15, 15, 30))
 HEALTH_NIGHTS = ((2, 3, 4, 5, 6, 7), (10, 20, 25, 20, 10, 15))
+EXCEPTIONAL_SHARE = 0.02
+EXCEPTIONAL_REASONS = (
+    "Carer admitted to hospital; no block bed free on the dates needed",
+    "Carer's operation booked; the block units are full that week",
+    "Safeguarding concern at home; approved by the service manager",
+    "Needs nursing care at night that the block units cannot give",
+    "Family bereavement; the carer must travel at short notice",
+)
 
 
 def stay_plans(county: County) -> list[RequestPlan]:
@@ -122,9 +130,36 @@ def _break_stay(county: County, plan: RequestPlan, reason: UnmetReason) -> None:
     elif reason == "allowance_used":
         left = county.rng.randint(0, request["nights"] - 1)
         case["nights_used"] = max(case["nights_allowance"] - left, 0)
+        # Late in its allowance year (most of it used), and no fresh year in the horizon.
+        into = county.rng.randint(240, 364 - county.num_nights)
+        case["allowance_year_start"] = county.week_start - dt.timedelta(days=into)
     elif reason == "no_suitable_bed":
         case["bed_needs"] = list(UNMEETABLE_NEEDS)
     else:
         km = county.make_remote(plan.case)
         request["max_travel_km"] = 15.0 if km > 17 else max(floor_half_km(0.6 * km), 0.5)
         request.pop("preferred_units", None)
+
+
+def mark_exceptional(county: County) -> None:
+    """About 2% of stay requests (at least one a county), planned or for a health
+    appointment, that a manager approved for a spot bed (H12b), each with its reason;
+    their travel limit reaches the nearest spot unit that takes the person, where that
+    stays inside the county."""
+    rng = county.rng
+    able = [p for p in county.stays if p.unit is not None and p.request["priority"] != "crisis"]
+    count = min(len(able), max(1, round(EXCEPTIONAL_SHARE * len(county.stays))))
+    for plan in rng.sample(able, count):
+        request = plan.request
+        request["exceptional"] = True
+        request["exceptional_reason"] = rng.choice(EXCEPTIONAL_REASONS)
+        spots = [
+            (km_apart(u.point, plan.case.point), u.unit_id)
+            for u in county.units
+            if u.spot and u.admits(plan.case.json)
+        ]
+        limit = floor_half_km(km_to_nearest(plan.case.point, county.foreign) - 0.5)
+        if spots:
+            km = 5 * math.ceil((min(spots)[0] + 0.5) / 5)
+            if km <= min(limit, 60.0):
+                request["max_travel_km"] = float(max(request["max_travel_km"], km))

@@ -143,9 +143,9 @@ BAD_CELLS = [
     ("beds", 0, "Unit ID", "U-NOPE", ("beds", 2, "'Unit ID' (A)", "not on the 'units' sheet")),
     # a visit of no sitting request
     ("visits", 0, "Request ID", "R-NOPE", ("visits", 2, "'Request ID' (A)", "'sitting requests'")),
-    # two windows of one visit (R-00006 V1, rows 4 and 5) disagree on its length
-    ("visits", 3, "Minutes", 90, ("visits", 5, "'Minutes' (C)", "90 here but 120 on row 4")),
-    # the second window of R-00006 V1 starts at the end of the day: on its own row
+    # two windows of one visit (R-00005 V2, rows 4 and 5) disagree on its length
+    ("visits", 3, "Minutes", 90, ("visits", 5, "'Minutes' (C)", "90 here but 150 on row 4")),
+    # the second window of R-00005 V2 starts at the end of the day: on its own row
     (
         "visits",
         3,
@@ -247,13 +247,13 @@ def test_a_mistake_of_the_problem_keeps_its_item_and_field_on_its_cell():
 
 
 def test_a_window_of_a_sitting_request_is_placed_on_its_own_row():
-    # R-00006's visit V1 has two windows, rows 4 and 5 of 'visits'; the second is
-    # ("requests", <R-00006's position>, "visits", 0, "windows", 1) in the problem file.
+    # R-00005's visit V2 has two windows, rows 4 and 5 of 'visits'; the second is
+    # ("requests", <R-00005's position>, "visits", 1, "windows", 1) in the problem file.
     frames = problem_to_frames(TINY)
     frames["visits"].loc[3, "Window start"] = "24:00"
     (error,) = _errors(frames)
-    assert error.path[2:] == ("visits", 0, "windows", 1, "start")
-    assert error.field == "visit V1.windows[1].start"
+    assert error.path[2:] == ("visits", 1, "windows", 1, "start")
+    assert error.field == "visit V2.windows[1].start"
     assert (error.sheet, error.row, error.column) == ("visits", 5, "'Window start' (E)")
 
 
@@ -322,7 +322,7 @@ def test_the_template_documents_every_column():
     described = set(zip(readme["Sheet"], readme["Column"], strict=True))
     assert described >= {(s.name, c.header) for s in SHEETS for c in s.columns}
     age = readme[(readme["Sheet"] == "cases") & (readme["Column"] == "Age")].iloc[0]
-    assert (age["Kind"], age["Required"], age["Example"]) == ("whole number", "yes", 78)
+    assert (age["Kind"], age["Required"], age["Example"]) == ("whole number", "yes", 64)
 
 
 CELL = st.one_of(
