@@ -29,9 +29,10 @@ contract for the figures in ``shared/spec/domain.md``:
     (each day's weekday shifts, ``count * (end - start)``); 0 when there is
     no rota; 4 decimals.
 ``cost_pence``
-    ``sum(stay nights inside the horizon * cost_per_night_pence)
-    + (sum(visit minutes * sitters * cost_per_hour_pence) + 30) // 60``
-    (integer pence; budgets, H12, count the same way).
+    The money the plan adds, ``spend_added_pence`` below (integer pence; budgets,
+    H12, count the same way). In v1 it priced every stay night at
+    ``cost_per_night_pence``; a block bed is paid for by the year, so since v2 its
+    nights cost nothing more and ``cost_pence`` is what a budget holder pays extra.
 ``travel_km``
     ``km(home, unit)`` summed over stays plus ``km(provider base, home)``
     summed over visits (once per visit, whatever the sitters), summed exactly
@@ -50,6 +51,35 @@ Extra figures (not checked strictly, but deterministic):
 ``stays_planned``, ``visits_planned``, ``sitter_minutes_served``, ``spot_nights``
     Counts of items, sitter-minutes of all visits, nights inside the horizon
     on spot units.
+``spend_added_pence``
+    What the plan adds (H12): ``sum(spot stay nights inside the horizon *
+    cost_per_night_pence) + sum(agency staff-nights inside the horizon *
+    extra_night_staff_cost_pence) + (sum(visit minutes * sitters *
+    cost_per_hour_pence) + 30) // 60``; a block unit's night adds nothing.
+``agency_staff_nights``
+    ``sum(stay extra_night_staff * its nights inside the horizon)``: the sum of the
+    counts of ``plan.extra_staff``, which holds, per unit and night, the
+    ``extra_night_staff`` of the stays present (bookings included).
+``block_contract_pence``
+    The block units' yearly contracts prorated to the horizon:
+    ``round(sum(block_cost_per_year_pence of units not spot) * horizon nights / 365)``
+    (half a penny up). Paid whether the beds are used or not, so it is set beside
+    ``spend_added_pence``, never added to a budget.
+``carer_contributions_pence``
+    ``sum(stay nights inside the horizon * contribution_per_night_pence of its case)``
+    over *chargeable* stays: stays whose request's priority is not in
+    ``policy.allowance_exempt`` (a demand-led crisis or health-appointment stay is
+    not charged, as it draws on no allowance). Bookings included; a stay whose
+    request is unknown is left out.
+``crisis_reserve_bed_nights_held``, ``crisis_reserve_bed_nights_released``
+    For each unit with ``crisis_reserve_beds`` (H13) and each horizon night, the
+    reserve beds taken by non-crisis stays are ``min(reserve, max(0, non-crisis
+    stays that night - (block beds - reserve)))``. *Held*: on nights on or after
+    ``planning_date + policy.reserve_release_days`` (the reserve is in force),
+    ``reserve -`` that, i.e. reserve bed-nights no non-crisis stay used (left for
+    crisis, whether one came or not). *Released*: on nights before then (the
+    reserve is open to all), that figure, i.e. reserve bed-nights that went to
+    non-crisis stays. Stays of unknown requests are left out.
 
 Items that name an unknown request, unit, bed, provider or case (the checker
 reports those as ``PLAN``) are left out of the figures that need them.
@@ -127,9 +157,13 @@ def compute_kpis(problem: Problem, stays: list[PlannedStay], visits: list[Planne
     Kpis
         The spec's figures, plus the extras ``by_priority``, ``requests_total``,
         ``requests_served``, ``unmet_count``, ``stays_planned``,
-        ``visits_planned``, ``sitter_minutes_served`` and ``spot_nights``.
+        ``visits_planned``, ``sitter_minutes_served``, ``spot_nights``,
+        ``spend_added_pence``, ``agency_staff_nights``, ``block_contract_pence``,
+        ``carer_contributions_pence``, ``crisis_reserve_bed_nights_held`` and
+        ``crisis_reserve_bed_nights_released``.
     """
     by_priority = _by_priority(problem, stays, visits)
+    spend = _spend_added_pence(problem, stays, visits)
     return Kpis(
         nights_requested=sum(row["nights_requested"] for row in by_priority.values()),
         nights_served=sum(stay.nights for stay in stays),
@@ -138,9 +172,10 @@ def compute_kpis(problem: Problem, stays: list[PlannedStay], visits: list[Planne
         crisis_served_ratio=_crisis_ratio(problem, by_priority["crisis"]),
         bed_occupancy=_bed_occupancy(problem, stays),
         sitter_utilisation=_sitter_utilisation(problem, visits),
-        cost_pence=_cost_pence(problem, stays, visits),
+        cost_pence=spend,
         travel_km=_travel_km(problem, stays, visits),
         **_extras(problem, stays, visits, by_priority),
+        **{"spend_added_pence": spend},
     )
 
 
@@ -200,13 +235,22 @@ def _sitter_utilisation(problem: Problem, visits: list[PlannedVisit]) -> float:
     return round(planned / available, 4) if available else 0.0
 
 
-def _cost_pence(problem: Problem, stays: list[PlannedStay], visits: list[PlannedVisit]) -> int:
+def _spend_added_pence(
+    problem: Problem, stays: list[PlannedStay], visits: list[PlannedVisit]
+) -> int:
+    """Money the plan adds (H12): spot nights, agency staff-nights and sitter time; a
+    block bed's night is paid for by its contract."""
     units, providers = problem.unit_by_id(), problem.provider_by_id()
-    stay_pence = sum(
-        nights_in_horizon(problem, s.first_night, s.nights) * units[s.unit_id].cost_per_night_pence
-        for s in stays
-        if s.unit_id in units
-    )
+    stay_pence = 0
+    for stay in stays:
+        unit = units.get(stay.unit_id)
+        if unit is None:
+            continue
+        inside = nights_in_horizon(problem, stay.first_night, stay.nights)
+        night_pence = unit.cost_per_night_pence if unit.spot else 0
+        stay_pence += inside * (
+            night_pence + stay.extra_night_staff * unit.extra_night_staff_cost_pence
+        )
     visit_pence60 = sum(
         v.minutes * v.sitters * providers[v.provider_id].cost_per_hour_pence
         for v in visits
@@ -254,6 +298,12 @@ def _extras(
         "visits_planned": len(visits),
         "sitter_minutes_served": sum(visit.minutes * visit.sitters for visit in visits),
         "spot_nights": _spot_nights(problem, stays),
+        "agency_staff_nights": sum(
+            s.extra_night_staff * nights_in_horizon(problem, s.first_night, s.nights) for s in stays
+        ),
+        "block_contract_pence": _block_contract_pence(problem),
+        "carer_contributions_pence": _contributions_pence(problem, stays),
+        **_crisis_reserve(problem, stays),
     }
 
 
@@ -278,3 +328,55 @@ def _spot_nights(problem: Problem, stays: list[PlannedStay]) -> int:
         for stay in stays
         if stay.unit_id in spot
     )
+
+
+DAYS_A_YEAR = 365
+
+
+def _block_contract_pence(problem: Problem) -> int:
+    """The block units' yearly contracts for the horizon's nights (half a penny up)."""
+    yearly = sum(unit.block_cost_per_year_pence for unit in problem.units if not unit.spot)
+    return (yearly * len(problem.horizon.nights) * 2 + DAYS_A_YEAR) // (2 * DAYS_A_YEAR)
+
+
+def _contributions_pence(problem: Problem, stays: list[PlannedStay]) -> int:
+    """Carers' charges for chargeable stays: those drawing on an allowance (H8)."""
+    cases, requests = problem.case_by_id(), problem.request_by_id()
+    total = 0
+    for stay in stays:
+        request = requests.get(stay.request_id)
+        case = _case_of(cases, requests, stay.case_id, stay.request_id)
+        if request is None or case is None or problem.policy.exempt(request.priority):
+            continue
+        inside = nights_in_horizon(problem, stay.first_night, stay.nights)
+        total += inside * case.contribution_per_night_pence
+    return total
+
+
+def _crisis_reserve(problem: Problem, stays: list[PlannedStay]) -> dict[str, int]:
+    """Reserve bed-nights held for crisis while in force, and released to others before."""
+    requests = problem.request_by_id()
+    others: dict[tuple[str, dt.date], int] = {}  # non-crisis stays per unit and night
+    for stay in stays:
+        request = requests.get(stay.request_id)
+        if request is None or request.priority == "crisis":
+            continue
+        for night in stay.night_list:
+            others[(stay.unit_id, night)] = others.get((stay.unit_id, night), 0) + 1
+    in_force = problem.planning_date + dt.timedelta(days=problem.policy.reserve_release_days)
+    held = released = 0
+    for unit in problem.units:
+        reserve = min(unit.crisis_reserve_beds, unit.block_beds)
+        if not reserve:
+            continue
+        open_beds = unit.block_beds - reserve
+        for night in problem.horizon.nights:
+            taken = min(reserve, max(0, others.get((unit.unit_id, night), 0) - open_beds))
+            if night >= in_force:
+                held += reserve - taken
+            else:
+                released += taken
+    return {
+        "crisis_reserve_bed_nights_held": held,
+        "crisis_reserve_bed_nights_released": released,
+    }
