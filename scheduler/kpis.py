@@ -61,9 +61,10 @@ Extra figures (not checked strictly, but deterministic):
     counts of ``plan.extra_staff``, which holds, per unit and night, the
     ``extra_night_staff`` of the stays present (bookings included).
 ``block_contract_pence``
-    The block units' yearly contracts prorated to the horizon:
-    ``round(sum(block_cost_per_year_pence of units not spot) * horizon nights / 365)``
-    (half a penny up). Paid whether the beds are used or not, so it is set beside
+    The block units' yearly contracts prorated to the horizon: the sum over units
+    not spot of ``round(block_cost_per_year_pence * horizon nights / 365)`` (each to
+    the penny, half up, so that a table by unit adds up to it). Paid whether the beds
+    are used or not, so it is set beside
     ``spend_added_pence``, never added to a budget.
 ``carer_contributions_pence``
     ``sum(stay nights inside the horizon * contribution_per_night_pence of its case)``
@@ -104,12 +105,22 @@ from scheduler.model import (
     Provider,
     SittingRequest,
     StayRequest,
+    Unit,
     minutes_of,
 )
 
 Request = StayRequest | SittingRequest
 
-__all__ = ["compute_kpis", "in_week", "nights_in_horizon", "rota_minutes"]
+__all__ = [
+    "block_contract_pence",
+    "compute_kpis",
+    "contribution_pence",
+    "in_week",
+    "nights_in_horizon",
+    "reserve_bed_nights",
+    "rota_minutes",
+    "stay_added_pence",
+]
 
 WEEK_DAYS = 7
 
@@ -235,22 +246,25 @@ def _sitter_utilisation(problem: Problem, visits: list[PlannedVisit]) -> float:
     return round(planned / available, 4) if available else 0.0
 
 
+def stay_added_pence(problem: Problem, unit: Unit, stay: PlannedStay) -> int:
+    """What a stay in ``unit`` adds (H12): its nights inside the horizon times the spot
+    price (nothing in a block unit) and its agency staff's price per staff-night."""
+    inside = nights_in_horizon(problem, stay.first_night, stay.nights)
+    night_pence = unit.cost_per_night_pence if unit.spot else 0
+    return inside * (night_pence + stay.extra_night_staff * unit.extra_night_staff_cost_pence)
+
+
 def _spend_added_pence(
     problem: Problem, stays: list[PlannedStay], visits: list[PlannedVisit]
 ) -> int:
     """Money the plan adds (H12): spot nights, agency staff-nights and sitter time; a
     block bed's night is paid for by its contract."""
     units, providers = problem.unit_by_id(), problem.provider_by_id()
-    stay_pence = 0
-    for stay in stays:
-        unit = units.get(stay.unit_id)
-        if unit is None:
-            continue
-        inside = nights_in_horizon(problem, stay.first_night, stay.nights)
-        night_pence = unit.cost_per_night_pence if unit.spot else 0
-        stay_pence += inside * (
-            night_pence + stay.extra_night_staff * unit.extra_night_staff_cost_pence
-        )
+    stay_pence = sum(
+        stay_added_pence(problem, units[stay.unit_id], stay)
+        for stay in stays
+        if stay.unit_id in units
+    )
     visit_pence60 = sum(
         v.minutes * v.sitters * providers[v.provider_id].cost_per_hour_pence
         for v in visits
@@ -301,8 +315,8 @@ def _extras(
         "agency_staff_nights": sum(
             s.extra_night_staff * nights_in_horizon(problem, s.first_night, s.nights) for s in stays
         ),
-        "block_contract_pence": _block_contract_pence(problem),
-        "carer_contributions_pence": _contributions_pence(problem, stays),
+        "block_contract_pence": sum(block_contract_pence(problem, unit) for unit in problem.units),
+        "carer_contributions_pence": sum(contribution_pence(problem, stays).values()),
         **_crisis_reserve(problem, stays),
     }
 
@@ -333,28 +347,35 @@ def _spot_nights(problem: Problem, stays: list[PlannedStay]) -> int:
 DAYS_A_YEAR = 365
 
 
-def _block_contract_pence(problem: Problem) -> int:
-    """The block units' yearly contracts for the horizon's nights (half a penny up)."""
-    yearly = sum(unit.block_cost_per_year_pence for unit in problem.units if not unit.spot)
-    return (yearly * len(problem.horizon.nights) * 2 + DAYS_A_YEAR) // (2 * DAYS_A_YEAR)
+def block_contract_pence(problem: Problem, unit: Unit) -> int:
+    """``unit``'s yearly block contract for the horizon's nights, to the penny (half up);
+    0 for a spot unit."""
+    if unit.spot:
+        return 0
+    share = unit.block_cost_per_year_pence * len(problem.horizon.nights)
+    return (share * 2 + DAYS_A_YEAR) // (2 * DAYS_A_YEAR)
 
 
-def _contributions_pence(problem: Problem, stays: list[PlannedStay]) -> int:
-    """Carers' charges for chargeable stays: those drawing on an allowance (H8)."""
+def contribution_pence(problem: Problem, stays: list[PlannedStay]) -> dict[str, int]:
+    """``{unit_id: pence}`` carers are charged for the chargeable stays in each unit: a
+    stay's nights inside the horizon times its case's contribution, if its request draws
+    on an allowance (H8); exempt priorities and unknown requests or cases are left out."""
     cases, requests = problem.case_by_id(), problem.request_by_id()
-    total = 0
+    charged: dict[str, int] = {}
     for stay in stays:
         request = requests.get(stay.request_id)
         case = _case_of(cases, requests, stay.case_id, stay.request_id)
         if request is None or case is None or problem.policy.exempt(request.priority):
             continue
         inside = nights_in_horizon(problem, stay.first_night, stay.nights)
-        total += inside * case.contribution_per_night_pence
-    return total
+        pence = inside * case.contribution_per_night_pence
+        charged[stay.unit_id] = charged.get(stay.unit_id, 0) + pence
+    return charged
 
 
-def _crisis_reserve(problem: Problem, stays: list[PlannedStay]) -> dict[str, int]:
-    """Reserve bed-nights held for crisis while in force, and released to others before."""
+def reserve_bed_nights(problem: Problem, stays: list[PlannedStay]) -> dict[str, tuple[int, int]]:
+    """``{unit_id: (held, released)}`` crisis reserve bed-nights of each unit with a
+    reserve (H13; definitions in this module's docstring)."""
     requests = problem.request_by_id()
     others: dict[tuple[str, dt.date], int] = {}  # non-crisis stays per unit and night
     for stay in stays:
@@ -364,19 +385,27 @@ def _crisis_reserve(problem: Problem, stays: list[PlannedStay]) -> dict[str, int
         for night in stay.night_list:
             others[(stay.unit_id, night)] = others.get((stay.unit_id, night), 0) + 1
     in_force = problem.planning_date + dt.timedelta(days=problem.policy.reserve_release_days)
-    held = released = 0
+    figures: dict[str, tuple[int, int]] = {}
     for unit in problem.units:
         reserve = min(unit.crisis_reserve_beds, unit.block_beds)
         if not reserve:
             continue
         open_beds = unit.block_beds - reserve
+        held = released = 0
         for night in problem.horizon.nights:
             taken = min(reserve, max(0, others.get((unit.unit_id, night), 0) - open_beds))
             if night >= in_force:
                 held += reserve - taken
             else:
                 released += taken
+        figures[unit.unit_id] = (held, released)
+    return figures
+
+
+def _crisis_reserve(problem: Problem, stays: list[PlannedStay]) -> dict[str, int]:
+    """Reserve bed-nights held for crisis while in force, and released to others before."""
+    figures = reserve_bed_nights(problem, stays).values()
     return {
-        "crisis_reserve_bed_nights_held": held,
-        "crisis_reserve_bed_nights_released": released,
+        "crisis_reserve_bed_nights_held": sum(held for held, _ in figures),
+        "crisis_reserve_bed_nights_released": sum(released for _, released in figures),
     }
