@@ -1,6 +1,8 @@
-"""The commissioner's one-page summary of a plan: headline figures, three charts
-(occupancy heatmap, unmet by locality, budget use) and the small tables behind
-them, as one self-contained HTML file (charts inline as PNG, no scripts)."""
+"""The commissioner's one-page summary of a plan: headline figures (served, money the
+plan adds against the block contracts paid anyway, carers' contributions, agency staff,
+the crisis reserve), three charts (occupancy heatmap, unmet by locality, budget use) and
+the small tables behind them, as one self-contained HTML file (charts inline as PNG, no
+scripts)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler.model import PRIORITIES, Plan, Problem, StayRequest
-from scheduler.reports.tables import budgets, carers, occupancy, served, sitters, unmet
+from scheduler.reports.tables import budgets, carers, money, occupancy, served, sitters, unmet
 
 __all__ = ["summary_html"]
 
@@ -74,8 +76,10 @@ def summary_html(problem: Problem, plan: Plan, title: str = "Respite allocation"
         _table(served_frame),
         "<h2>Unmet by reason</h2>",
         _table(_by_reason(unmet_frame)),
-        "<h2>Budgets</h2>",
+        "<h2>Budgets (what the plan adds: spot nights, agency staff, sitting)</h2>",
         _table(budget_frame),
+        "<h2>Money and crisis reserve by unit and provider</h2>",
+        _table(money(problem, plan)),
         "<h2>Sitter utilisation this week</h2>",
         _table(sitters(problem, plan)),
         "<h2>Carers asking for a stay who have had least (ten lowest shares of their "
@@ -110,7 +114,8 @@ def _figures(
         ("Sitting hours served", f"{hours[0]:,.0f} of {hours[1]:,.0f}", ""),
         ("Bed occupancy", f"{kpis.bed_occupancy:.0%}", "block beds, every night"),
         ("Unmet stays and visits", f"{unmet_items:,}", ""),
-        ("Cost", f"£{kpis.cost_pence / 100:,.0f}", _budget_note(budget_frame, disjoint)),
+        ("Money added", f"£{kpis.cost_pence / 100:,.0f}", _budget_note(budget_frame, disjoint)),
+        *_policy_figures(plan),
     ]
     cells = "".join(
         f"<div class='figure'>{html.escape(label)}<b>{html.escape(value)}</b>"
@@ -119,6 +124,37 @@ def _figures(
         for label, value, note in items
     )
     return f"<div class='figures'>{cells}</div>"
+
+
+def _policy_figures(plan: Plan) -> list[tuple[str, str, str]]:
+    """Block contracts beside the money added, carers' contributions, agency staff and
+    spot nights, and the crisis reserve (held while in force, released before)."""
+    extras = plan.kpis.model_extra or {}
+    held = int(extras.get("crisis_reserve_bed_nights_held", 0))
+    released = int(extras.get("crisis_reserve_bed_nights_released", 0))
+    spot = int(extras.get("spot_nights", 0))
+    return [
+        (
+            "Block contracts",
+            f"£{extras.get('block_contract_pence', 0) / 100:,.0f}",
+            "these nights' share of the year, paid whether used or not",
+        ),
+        (
+            "Carers' contributions",
+            f"£{extras.get('carer_contributions_pence', 0) / 100:,.0f}",
+            "charged for planned (chargeable) stays",
+        ),
+        (
+            "Agency staff nights",
+            f"{int(extras.get('agency_staff_nights', 0)):,}",
+            f"{spot:,} spot night{'' if spot == 1 else 's'} bought",
+        ),
+        (
+            "Crisis reserve bed-nights held",
+            f"{held:,}",
+            f"{released:,} released to other stays at short notice",
+        ),
+    ]
 
 
 def _budget_note(frame: pd.DataFrame, disjoint: bool) -> str:
