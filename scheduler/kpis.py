@@ -29,9 +29,10 @@ contract for the figures in ``shared/spec/domain.md``:
     (each day's weekday shifts, ``count * length``, a night shift's minutes past
     midnight included); 0 when there is no rota; 4 decimals.
 ``cost_pence``
-    ``sum(stay nights inside the horizon * cost_per_night_pence)
-    + (sum(visit minutes * sitters * cost_per_hour_pence) + 30) // 60``
-    (integer pence; budgets, H12, count the same way).
+    The money the plan adds, ``spend_added_pence`` below (integer pence; budgets,
+    H12, count the same way). In v1 it priced every stay night at
+    ``cost_per_night_pence``; a block bed is paid for by the year, so since v2 its
+    nights cost nothing more and ``cost_pence`` is what a budget holder pays extra.
 ``travel_km``
     ``km(home, unit)`` summed over stays plus ``km(provider base, home)``
     summed over visits (once per visit, whatever the sitters), summed exactly
@@ -50,6 +51,36 @@ Extra figures (not checked strictly, but deterministic):
 ``stays_planned``, ``visits_planned``, ``sitter_minutes_served``, ``spot_nights``
     Counts of items, sitter-minutes of all visits, nights inside the horizon
     on spot units.
+``spend_added_pence``
+    What the plan adds (H12): ``sum(spot stay nights inside the horizon *
+    cost_per_night_pence) + sum(agency staff-nights inside the horizon *
+    extra_night_staff_cost_pence) + (sum(visit minutes * sitters *
+    cost_per_hour_pence) + 30) // 60``; a block unit's night adds nothing.
+``agency_staff_nights``
+    ``sum(stay extra_night_staff * its nights inside the horizon)``: the sum of the
+    counts of ``plan.extra_staff``, which holds, per unit and night, the
+    ``extra_night_staff`` of the stays present (bookings included).
+``block_contract_pence``
+    The block units' yearly contracts prorated to the horizon: the sum over units
+    not spot of ``round(block_cost_per_year_pence * horizon nights / 365)`` (each to
+    the penny, half up, so that a table by unit adds up to it). Paid whether the beds
+    are used or not, so it is set beside
+    ``spend_added_pence``, never added to a budget.
+``carer_contributions_pence``
+    ``sum(stay nights inside the horizon * contribution_per_night_pence of its case)``
+    over *chargeable* stays: stays whose request's priority is not in
+    ``policy.allowance_exempt`` (a demand-led crisis or health-appointment stay is
+    not charged, as it draws on no allowance). Bookings included; a stay whose
+    request is unknown is left out.
+``crisis_reserve_bed_nights_held``, ``crisis_reserve_bed_nights_released``
+    For each unit with ``crisis_reserve_beds`` (H13) and each horizon night, the
+    reserve beds taken by non-crisis stays are ``min(reserve, max(0, non-crisis
+    stays that night - (block beds - reserve)))``. *Held*: on nights on or after
+    ``planning_date + policy.reserve_release_days`` (the reserve is in force),
+    ``reserve -`` that, i.e. reserve bed-nights no non-crisis stay used (left for
+    crisis, whether one came or not). *Released*: on nights before then (the
+    reserve is open to all), that figure, i.e. reserve bed-nights that went to
+    non-crisis stays. Stays of unknown requests are left out.
 
 Items that name an unknown request, unit, bed, provider or case (the checker
 reports those as ``PLAN``) are left out of the figures that need them.
@@ -74,11 +105,21 @@ from scheduler.model import (
     Provider,
     SittingRequest,
     StayRequest,
+    Unit,
 )
 
 Request = StayRequest | SittingRequest
 
-__all__ = ["compute_kpis", "in_week", "nights_in_horizon", "rota_minutes"]
+__all__ = [
+    "block_contract_pence",
+    "compute_kpis",
+    "contribution_pence",
+    "in_week",
+    "nights_in_horizon",
+    "reserve_bed_nights",
+    "rota_minutes",
+    "stay_added_pence",
+]
 
 WEEK_DAYS = 7
 
@@ -127,9 +168,13 @@ def compute_kpis(problem: Problem, stays: list[PlannedStay], visits: list[Planne
     Kpis
         The spec's figures, plus the extras ``by_priority``, ``requests_total``,
         ``requests_served``, ``unmet_count``, ``stays_planned``,
-        ``visits_planned``, ``sitter_minutes_served`` and ``spot_nights``.
+        ``visits_planned``, ``sitter_minutes_served``, ``spot_nights``,
+        ``spend_added_pence``, ``agency_staff_nights``, ``block_contract_pence``,
+        ``carer_contributions_pence``, ``crisis_reserve_bed_nights_held`` and
+        ``crisis_reserve_bed_nights_released``.
     """
     by_priority = _by_priority(problem, stays, visits)
+    spend = _spend_added_pence(problem, stays, visits)
     return Kpis(
         nights_requested=sum(row["nights_requested"] for row in by_priority.values()),
         nights_served=sum(stay.nights for stay in stays),
@@ -138,9 +183,10 @@ def compute_kpis(problem: Problem, stays: list[PlannedStay], visits: list[Planne
         crisis_served_ratio=_crisis_ratio(problem, by_priority["crisis"]),
         bed_occupancy=_bed_occupancy(problem, stays),
         sitter_utilisation=_sitter_utilisation(problem, visits),
-        cost_pence=_cost_pence(problem, stays, visits),
+        cost_pence=spend,
         travel_km=_travel_km(problem, stays, visits),
         **_extras(problem, stays, visits, by_priority),
+        **{"spend_added_pence": spend},
     )
 
 
@@ -200,12 +246,24 @@ def _sitter_utilisation(problem: Problem, visits: list[PlannedVisit]) -> float:
     return round(planned / available, 4) if available else 0.0
 
 
-def _cost_pence(problem: Problem, stays: list[PlannedStay], visits: list[PlannedVisit]) -> int:
+def stay_added_pence(problem: Problem, unit: Unit, stay: PlannedStay) -> int:
+    """What a stay in ``unit`` adds (H12): its nights inside the horizon times the spot
+    price (nothing in a block unit) and its agency staff's price per staff-night."""
+    inside = nights_in_horizon(problem, stay.first_night, stay.nights)
+    night_pence = unit.cost_per_night_pence if unit.spot else 0
+    return inside * (night_pence + stay.extra_night_staff * unit.extra_night_staff_cost_pence)
+
+
+def _spend_added_pence(
+    problem: Problem, stays: list[PlannedStay], visits: list[PlannedVisit]
+) -> int:
+    """Money the plan adds (H12): spot nights, agency staff-nights and sitter time; a
+    block bed's night is paid for by its contract."""
     units, providers = problem.unit_by_id(), problem.provider_by_id()
     stay_pence = sum(
-        nights_in_horizon(problem, s.first_night, s.nights) * units[s.unit_id].cost_per_night_pence
-        for s in stays
-        if s.unit_id in units
+        stay_added_pence(problem, units[stay.unit_id], stay)
+        for stay in stays
+        if stay.unit_id in units
     )
     visit_pence60 = sum(
         v.minutes * v.sitters * providers[v.provider_id].cost_per_hour_pence
@@ -254,6 +312,12 @@ def _extras(
         "visits_planned": len(visits),
         "sitter_minutes_served": sum(visit.minutes * visit.sitters for visit in visits),
         "spot_nights": _spot_nights(problem, stays),
+        "agency_staff_nights": sum(
+            s.extra_night_staff * nights_in_horizon(problem, s.first_night, s.nights) for s in stays
+        ),
+        "block_contract_pence": sum(block_contract_pence(problem, unit) for unit in problem.units),
+        "carer_contributions_pence": sum(contribution_pence(problem, stays).values()),
+        **_crisis_reserve(problem, stays),
     }
 
 
@@ -278,3 +342,70 @@ def _spot_nights(problem: Problem, stays: list[PlannedStay]) -> int:
         for stay in stays
         if stay.unit_id in spot
     )
+
+
+DAYS_A_YEAR = 365
+
+
+def block_contract_pence(problem: Problem, unit: Unit) -> int:
+    """``unit``'s yearly block contract for the horizon's nights, to the penny (half up);
+    0 for a spot unit."""
+    if unit.spot:
+        return 0
+    share = unit.block_cost_per_year_pence * len(problem.horizon.nights)
+    return (share * 2 + DAYS_A_YEAR) // (2 * DAYS_A_YEAR)
+
+
+def contribution_pence(problem: Problem, stays: list[PlannedStay]) -> dict[str, int]:
+    """``{unit_id: pence}`` carers are charged for the chargeable stays in each unit: a
+    stay's nights inside the horizon times its case's contribution, if its request draws
+    on an allowance (H8); exempt priorities and unknown requests or cases are left out."""
+    cases, requests = problem.case_by_id(), problem.request_by_id()
+    charged: dict[str, int] = {}
+    for stay in stays:
+        request = requests.get(stay.request_id)
+        case = _case_of(cases, requests, stay.case_id, stay.request_id)
+        if request is None or case is None or problem.policy.exempt(request.priority):
+            continue
+        inside = nights_in_horizon(problem, stay.first_night, stay.nights)
+        pence = inside * case.contribution_per_night_pence
+        charged[stay.unit_id] = charged.get(stay.unit_id, 0) + pence
+    return charged
+
+
+def reserve_bed_nights(problem: Problem, stays: list[PlannedStay]) -> dict[str, tuple[int, int]]:
+    """``{unit_id: (held, released)}`` crisis reserve bed-nights of each unit with a
+    reserve (H13; definitions in this module's docstring)."""
+    requests = problem.request_by_id()
+    others: dict[tuple[str, dt.date], int] = {}  # non-crisis stays per unit and night
+    for stay in stays:
+        request = requests.get(stay.request_id)
+        if request is None or request.priority == "crisis":
+            continue
+        for night in stay.night_list:
+            others[(stay.unit_id, night)] = others.get((stay.unit_id, night), 0) + 1
+    in_force = problem.planning_date + dt.timedelta(days=problem.policy.reserve_release_days)
+    figures: dict[str, tuple[int, int]] = {}
+    for unit in problem.units:
+        reserve = min(unit.crisis_reserve_beds, unit.block_beds)
+        if not reserve:
+            continue
+        open_beds = unit.block_beds - reserve
+        held = released = 0
+        for night in problem.horizon.nights:
+            taken = min(reserve, max(0, others.get((unit.unit_id, night), 0) - open_beds))
+            if night >= in_force:
+                held += reserve - taken
+            else:
+                released += taken
+        figures[unit.unit_id] = (held, released)
+    return figures
+
+
+def _crisis_reserve(problem: Problem, stays: list[PlannedStay]) -> dict[str, int]:
+    """Reserve bed-nights held for crisis while in force, and released to others before."""
+    figures = reserve_bed_nights(problem, stays).values()
+    return {
+        "crisis_reserve_bed_nights_held": sum(held for held, _ in figures),
+        "crisis_reserve_bed_nights_released": sum(released for _, released in figures),
+    }

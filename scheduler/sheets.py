@@ -33,7 +33,15 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from scheduler.files import load_problem
-from scheduler.model import WEEKDAYS, InvalidProblem, Location, Problem, ProblemError
+from scheduler.model import (
+    PRIORITIES,
+    WEEKDAYS,
+    InvalidProblem,
+    Location,
+    Problem,
+    ProblemError,
+    StayBooking,
+)
 
 __all__ = [
     "MAX_MEMBER_BYTES",
@@ -185,6 +193,17 @@ def _eligibility(value: Any) -> list[str]:
     return words
 
 
+def _priorities(value: Any) -> list[str]:
+    """Priorities ``;``-separated, or ``none`` for an empty list (blank keeps the default)."""
+    words = [word.lower() for word in _words(value)]
+    if words == ["none"]:
+        return []
+    wrong = [word for word in words if word not in PRIORITIES]
+    if wrong:
+        raise ValueError(f"'{wrong[0]}' is not {', '.join(PRIORITIES)} or none")
+    return words
+
+
 def _one_of(*choices: str) -> Callable[[Any], str]:
     """A parser taking one of ``choices``, whatever its case (``Female`` is ``female``)."""
     by_lower = {choice.lower(): choice for choice in choices}
@@ -207,6 +226,7 @@ _KIND_WORDS: dict[Callable[[Any], Any], str] = {
     _yes_no: "yes or no",
     _words: "list, ';'-separated",
     _eligibility: "stay; sitting, stay, sitting or none",
+    _priorities: "priorities, ';'-separated, or none",
 }
 
 
@@ -236,7 +256,7 @@ def _c(
     return Column(header, key, parse, required, help)
 
 
-PRIORITY = _one_of("crisis", "health_appointment", "planned")
+PRIORITY = _one_of(*PRIORITIES)
 # (header, field of Weights, what it does); blank cells keep the default of Weights
 WEIGHT_COLUMNS = (
     ("Weight: units a night", "night_units", "a night counts as this many sitting minutes"),
@@ -248,6 +268,56 @@ WEIGHT_COLUMNS = (
     ("Weight: preferred unit", "preferred_unit", "points for a preferred unit"),
     ("Weight: continuity", "continuity", "points for the same unit or provider as before"),
     ("Weight: change", "change", "points for each choice of the previous plan kept"),
+    (
+        "Weight: break bonus units",
+        "break_bonus_units",
+        "units each served request earns on top of what it serves, so that breaks are "
+        "shared before they are lengthened (blank: two nights' worth)",
+    ),
+)
+# Weights that are not whole numbers: (header, field of Weights, what it does)
+WEIGHT_NUMBER_COLUMNS = (
+    (
+        "Weight: first sitting hours",
+        "first_sitting_hours",
+        "a case's first hours of sitting in the week count double (blank: 2)",
+    ),
+)
+# (header, field of Policy, parser, what it does); blank cells keep the council default
+POLICY_COLUMNS: tuple[tuple[str, str, Callable[[Any], Any], str], ...] = (
+    (
+        "Policy: allowance exempt",
+        "allowance_exempt",
+        _priorities,
+        "priorities that draw on no planned allowance (blank: crisis; health_appointment; "
+        "none: every request draws)",
+    ),
+    (
+        "Policy: spot for",
+        "spot_for",
+        _priorities,
+        "priorities that may be placed in a spot bed besides exceptional requests "
+        "(blank: crisis; none: exceptional requests only)",
+    ),
+    (
+        "Policy: sitting bank weeks",
+        "sitting_bank_weeks",
+        _integer,
+        "unused weekly sitting hours may be banked up to this many weeks' entitlement (blank: 4)",
+    ),
+    (
+        "Policy: reserve release days",
+        "reserve_release_days",
+        _integer,
+        "a unit's crisis reserve opens to everyone for nights fewer than this many days "
+        "after the planning date (blank: 2)",
+    ),
+    (
+        "Policy: offer hours",
+        "offer_hours",
+        _integer,
+        "how long an offered booking holds its capacity before it expires (blank: 48)",
+    ),
 )
 SHEETS: tuple[Sheet, ...] = (
     Sheet(
@@ -256,12 +326,29 @@ SHEETS: tuple[Sheet, ...] = (
             _c("First night", "first_night", _date, help="first night of the horizon"),
             _c("Last night", "last_night", _date, help="last night of the horizon"),
             _c("Week start", "week_start", _date, help="Monday of the sitting week planned"),
+            _c(
+                "Planned on",
+                "planned_on",
+                _date,
+                False,
+                "the day the plan is made (blank: the first night); the crisis reserve "
+                "and allowance years count from it",
+            ),
+            *(
+                _c(header, f"policy.{key}", parse, False, f"council policy {key}; {note}")
+                for header, key, parse, note in POLICY_COLUMNS
+            ),
             *(
                 _c(header, f"weight.{key}", _integer, False, f"objective weight {key}; {note}")
                 for header, key, note in WEIGHT_COLUMNS
             ),
+            *(
+                _c(header, f"weight.{key}", _number, False, f"objective weight {key}; {note}")
+                for header, key, note in WEIGHT_NUMBER_COLUMNS
+            ),
         ),
-        "One row: the dates the allocation covers, and the objective weights (blank: the default).",
+        "One row: the dates the allocation covers, the council's policy and the objective "
+        "weights (blank: the default).",
     ),
     Sheet(
         "localities",
@@ -288,8 +375,38 @@ SHEETS: tuple[Sheet, ...] = (
             _c("Incompatible with", "incompatible_with", _words, False, "case IDs"),
             _c("Eligible", "eligible", _eligibility, False, "stay; sitting (blank), or none"),
             _c("Nights allowance", "nights_allowance", _integer, False, "a year"),
-            _c("Nights used", "nights_used", _integer, False, "this year so far"),
+            _c(
+                "Allowance year start",
+                "allowance_year_start",
+                _date,
+                False,
+                "the day the case's allowance year began (blank: the 1 April before the "
+                "planning date); nights from its next anniversary count in a fresh year",
+            ),
+            _c("Nights used", "nights_used", _integer, False, "this allowance year so far"),
             _c("Sitting hours per week", "sitting_hours_per_week", _number, False),
+            _c(
+                "Sitting hours banked",
+                "sitting_hours_banked",
+                _number,
+                False,
+                "unused entitlement carried forward (hours; usable up to the policy's "
+                "sitting bank weeks of entitlement)",
+            ),
+            _c(
+                "Sitting hours recent",
+                "sitting_hours_recent",
+                _number,
+                False,
+                "sitting hours received in the 4 weeks before the week start (fair share)",
+            ),
+            _c(
+                "Contribution per night (pence)",
+                "contribution_per_night_pence",
+                _integer,
+                False,
+                "what the carer is charged for a chargeable bed night (reports only)",
+            ),
             _c("Previous unit ID", "previous_unit_id", _text, False),
             _c("Previous provider ID", "previous_provider_id", _text, False),
         ),
@@ -310,6 +427,35 @@ SHEETS: tuple[Sheet, ...] = (
             _c("Shared ratio", "shared_ratio", _integer, False, "shared residents per night staff"),
             _c("Cost per night (pence)", "cost_per_night_pence", _integer),
             _c("Spot", "spot", _yes_no, False, "yes for spot-purchased beds"),
+            _c(
+                "Block cost per year (pence)",
+                "block_cost_per_year_pence",
+                _integer,
+                False,
+                "a block unit's yearly contract price (reports and what-if only; blank "
+                "on a spot unit)",
+            ),
+            _c(
+                "Crisis reserve beds",
+                "crisis_reserve_beds",
+                _integer,
+                False,
+                "block beds held back for crisis until shortly before the night",
+            ),
+            _c(
+                "Extra night staff max",
+                "extra_night_staff_max",
+                _integer,
+                False,
+                "agency night staff the unit may add on a night (blank: none)",
+            ),
+            _c(
+                "Extra night staff cost (pence)",
+                "extra_night_staff_cost_pence",
+                _integer,
+                False,
+                "price of one agency staff member for one night",
+            ),
         ),
         "Respite units; their beds are on the 'beds' sheet.",
     ),
@@ -370,6 +516,20 @@ SHEETS: tuple[Sheet, ...] = (
             _c("Preferred start", "preferred_start", _date, False),
             _c("Preferred units", "preferred_units", _words, False),
             _c("Max travel km", "max_travel_km", _number),
+            _c(
+                "Exceptional",
+                "exceptional",
+                _yes_no,
+                False,
+                "yes if a manager approved a spot bed for this request whatever its priority",
+            ),
+            _c(
+                "Exceptional reason",
+                "exceptional_reason",
+                _text,
+                False,
+                "why the spot bed was approved (required when exceptional is yes)",
+            ),
         ),
         "Requests for nights away in a unit.",
     ),
@@ -423,8 +583,23 @@ SHEETS: tuple[Sheet, ...] = (
             _c("Start", "start", _clock, False),
             _c("Minutes", "minutes", _integer, False),
             _c("Sitters", "sitters", _integer, False),
+            _c(
+                "Status",
+                "status",
+                _one_of("confirmed", "offered"),
+                False,
+                "confirmed (blank), or offered to the carer and not yet answered; both hold "
+                "their capacity",
+            ),
+            _c(
+                "Extra night staff",
+                "extra_night_staff",
+                _integer,
+                False,
+                "a stay's agency night staff, each of its nights (blank: none)",
+            ),
         ),
-        "Confirmed bookings, which every allocation keeps.",
+        "Bookings made earlier (confirmed or offered), which every allocation keeps.",
     ),
 )
 SHEET_BY_NAME = {sheet.name: sheet for sheet in SHEETS}
@@ -854,6 +1029,7 @@ def _assemble(
     row_number, setting = settings[0]
     places.update(_setting_places(row_number))
     weights = {k.removeprefix("weight."): v for k, v in setting.items() if k.startswith("weight.")}
+    policy = {k.removeprefix("policy."): v for k, v in setting.items() if k.startswith("policy.")}
     data: dict[str, Any] = {
         "horizon": {
             "first_night": setting["first_night"],
@@ -869,8 +1045,11 @@ def _assemble(
         "bookings": [
             _booking(item) for item in _placed(places, ("bookings",), "bookings", rows["bookings"])
         ],
+        "policy": policy,
         "weights": weights,
     }
+    if "planned_on" in setting:  # blank: the first night (a v1 workbook has no column)
+        data["planned_on"] = setting["planned_on"]
     return data, places
 
 
@@ -878,10 +1057,14 @@ def _setting_places(row: int) -> Places:
     places: Places = {
         ("horizon",): ("settings", row, None),
         ("week_start",): ("settings", row, "week_start"),
+        ("planned_on",): ("settings", row, "planned_on"),
+        ("policy",): ("settings", row, None),
         ("weights",): ("settings", row, None),
     }
-    for _, key, _ in WEIGHT_COLUMNS:
+    for _, key, _ in (*WEIGHT_COLUMNS, *WEIGHT_NUMBER_COLUMNS):
         places[("weights", key)] = ("settings", row, f"weight.{key}")
+    for _, key, _, _ in POLICY_COLUMNS:
+        places[("policy", key)] = ("settings", row, f"policy.{key}")
     return places
 
 
@@ -987,10 +1170,10 @@ def _visit(places: Places, at: Location, rows: list[tuple[int, dict[str, Any]]])
 
 
 def _booking(item: dict[str, Any]) -> dict[str, Any]:
-    stay = ("unit_id", "bed_id", "first_night", "nights")
+    stay = ("unit_id", "bed_id", "first_night", "nights", "extra_night_staff")
     visit = ("visit_id", "provider_id", "day", "start", "minutes", "sitters")
     keep = stay if item.get("kind") == "stay" else visit
-    base = ("booking_id", "request_id", "case_id")
+    base = ("booking_id", "request_id", "case_id", "status")
     return {k: v for k, v in item.items() if k in base or k in keep}
 
 
@@ -1021,6 +1204,8 @@ def problem_to_frames(problem: Problem) -> dict[str, pd.DataFrame]:
             "first_night": problem.horizon.first_night,
             "last_night": problem.horizon.last_night,
             "week_start": problem.week_start,
+            "planned_on": problem.planned_on,
+            **{f"policy.{k}": _listed(v) for k, v in problem.policy.model_dump().items()},
             **{f"weight.{k}": v for k, v in problem.weights.model_dump().items()},
         }
     )
@@ -1062,9 +1247,14 @@ def problem_to_frames(problem: Problem) -> dict[str, pd.DataFrame]:
                 )
     items["budgets"] = [budget.model_dump() for budget in problem.budgets]
     for booking in problem.bookings:
-        kind = "stay" if hasattr(booking, "bed_id") else "visit"
+        kind = "stay" if isinstance(booking, StayBooking) else "visit"
         items["bookings"].append({"kind": kind, **booking.model_dump()})
     return {sheet.name: _frame(sheet, items[sheet.name]) for sheet in SHEETS}
+
+
+def _listed(value: Any) -> Any:
+    """A policy value as its cell: an empty list is ``none`` (a blank cell is the default)."""
+    return "none" if value == [] else value
 
 
 def _frame(sheet: Sheet, items: Iterable[dict[str, Any]]) -> pd.DataFrame:
@@ -1094,6 +1284,14 @@ HOW_TO = (
     "visits (one row per window of a sitting visit).",
     "The sheets night staff, sitting requests, visits, budgets and bookings may be empty "
     "or left out.",
+    "The settings row also holds the council's policy (the 'Policy: ...' columns: who "
+    "draws on no allowance, who may have a spot bed, sitting banked, when a crisis "
+    "reserve opens, how long an offer holds) and the planning date; a blank cell keeps "
+    "the default, 'none' empties a list.",
+    "A workbook made before these columns (policy, planning date, allowance year, banked "
+    "and recent sitting, contributions, block cost, crisis reserve, agency staff, "
+    "exceptional requests, booking status) still imports: each missing one takes its "
+    "default.",
     "A column whose header starts with 'Note' is yours: import ignores it. Any other "
     "header not listed below is refused, so that a misspelt one never loses data.",
     "As CSV: a .zip holding one UTF-8 '<sheet>.csv' per sheet (e.g. 'stay requests.csv') "
@@ -1180,8 +1378,38 @@ def write_csv_zip(frames: dict[str, pd.DataFrame]) -> bytes:
 # ------------------------------------------------------------------- plans and bookings
 
 
+PLAN_COLUMNS = {
+    "stays": [
+        "Request ID",
+        "Case ID",
+        "Unit ID",
+        "Unit",
+        "Bed ID",
+        "Check-in",
+        "Check-out",
+        "Nights",
+        "Extra night staff",
+    ],
+    "visits": [
+        "Request ID",
+        "Visit ID",
+        "Case ID",
+        "Provider ID",
+        "Provider",
+        "Day",
+        "Start",
+        "Minutes",
+        "Sitters",
+    ],
+    "agency staff": ["Unit ID", "Unit", "Night", "Agency staff", "Cost (pence)"],
+    "unmet": ["Request ID", "Visit ID", "Reason", "Detail", "Alternative", "Alternative relaxes"],
+}
+
+
 def plan_frames(problem: Problem, plan: Any) -> dict[str, pd.DataFrame]:
-    """A plan as readable sheets: stays, visits and unmet requests."""
+    """A plan as readable sheets: stays (with the agency night staff each brings), visits,
+    the agency staff added per unit and night, and unmet requests with the alternative
+    offered and what of the request it asks to change."""
     units = problem.unit_by_id()
     providers = problem.provider_by_id()
     stays = [
@@ -1194,8 +1422,21 @@ def plan_frames(problem: Problem, plan: Any) -> dict[str, pd.DataFrame]:
             "Check-in": s.first_night.isoformat(),
             "Check-out": (s.first_night + dt.timedelta(days=s.nights)).isoformat(),
             "Nights": s.nights,
+            "Extra night staff": s.extra_night_staff,
         }
         for s in plan.stays
+    ]
+    agency = [
+        {
+            "Unit ID": extra.unit_id,
+            "Unit": units[extra.unit_id].name if extra.unit_id in units else "",
+            "Night": extra.night.isoformat(),
+            "Agency staff": extra.count,
+            "Cost (pence)": extra.count * units[extra.unit_id].extra_night_staff_cost_pence
+            if extra.unit_id in units
+            else None,
+        }
+        for extra in plan.extra_staff
     ]
     visits = [
         {
@@ -1218,40 +1459,15 @@ def plan_frames(problem: Problem, plan: Any) -> dict[str, pd.DataFrame]:
             "Reason": u.reason,
             "Detail": u.detail,
             "Alternative": u.alternative.text if u.alternative else "",
+            "Alternative relaxes": f"{LIST_SEPARATOR} ".join(u.alternative.relaxes)
+            if u.alternative
+            else "",
         }
         for u in plan.unmet
     ]
+    rows = {"stays": stays, "visits": visits, "agency staff": agency, "unmet": unmet}
     return {
-        "stays": pd.DataFrame(
-            stays,
-            columns=[
-                "Request ID",
-                "Case ID",
-                "Unit ID",
-                "Unit",
-                "Bed ID",
-                "Check-in",
-                "Check-out",
-                "Nights",
-            ],
-        ),
-        "visits": pd.DataFrame(
-            visits,
-            columns=[
-                "Request ID",
-                "Visit ID",
-                "Case ID",
-                "Provider ID",
-                "Provider",
-                "Day",
-                "Start",
-                "Minutes",
-                "Sitters",
-            ],
-        ),
-        "unmet": pd.DataFrame(
-            unmet, columns=["Request ID", "Visit ID", "Reason", "Detail", "Alternative"]
-        ),
+        name: pd.DataFrame(rows[name], columns=columns) for name, columns in PLAN_COLUMNS.items()
     }
 
 
@@ -1274,6 +1490,7 @@ def bookings_frame(bookings: Iterable[dict[str, Any]]) -> pd.DataFrame:
         "start": "Start",
         "minutes": "Minutes",
         "sitters": "Sitters",
+        "extra_night_staff": "Extra night staff",
         "run_id": "Run ID",
         "updated_at": "Last changed",
     }

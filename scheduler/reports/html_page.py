@@ -1,6 +1,8 @@
-"""The commissioner's one-page summary of a plan: headline figures, three charts
-(occupancy heatmap, unmet by locality, budget use) and the small tables behind
-them, as one self-contained HTML file (charts inline as PNG, no scripts)."""
+"""The commissioner's one-page summary of a plan: headline figures (served, money the
+plan adds against the block contracts paid anyway, carers' contributions, agency staff,
+the crisis reserve), three charts (occupancy heatmap, unmet by locality, budget use) and
+the small tables behind them, as one self-contained HTML file (charts inline as PNG, no
+scripts)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler.model import PRIORITIES, Plan, Problem, StayRequest
-from scheduler.reports.tables import budgets, carers, occupancy, served, sitters, unmet
+from scheduler.reports.tables import budgets, carers, money, occupancy, served, sitters, unmet
 
 __all__ = ["summary_html"]
 
@@ -62,7 +64,7 @@ def summary_html(problem: Problem, plan: Plan, title: str = "Respite allocation"
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='muted'>Nights {first} to {last}; sitting week from {problem.week_start}; "
         f"plan by {html.escape(plan.solver.engine)} ({html.escape(plan.solver.status)}).</p>",
-        _figures(plan, served_frame, unmet_frame, budget_frame, _disjoint(problem)),
+        _figures(problem, plan, served_frame, unmet_frame, budget_frame, _disjoint(problem)),
         "<div class='charts'>",
         *(
             f"<div class='{css}'><h2>{html.escape(name)}</h2>"
@@ -74,8 +76,10 @@ def summary_html(problem: Problem, plan: Plan, title: str = "Respite allocation"
         _table(served_frame),
         "<h2>Unmet by reason</h2>",
         _table(_by_reason(unmet_frame)),
-        "<h2>Budgets</h2>",
+        "<h2>Budgets (what the plan adds: spot nights, agency staff, sitting)</h2>",
         _table(budget_frame),
+        "<h2>Money and crisis reserve by unit and provider</h2>",
+        _table(money(problem, plan)),
         "<h2>Sitter utilisation this week</h2>",
         _table(sitters(problem, plan)),
         "<h2>Carers asking for a stay who have had least (ten lowest shares of their "
@@ -87,6 +91,7 @@ def summary_html(problem: Problem, plan: Plan, title: str = "Respite allocation"
 
 
 def _figures(
+    problem: Problem,
     plan: Plan,
     served_frame: pd.DataFrame,
     unmet_frame: pd.DataFrame,
@@ -110,7 +115,8 @@ def _figures(
         ("Sitting hours served", f"{hours[0]:,.0f} of {hours[1]:,.0f}", ""),
         ("Bed occupancy", f"{kpis.bed_occupancy:.0%}", "block beds, every night"),
         ("Unmet stays and visits", f"{unmet_items:,}", ""),
-        ("Cost", f"£{kpis.cost_pence / 100:,.0f}", _budget_note(budget_frame, disjoint)),
+        ("Money added", f"£{kpis.cost_pence / 100:,.0f}", _budget_note(budget_frame, disjoint)),
+        *_policy_figures(problem, plan),
     ]
     cells = "".join(
         f"<div class='figure'>{html.escape(label)}<b>{html.escape(value)}</b>"
@@ -119,6 +125,45 @@ def _figures(
         for label, value, note in items
     )
     return f"<div class='figures'>{cells}</div>"
+
+
+def _policy_figures(problem: Problem, plan: Plan) -> list[tuple[str, str, str]]:
+    """Block contracts beside the money added, carers' contributions, agency staff and
+    spot nights, and the crisis reserve (held while in force, released before); a figure
+    the problem gives nothing for says so rather than show a bare 0."""
+    extras = plan.kpis.model_extra or {}
+    held = int(extras.get("crisis_reserve_bed_nights_held", 0))
+    released = int(extras.get("crisis_reserve_bed_nights_released", 0))
+    spot = int(extras.get("spot_nights", 0))
+    priced = any(unit.block_cost_per_year_pence for unit in problem.units)
+    charging = any(case.contribution_per_night_pence for case in problem.cases)
+    reserve = any(unit.crisis_reserve_beds for unit in problem.units)
+    return [
+        (
+            "Block contracts",
+            f"£{extras.get('block_contract_pence', 0) / 100:,.0f}",
+            "these nights' share of the year, paid whether used or not"
+            if priced
+            else "no block contract price given",
+        ),
+        (
+            "Carers' contributions",
+            f"£{extras.get('carer_contributions_pence', 0) / 100:,.0f}",
+            "for stays that draw on an allowance" if charging else "no carer is charged",
+        ),
+        (
+            "Agency staff nights",
+            f"{int(extras.get('agency_staff_nights', 0)):,}",
+            f"{spot:,} spot night{'' if spot == 1 else 's'} bought",
+        ),
+        (
+            "Crisis reserve bed-nights held",
+            f"{held:,}" if reserve else "none",
+            f"{released:,} released to other stays at short notice"
+            if reserve
+            else "no unit holds beds for crisis",
+        ),
+    ]
 
 
 def _budget_note(frame: pd.DataFrame, disjoint: bool) -> str:
@@ -252,9 +297,18 @@ def _budget_chart(frame: pd.DataFrame) -> str:
     colours = ["#c0392b" if share >= NEAR_LIMIT * 100 else "#2e86c1" for share in used]
     places = range(len(frame))
     axes.barh(places, used, color=colours)
+    # Each bar says its share and limit: a budget at 0% (block beds add nothing) would
+    # otherwise read as a missing bar.
+    inside = max(float(used.max()), 100.0) * 0.55
+    for place, share, limit in zip(places, used, frame["Limit (£)"], strict=True):
+        label = f"{share:.0f}% of £{limit:,.0f}"
+        if share >= inside:
+            axes.text(share - 1, place, label, va="center", ha="right", fontsize=8, color="white")
+        else:
+            axes.text(share + 1, place, label, va="center", ha="left", fontsize=8, color="#333")
     axes.set_yticks(places, labels=[_label(str(budget)) for budget in frame["Budget"]])
     axes.invert_yaxis()  # first budget on top, as in the table
     axes.axvline(100, color="#333", linestyle="--", linewidth=1)
-    axes.set_xlabel("% of budget planned")
+    axes.set_xlabel(f"% of budget planned (red: {NEAR_LIMIT:.0%} or more)")
     axes.tick_params(axis="y", labelsize=8)
     return _png(figure)

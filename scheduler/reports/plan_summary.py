@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
+from scheduler.kpis import stay_added_pence
 from scheduler.model import Plan, Problem, SittingRequest, StayRequest
 
 __all__ = ["budget_rows", "served_rows", "summary_tables"]
@@ -43,17 +44,17 @@ def served_rows(problem: Problem, plan: Plan, by: str) -> list[dict[str, Any]]:
 
 
 def budget_rows(problem: Problem, plan: Plan) -> list[dict[str, Any]]:
-    """Planned spend against each budget, in pence (bookings included, horizon nights only)."""
+    """Planned spend against each budget, in pence (bookings included, horizon nights only),
+    counted as H12 does: what the plan adds (spot nights, agency staff-nights, sitter
+    time); a block bed's night is paid for by its contract."""
     units, providers = problem.unit_by_id(), problem.provider_by_id()
-    horizon = set(problem.horizon.nights)
     rows = []
     for budget in problem.budgets:
         owners = set(budget.applies_to)
         spent60 = 0
         for stay in plan.stays:
-            if stay.unit_id in owners:
-                inside = sum(1 for night in stay.night_list if night in horizon)
-                spent60 += 60 * inside * units[stay.unit_id].cost_per_night_pence
+            if stay.unit_id in owners and stay.unit_id in units:
+                spent60 += 60 * stay_added_pence(problem, units[stay.unit_id], stay)
         for visit in plan.visits:
             if visit.provider_id in owners:
                 spent60 += (
@@ -77,7 +78,22 @@ def summary_tables(problem: Problem, plan: Plan) -> list[Table]:
     use.add_column("value", justify="right")
     use.add_row("bed occupancy (block beds)", f"{kpis.bed_occupancy:.1%}")
     use.add_row("sitter utilisation", f"{kpis.sitter_utilisation:.1%}")
-    use.add_row("cost", f"£{kpis.cost_pence / 100:,.2f}")
+    extras = kpis.model_extra or {}
+    use.add_row("money added (spot, agency staff, sitting)", f"£{kpis.cost_pence / 100:,.2f}")
+    use.add_row(
+        "block contracts for these nights (paid anyway)",
+        f"£{extras.get('block_contract_pence', 0) / 100:,.2f}",
+    )
+    use.add_row(
+        "carers' contributions", f"£{extras.get('carer_contributions_pence', 0) / 100:,.2f}"
+    )
+    use.add_row("spot nights", f"{extras.get('spot_nights', 0):,}")
+    use.add_row("agency staff nights", f"{extras.get('agency_staff_nights', 0):,}")
+    use.add_row(
+        "crisis reserve held / released (bed-nights)",
+        f"{extras.get('crisis_reserve_bed_nights_held', 0):,} / "
+        f"{extras.get('crisis_reserve_bed_nights_released', 0):,}",
+    )
     use.add_row("travel", f"{kpis.travel_km:,.1f} km")
     use.add_row("crisis served", f"{kpis.crisis_served_ratio:.1%}")
     tables.append(use)

@@ -19,7 +19,15 @@ from collections.abc import Callable, Iterator
 
 import pandas as pd
 
-from scheduler.kpis import in_week, nights_in_horizon, rota_minutes
+from scheduler.kpis import (
+    block_contract_pence,
+    contribution_pence,
+    in_week,
+    nights_in_horizon,
+    reserve_bed_nights,
+    rota_minutes,
+    stay_added_pence,
+)
 from scheduler.model import PRIORITIES, Plan, Problem, SittingRequest, StayRequest
 from scheduler.reports.plan_summary import budget_rows
 
@@ -28,6 +36,7 @@ __all__ = [
     "REPORTS",
     "budgets",
     "carers",
+    "money",
     "occupancy",
     "render",
     "served",
@@ -221,6 +230,98 @@ def sitters(problem: Problem, plan: Plan) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=_columns("sitters"))
 
 
+def money(problem: Problem, plan: Plan) -> pd.DataFrame:
+    """Money and the crisis reserve per unit and provider, over the horizon.
+
+    ``Added (£)`` is what the plan adds (H12: spot nights, agency staff-nights, sitter
+    time; a block bed's night adds nothing), ``Block contract (£)`` a block unit's yearly
+    contract prorated to the horizon's nights (paid whether used or not),
+    ``Contributions (£)`` what carers are charged for chargeable stays (those drawing on
+    an allowance), and ``Reserve held`` / ``Reserve released`` the crisis reserve
+    bed-nights kept from non-crisis stays while in force / given to them before. The
+    columns add up to the plan's KPIs ``spend_added_pence``, ``block_contract_pence``,
+    ``carer_contributions_pence`` and ``crisis_reserve_bed_nights_*`` (sitting is rounded
+    to the penny per provider, the KPI once over all, so they may differ by a penny a
+    provider).
+    """
+    units = problem.unit_by_id()
+    nights: dict[str, int] = defaultdict(int)
+    agency: dict[str, int] = defaultdict(int)
+    added: dict[str, int] = defaultdict(int)  # pence, units; sixtieths for providers below
+    for stay in plan.stays:
+        if stay.unit_id not in units:
+            continue
+        inside = nights_in_horizon(problem, stay.first_night, stay.nights)
+        nights[stay.unit_id] += inside
+        agency[stay.unit_id] += inside * stay.extra_night_staff
+        added[stay.unit_id] += stay_added_pence(problem, units[stay.unit_id], stay)
+    charged = contribution_pence(problem, plan.stays)
+    reserve = reserve_bed_nights(problem, plan.stays)
+    rows = [
+        _money_row(
+            "spot unit" if unit.spot else "block unit",
+            unit.unit_id,
+            unit.name,
+            nights=nights[unit.unit_id],
+            agency=agency[unit.unit_id],
+            added=added[unit.unit_id],
+            block=block_contract_pence(problem, unit),
+            charged=charged.get(unit.unit_id, 0),
+            reserve=(unit.crisis_reserve_beds, *reserve.get(unit.unit_id, (0, 0))),
+        )
+        for unit in problem.units
+    ]
+    rows += _sitting_money(problem, plan)
+    return pd.DataFrame(rows, columns=_columns("money"))
+
+
+def _sitting_money(problem: Problem, plan: Plan) -> list[dict[str, object]]:
+    """Rows of :func:`money` for the providers: sitter-hours and what they cost."""
+    minutes: dict[str, int] = defaultdict(int)
+    for visit in plan.visits:
+        minutes[visit.provider_id] += visit.minutes * visit.sitters
+    rows = []
+    for provider in problem.providers:
+        used = minutes[provider.provider_id]
+        row = _money_row(
+            "sitting provider",
+            provider.provider_id,
+            provider.name,
+            added=(used * provider.cost_per_hour_pence + 30) // 60,
+        )
+        row["Sitter-hours"] = round(used / 60, 2)
+        rows.append(row)
+    return rows
+
+
+def _money_row(
+    kind: str,
+    ident: str,
+    name: str,
+    *,
+    nights: int = 0,
+    agency: int = 0,
+    added: int = 0,
+    block: int = 0,
+    charged: int = 0,
+    reserve: tuple[int, int, int] = (0, 0, 0),
+) -> dict[str, object]:
+    return {
+        "Kind": kind,
+        "ID": ident,
+        "Name": name,
+        "Nights": nights,
+        "Sitter-hours": 0.0,
+        "Agency staff nights": agency,
+        "Added (£)": added / 100,
+        "Block contract (£)": block / 100,
+        "Contributions (£)": charged / 100,
+        "Reserve beds": reserve[0],
+        "Reserve held": reserve[1],
+        "Reserve released": reserve[2],
+    }
+
+
 REPORTS: dict[str, Callable[[Problem, Plan], pd.DataFrame]] = {
     "occupancy": occupancy,
     "unmet": unmet,
@@ -228,6 +329,7 @@ REPORTS: dict[str, Callable[[Problem, Plan], pd.DataFrame]] = {
     "carers": carers,
     "budgets": budgets,
     "sitters": sitters,
+    "money": money,
 }
 
 _COLUMNS = {
@@ -255,6 +357,20 @@ _COLUMNS = {
         "Sitting hours this week",
     ],
     "budgets": ["Budget", "Limit (£)", "Planned (£)", "Used"],
+    "money": [
+        "Kind",
+        "ID",
+        "Name",
+        "Nights",
+        "Sitter-hours",
+        "Agency staff nights",
+        "Added (£)",
+        "Block contract (£)",
+        "Contributions (£)",
+        "Reserve beds",
+        "Reserve held",
+        "Reserve released",
+    ],
     "sitters": [
         "Provider",
         "Provider name",

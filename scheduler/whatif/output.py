@@ -57,7 +57,7 @@ def _shown(key: str, interval: dict[str, float]) -> str:
         return "n/a"
     if key in PERCENT:
         return f"{mean:.1%} ± {half:.1%}"
-    if key == "cost_pounds":
+    if key in ("cost_pounds", "block_contract_pounds"):
         return f"£{mean:,.0f} ± {half:,.0f}"
     return f"{mean:,.2f} ± {half:,.2f}"
 

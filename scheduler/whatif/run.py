@@ -53,8 +53,17 @@ KPIS: dict[str, tuple[str, Callable[[dict[str, Any]], float]]] = {
     "planned_wait_weeks": ("wait for a planned break (weeks)", lambda r: r["planned_wait_weeks"]),
     "occupancy": ("bed occupancy", lambda r: r["occupancy"]),
     "sitter_utilisation": ("sitter utilisation", lambda r: r["sitter_utilisation"]),
-    "cost_pounds": ("cost (£)", lambda r: r["cost_pounds"]),
-    "cost_per_night_or_hour": ("cost per night or hour (£)", lambda r: r["cost_per_night_or_hour"]),
+    "cost_pounds": ("money added: spot, agency staff, sitting (£)", lambda r: r["cost_pounds"]),
+    "block_contract_pounds": (
+        "block contracts for the weeks (£)",
+        lambda r: r.get("block_contract_pounds", 0.0),
+    ),
+    "cost_per_night_or_hour": (
+        "cost per night or hour, contracts included (£)",
+        lambda r: r["cost_per_night_or_hour"],
+    ),
+    "agency_staff_nights": ("agency staff nights", lambda r: r.get("agency_staff_nights", 0)),
+    "spot_nights": ("spot nights", lambda r: r.get("spot_nights", 0)),
 }
 
 

@@ -16,7 +16,16 @@ the base problem's sitting week), so a week's sitting not given lapses and is
 counted unmet rather than asked for twice. Each arrival is made by a carer of its
 locality eligible for its kind, picked at random (the base problem is a snapshot of
 a month's requests: its own askers would otherwise ask twelve times a year).
-Allowances run over the simulated year from zero.
+
+Each week is planned on its Monday (``planned_on``) under the base problem's
+``policy``: exempt priorities draw on no allowance, spot beds go to whom the policy
+allows, crisis reserves hold. Each case keeps its own allowance year: its
+``allowance_year_start`` if the base problem gives one, else a day spread through the
+year (fixed by its ``case_id``, see :func:`spread_year_start`), as councils' carers
+join through the year. ``nights_used`` counts the nights of the case's stays that draw
+on its allowance since its current year began, from zero at the simulation's start, and
+starts again at each anniversary: allowances no longer all run out together late in
+the simulated year, emptying the beds.
 
 With the greedy engine a week's sitting is allocated apart from its stays, without
 compiling it (:mod:`scheduler.whatif.sitting`: the same visits as the greedy on the
@@ -24,7 +33,8 @@ compiled week, since here nothing links sitting to the beds or to other weeks).
 
 Tasks take and return plain data (dicts), so that they travel to Dask workers.
 Budgets are left out of the weekly problems (they cover the base problem's
-horizon, not a week); cost is reported instead.
+horizon, not a week); money is reported instead: what the plans add (spot nights,
+agency staff, sitting; H12) and the block contracts prorated to the weeks simulated.
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ import datetime as dt
 import gc
 import math
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -55,11 +66,13 @@ from scheduler.model import (
     StayRequest,
     Visit,
     Window,
+    anniversary,
+    first_april_before,
 )
 from scheduler.whatif.sitting import ServedVisit, SittingArrival, SittingGreedy
 from solver.greedy import solve_greedy
 
-__all__ = ["HORIZON_NIGHTS", "run_replication"]
+__all__ = ["HORIZON_NIGHTS", "run_replication", "spread_year_start", "year_start_on"]
 
 HORIZON_NIGHTS = 28  # a week of starts plus the longest stay (14) and a week to spare
 MAX_WAIT_WEEKS = 8  # a planned request unserved this long is withdrawn (counted unmet)
@@ -86,7 +99,9 @@ class _Tally:
     utilisation: list[float] = field(default_factory=list)
     nights: int = 0
     sitting_minutes: int = 0
-    cost_pence: float = 0.0
+    cost_pence: float = 0.0  # what the plans add (H12)
+    agency_staff_nights: int = 0
+    spot_nights: int = 0
     seconds: float = 0.0
 
 
@@ -225,6 +240,29 @@ def _moved(request: Request, origin: dt.date, week_start: dt.date) -> dict[str, 
     return {"received": week_start, "visits": visits}
 
 
+DAYS_A_YEAR = 365
+
+
+def spread_year_start(case_id: str, on: dt.date) -> dt.date:
+    """An allowance year start for a case that has none: a day of the year fixed by its
+    ``case_id`` (CRC-32, so the same in every run and replication), on or before ``on``.
+    Carers of a council join through the year, so their years start through it too."""
+    april = first_april_before(on)
+    start = april + dt.timedelta(days=zlib.crc32(case_id.encode()) % DAYS_A_YEAR)
+    return start if start <= on else anniversary(start, -1)
+
+
+def year_start_on(first: dt.date, day: dt.date) -> dt.date:
+    """The start of the allowance year that holds ``day``, for years starting on the
+    anniversaries of ``first`` (before or after ``day``)."""
+    years = day.year - first.year
+    while anniversary(first, years) > day:
+        years -= 1
+    while anniversary(first, years + 1) <= day:
+        years += 1
+    return anniversary(first, years)
+
+
 class _Simulation:
     def __init__(self, problem: Problem, task: dict[str, Any]):
         self.problem = problem
@@ -233,16 +271,22 @@ class _Simulation:
         self.units = problem.unit_by_id()
         self.providers = problem.provider_by_id()
         # Stays confirmed in earlier weeks that have not ended (bookings of later weeks),
-        # and the nights of those that have, by case.
+        # and, by case, every night of its stays that draws on its allowance (H8).
         self.booked: list[StayBooking] = []
-        self.nights_done: dict[str, int] = defaultdict(int)
+        self.drawn: dict[str, list[dt.date]] = defaultdict(list)
+        self.policy = problem.policy
+        self.first_year_start = {
+            case.case_id: case.allowance_year_start
+            or spread_year_start(case.case_id, problem.week_start)
+            for case in problem.cases
+        }
         self.waiting: list[_Waiting] = []
         self.tally = _Tally()
         self.nights_of: dict[str, int] = defaultdict(int)
         self.asked_stay: set[str] = set()
         self.block_beds = sum(len(u.beds) for u in problem.units if not u.spot)
         self.sitting = SittingGreedy(problem)
-        self.used_copies: dict[tuple[str, int], Case] = {}
+        self.used_copies: dict[tuple[str, int, dt.date], Case] = {}
 
     def week_start(self, week: int) -> dt.date:
         return self.problem.week_start + dt.timedelta(days=7 * week)
@@ -293,8 +337,7 @@ class _Simulation:
     def _problem(self, start: dt.date, requests: list[Request]) -> Problem:
         last = start + dt.timedelta(days=HORIZON_NIGHTS - 1)
         bookings = self.booked
-        used = self._nights_before(start)
-        cases = [self._case_with(case, used.get(case.case_id, 0)) for case in self.problem.cases]
+        cases = [self._case_on(case, start) for case in self.problem.cases]
         return Problem.model_construct(
             horizon=Horizon.model_construct(first_night=start, last_night=last),
             week_start=start,
@@ -308,37 +351,33 @@ class _Simulation:
             requests=requests,
             bookings=bookings,
             budgets=[],
+            policy=self.policy,
+            planned_on=start,  # each week is planned on its Monday
             weights=self.problem.weights,
         )
 
     def _retire(self, start: dt.date) -> None:
-        """Stays ended before ``start`` are no longer bookings: their nights are counted."""
-        still = []
-        for booking in self.booked:
-            if booking.first_night + dt.timedelta(days=booking.nights) <= start:
-                self.nights_done[booking.case_id] += booking.nights
-            else:
-                still.append(booking)
-        self.booked = still
+        """Stays ended before ``start`` are no longer bookings (their drawing nights are
+        in ``drawn``)."""
+        self.booked = [
+            booking
+            for booking in self.booked
+            if booking.first_night + dt.timedelta(days=booking.nights) > start
+        ]
 
-    def _case_with(self, case: Case, used: int) -> Case:
-        """The case with ``used`` nights used this year (a copy made once per count)."""
-        if not used:
-            return case
-        copy = self.used_copies.get((case.case_id, used))
+    def _case_on(self, case: Case, start: dt.date) -> Case:
+        """The case as the week from ``start`` sees it: its current allowance year's start,
+        and the drawing nights it has had in that year before ``start`` (a copy made once
+        per year and count)."""
+        year = year_start_on(self.first_year_start[case.case_id], start)
+        used = sum(1 for night in self.drawn.get(case.case_id, ()) if year <= night < start)
+        key = (case.case_id, used, year)
+        copy = self.used_copies.get(key)
         if copy is None:
-            copy = self.used_copies[(case.case_id, used)] = case.model_copy(
-                update={"nights_used": used}
+            copy = self.used_copies[key] = case.model_copy(
+                update={"nights_used": used, "allowance_year_start": year}
             )
         return copy
-
-    def _nights_before(self, start: dt.date) -> dict[str, int]:
-        used = defaultdict(int, self.nights_done)
-        for stay in self.booked:
-            before = min(stay.nights, (start - stay.first_night).days)
-            if before > 0:
-                used[stay.case_id] += before
-        return used
 
     def _record(
         self,
@@ -358,10 +397,20 @@ class _Simulation:
             StayBooking.model_construct(booking_id=f"S-{week}-{i}", **stay.model_dump())
             for i, stay in enumerate(stays)
         ]
+        priority = {r.request_id: r.priority for r in requests}
         for stay in stays:
+            unit = self.units[stay.unit_id]
             tally.nights += stay.nights
-            tally.cost_pence += stay.nights * self.units[stay.unit_id].cost_per_night_pence
+            tally.agency_staff_nights += stay.nights * stay.extra_night_staff
+            if unit.spot:
+                tally.spot_nights += stay.nights
+            # What the plan adds (H12): a block bed's night is paid for by its contract.
+            night_pence = unit.cost_per_night_pence if unit.spot else 0
+            extra_pence = stay.extra_night_staff * unit.extra_night_staff_cost_pence
+            tally.cost_pence += stay.nights * (night_pence + extra_pence)
             self.nights_of[stay.case_id] += stay.nights
+            if not self.policy.exempt(priority.get(stay.request_id, "planned")):
+                self.drawn[stay.case_id] += stay.night_list
         for visit in visits:
             tally.sitting_minutes += visit.minutes
             provider = self.providers[visit.provider_id]
@@ -447,6 +496,9 @@ class _Simulation:
             if self.cases[c].nights_allowance > 0
         ]
         served_units = tally.nights + tally.sitting_minutes / 60
+        # The block contracts for the nights simulated, paid whether the beds are used or not.
+        yearly = sum(u.block_cost_per_year_pence for u in self.problem.units if not u.spot)
+        block_pence = yearly * 7 * len(tally.occupancy) / DAYS_A_YEAR
         return {
             "variant": self.task["variant"],
             "replication": self.task["replication"],
@@ -473,9 +525,15 @@ class _Simulation:
             "occupancy": float(np.mean(tally.occupancy)) if tally.occupancy else 0.0,
             "sitter_utilisation": float(np.mean(tally.utilisation)) if tally.utilisation else 0.0,
             "cost_pounds": round(tally.cost_pence / 100, 2),
-            "cost_per_night_or_hour": round(tally.cost_pence / 100 / served_units, 2)
+            "block_contract_pounds": round(block_pence / 100, 2),
+            # Contracts included: what a night or an hour of sitting costs the council.
+            "cost_per_night_or_hour": round(
+                (tally.cost_pence + block_pence) / 100 / served_units, 2
+            )
             if served_units
             else 0.0,
+            "agency_staff_nights": tally.agency_staff_nights,
+            "spot_nights": tally.spot_nights,
             "nights_served": tally.nights,
             "sitting_hours_served": round(tally.sitting_minutes / 60, 1),
             "still_waiting": len(self.waiting),

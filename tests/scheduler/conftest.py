@@ -49,7 +49,8 @@ Why the plan below is valid:
 KPIs: nights requested 3 + 2 + 7 = 12, served 3 + 2 = 5; minutes requested
 60 + 120 + 60 = 240, served 240; crisis (R-1, R-5): (3 x 60) / (10 x 60) =
 0.3; occupancy U-1 only (U-2 is spot) 5 / (2 beds x 7) = 0.3571; utilisation
-300 / (2 x 480 x 7 = 6,720) = 0.0446; cost 100,000 + 540,000 / 60 = 109,000;
+300 / (2 x 480 x 7 = 6,720) = 0.0446; cost (what the plan adds: U-1 is block, so
+its nights add nothing) 540,000 / 60 = 9,000;
 travel (0.02 + 0.05 + 2 x 0.01 + 0.03) deg = 0.12 x 111.19493 = 13.34 -> 13.3.
 """
 
@@ -210,7 +211,7 @@ TINY_PLAN: dict[str, Any] = {
     "kpis": {
         "nights_requested": 12, "nights_served": 5, "sitting_minutes_requested": 240,
         "sitting_minutes_served": 240, "crisis_served_ratio": 0.3, "bed_occupancy": 0.3571,
-        "sitter_utilisation": 0.0446, "cost_pence": 109000, "travel_km": 13.3,
+        "sitter_utilisation": 0.0446, "cost_pence": 9000, "travel_km": 13.3,
     },
     "solver": {"engine": "hand", "status": "feasible"},
 }

@@ -69,10 +69,10 @@ def test_tiny_plan_is_valid(tiny_problem: Data, tiny_plan: Data) -> None:
 
 
 def test_summary_of_a_valid_plan(tiny_problem: Data, tiny_plan: Data) -> None:
-    # 3 + 2 nights; 60 + 120 + 60 = 240 minutes = 4.0 h; cost 109,000 pence
+    # 3 + 2 nights; 60 + 120 + 60 = 240 minutes = 4.0 h; cost added 9,000 pence (U-1 is block)
     problem, plan = Problem.model_validate(tiny_problem), Plan.model_validate(tiny_plan)
     assert summary(problem, plan) == (
-        "valid: 2 stays (5 nights), 3 visits (4.0 h), 1 unmet; cost £1,090.00"
+        "valid: 2 stays (5 nights), 3 visits (4.0 h), 1 unmet; cost £90.00"
     )
 
 

@@ -29,8 +29,8 @@ def test_tiny_plan_figures(tiny_problem: Data, tiny_plan: Data) -> None:
     assert kpis.bed_occupancy == 0.3571
     # 60 + 120 + 2 x 60 = 300 sitter-minutes of 2 sitters x 480 min x 7 days = 6,720
     assert kpis.sitter_utilisation == 0.0446
-    # 5 nights x 20,000 + 300 sitter-min x 1,800 / 60 = 100,000 + 9,000
-    assert kpis.cost_pence == 109000
+    # U-1 is block (its nights add nothing): 300 sitter-min x 1,800 / 60 = 9,000
+    assert kpis.cost_pence == 9000
     # (0.02 + 0.05 + 0.01 + 0.01 + 0.03) degrees of latitude x 111.19493 km = 13.34
     assert kpis.travel_km == 13.3
     # the plan's own block, derived the same way in conftest, agrees
@@ -78,7 +78,7 @@ def test_only_nights_inside_the_horizon_cost_and_occupy(
     tiny_plan["stays"][1].update(first_night="2026-03-07", nights=4)
     kpis = _kpis(tiny_problem, tiny_plan)
     assert kpis.nights_served == 3 + 4  # as written
-    assert kpis.cost_pence == (3 + 2) * 20000 + 9000
+    assert kpis.cost_pence == 9000  # block nights add nothing, inside or out
     assert kpis.bed_occupancy == round((3 + 2) / 14, 4)
 
 
@@ -86,11 +86,11 @@ def test_only_nights_inside_the_horizon_cost_and_occupy(
     ("pence_per_hour", "cost_pence"),
     [
         # 305 sitter-min x 1,801 = 549,305 / 60 = 9,155.08 -> 9,155
-        (1801, 100000 + 9155),
+        (1801, 9155),
         # 305 x 1,799 = 548,695 / 60 = 9,144.92 -> 9,145
-        (1799, 100000 + 9145),
+        (1799, 9145),
         # 305 x 1,794 = 547,170 / 60 = 9,119.5 -> 9,120 (a half penny rounds up)
-        (1794, 100000 + 9120),
+        (1794, 9120),
     ],
 )
 def test_sitting_cost_is_rounded_once_to_the_penny(
@@ -104,11 +104,13 @@ def test_sitting_cost_is_rounded_once_to_the_penny(
 
 
 def test_spot_units_are_left_out_of_occupancy(tiny_problem: Data, tiny_plan: Data) -> None:
-    # with U-1 spot too there are no block beds: occupancy 0, and U-1's 5 nights are spot
+    # with U-1 spot too there are no block beds: occupancy 0, and U-1's 5 nights are spot,
+    # bought at 20,000 each: 100,000 + 9,000 of sitting
     tiny_problem["units"][0]["spot"] = True
     kpis = _kpis(tiny_problem, tiny_plan)
     assert kpis.bed_occupancy == 0.0
     assert (kpis.model_extra or {})["spot_nights"] == 5
+    assert kpis.cost_pence == (kpis.model_extra or {})["spend_added_pence"] == 109000
 
 
 def test_visits_outside_the_week_do_not_use_the_rota(tiny_problem: Data, tiny_plan: Data) -> None:
@@ -119,6 +121,7 @@ def test_visits_outside_the_week_do_not_use_the_rota(tiny_problem: Data, tiny_pl
 
 def test_unknown_references_are_left_out(tiny_problem: Data, tiny_plan: Data) -> None:
     # R-1 in an unknown unit: its 3 nights count as served, but cost and travel drop it
+    tiny_problem["units"][0]["spot"] = True  # so that its nights would cost
     tiny_plan["stays"][0]["unit_id"] = "U-9"
     kpis = _kpis(tiny_problem, tiny_plan)
     assert kpis.nights_served == 5
@@ -142,3 +145,81 @@ def test_helpers(tiny_problem: Data) -> None:
     # the week is Mon 03-02 .. Sun 03-08
     assert in_week(problem, problem.week_start.replace(day=8))
     assert not in_week(problem, problem.week_start.replace(day=9))
+
+
+def test_spend_added_counts_agency_staff_not_block_nights(
+    tiny_problem: Data, tiny_plan: Data
+) -> None:
+    # R-2 (block U-1, 2 nights) brings 1 agency staff at £250.00 a staff-night: 2 staff-nights
+    tiny_problem["units"][0].update(extra_night_staff_max=1, extra_night_staff_cost_pence=25000)
+    tiny_plan["stays"][1]["extra_night_staff"] = 1
+    kpis = _kpis(tiny_problem, tiny_plan)
+    extras = kpis.model_extra or {}
+    assert extras["agency_staff_nights"] == 2
+    # 2 x 25,000 agency + 9,000 sitting; the block nights add nothing
+    assert kpis.cost_pence == extras["spend_added_pence"] == 2 * 25000 + 9000
+
+
+@pytest.mark.parametrize(
+    ("yearly", "expected"),
+    [
+        (3_650_000, 70000),  # 3,650,000 x 7 / 365 = 70,000 exactly
+        (1_000_000, 19178),  # 7,000,000 / 365 = 19,178.08
+        (365 * 100 + 27, 701),  # (36,527 x 7 = 255,689) / 365 = 700.52 -> 701 (half up)
+    ],
+)
+def test_block_contract_is_prorated_to_the_horizon(
+    tiny_problem: Data, tiny_plan: Data, yearly: int, expected: int
+) -> None:
+    tiny_problem["units"][0]["block_cost_per_year_pence"] = yearly
+    assert (_kpis(tiny_problem, tiny_plan).model_extra or {})["block_contract_pence"] == expected
+
+
+def test_contributions_are_charged_on_chargeable_stays_only(
+    tiny_problem: Data, tiny_plan: Data
+) -> None:
+    tiny_problem["cases"][0]["contribution_per_night_pence"] = 1500  # C-1, R-1 crisis 3 nights
+    tiny_problem["cases"][1]["contribution_per_night_pence"] = 2000  # C-2, R-2 planned 2 nights
+    # crisis is allowance-exempt by default, so not charged: 2 x 2,000
+    assert (_kpis(tiny_problem, tiny_plan).model_extra or {})["carer_contributions_pence"] == 4000
+    # with no priority exempt, R-1 is charged too: 3 x 1,500 + 4,000
+    tiny_problem["policy"] = {"allowance_exempt": []}
+    assert (_kpis(tiny_problem, tiny_plan).model_extra or {})["carer_contributions_pence"] == 8500
+
+
+@pytest.mark.parametrize(
+    ("release_days", "held", "released"),
+    [
+        # in force from 03-04: held on 03-05..03-08 (4); on 03-04 both beds are non-crisis
+        (2, 4, 0),
+        # in force from 03-05: held 4 as above, and 03-04's reserve bed went to a planned stay
+        (3, 4, 1),
+        # open every night: nothing held; 03-04 released
+        (7, 0, 1),
+    ],
+)
+def test_crisis_reserve_held_and_released(
+    tiny_problem: Data, tiny_plan: Data, release_days: int, held: int, released: int
+) -> None:
+    # U-1: 2 beds, 1 held for crisis. R-1 made planned (03-02..03-04) and R-2 moved to
+    # 03-04..03-05: on 03-04 two non-crisis stays, so they take the reserve bed; on other
+    # nights at most one (the open bed), so the reserve bed is left for crisis.
+    tiny_problem["units"][0]["crisis_reserve_beds"] = 1
+    tiny_problem["requests"][0]["priority"] = "planned"
+    tiny_plan["stays"][1]["first_night"] = "2026-03-04"
+    tiny_problem["policy"] = {"reserve_release_days": release_days}
+    extras = _kpis(tiny_problem, tiny_plan).model_extra or {}
+    assert extras["crisis_reserve_bed_nights_held"] == held
+    assert extras["crisis_reserve_bed_nights_released"] == released
+    assert extras["agency_staff_nights"] == 0  # no stay brings agency staff
+
+
+def test_a_unit_without_a_reserve_holds_and_releases_nothing(
+    tiny_problem: Data, tiny_plan: Data
+) -> None:
+    extras = _kpis(tiny_problem, tiny_plan).model_extra or {}
+    assert (extras["crisis_reserve_bed_nights_held"], extras["block_contract_pence"]) == (0, 0)
+    assert (extras["crisis_reserve_bed_nights_released"], extras["carer_contributions_pence"]) == (
+        0,
+        0,
+    )

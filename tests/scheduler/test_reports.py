@@ -10,17 +10,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from api.cli import app
 from scheduler.kpis import compute_kpis
 from scheduler.model import Plan, PlannedStay, PlannedVisit, SolverInfo, Unmet
 from scheduler.reports.html_page import summary_html
+from scheduler.reports.plan_summary import summary_tables
 from scheduler.reports.tables import (
     NOT_PLANNED,
     REPORTS,
     budgets,
     carers,
+    money,
     occupancy,
     render,
     served,
@@ -170,8 +173,8 @@ def test_carers_count_only_nights_inside_the_horizon(problem, plan):
 
 def test_budget_and_sitter_use(problem, plan):
     frame = budgets(problem, plan)
-    # 3 nights x £200 + 2 h x £24 = £648 of £1,000.
-    assert frame.loc[0, "Planned (£)"] == 648.0 and frame.loc[0, "Used"] == 0.648
+    # What the plan adds: U-1 is block (its 3 nights add nothing) + 2 h x £24 = £48 of £1,000.
+    assert frame.loc[0, "Planned (£)"] == 48.0 and frame.loc[0, "Used"] == 0.048
     assert frame.loc[0, "Planned (£)"] * 100 == plan.kpis.cost_pence
     rota = sitters(problem, plan).loc[0]
     # One sitter 10 h on Mon, Tue, Wed = 30 sitter-hours; 2 planned; cap 40 h.
@@ -241,11 +244,13 @@ def test_the_summary_page_is_self_contained_with_three_charts(problem, plan):
     assert all(src.startswith("data:image/png;base64,") for src in parser.images)
     assert "<script" not in page and "http" not in page  # nothing fetched when opened
     assert "Test week" in page and "beds_taken" in page
-    # Headline figures: crisis 1 of 1 requests; cost £648 (3 x £200 + 2 h x £24), all of
-    # it under budget BG's £1,000, which is 65% used (below 95%: 0 of 1 at its limit).
+    # Headline figures: crisis 1 of 1 requests; money added £48 (U-1 is block: 2 h x £24),
+    # all of it under budget BG's £1,000, which is 5% used (below 95%: 0 of 1 at its limit).
     assert "Crisis requests served<b>1 of 1</b>" in page
-    assert "Cost<b>£648</b><span>£648 of £1,000 budgeted; 0 of 1 budgets at 95%+</span>" in page
-    assert "<td>65%</td>" in page
+    assert (
+        "Money added<b>£48</b><span>£48 of £1,000 budgeted; 0 of 1 budgets at 95%+</span>" in page
+    )
+    assert "<td>5%</td>" in page
 
 
 def test_the_report_command(tmp_path: Path, problem, plan):
@@ -267,3 +272,105 @@ def test_the_report_command(tmp_path: Path, problem, plan):
     assert not (tmp_path / "x.csv").exists()
     missing = runner.invoke(app, ["report", str(tmp_path / "none.json"), "-p", str(problem_path)])
     assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+@pytest.fixture
+def policy_problem():
+    # U-1: block, 2 beds, £73,000 a year, 1 bed held for crisis, 1 agency staff at £250 a
+    # night. U-S: spot, 1 bed at £300. Contributions C-2 £20, C-3 £5 a night. The plan is
+    # made on Monday 2 March (7 nights); the reserve is in force from Wednesday 4 March.
+    return b.problem(
+        [
+            b.case("C-1", contribution_per_night_pence=1000),
+            b.case("C-2", contribution_per_night_pence=2000),
+            b.case("C-3", contribution_per_night_pence=500),
+            b.case("C-4"),
+        ],
+        [
+            b.unit(
+                "U-1",
+                beds=2,
+                block_cost_per_year_pence=7_300_000,
+                crisis_reserve_beds=1,
+                extra_night_staff_max=1,
+                extra_night_staff_cost_pence=25000,
+            ),
+            b.unit("U-S", spot=True, cost_per_night_pence=30000),
+        ],
+        [
+            b.stay("R-1", "C-1", 3, "2026-03-05", "2026-03-05", priority="crisis"),
+            b.stay("R-2", "C-2", 2, "2026-03-02", "2026-03-02"),
+            b.stay("R-5", "C-3", 2, "2026-03-02", "2026-03-02"),
+            b.stay("R-6", "C-4", 2, "2026-03-06", "2026-03-06", priority="crisis"),
+        ],
+    )
+
+
+def _stay(request_id, case_id, unit_id, bed_id, day, nights, extra=0):
+    return PlannedStay(
+        request_id=request_id, case_id=case_id, unit_id=unit_id, bed_id=bed_id,
+        first_night=MONDAY + dt.timedelta(days=day), nights=nights, extra_night_staff=extra,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def policy_plan(policy_problem):
+    stays = [
+        _stay("R-1", "C-1", "U-1", "U-1-B0", 3, 3),  # crisis, Thu 5 .. Sat 7
+        _stay("R-2", "C-2", "U-1", "U-1-B1", 0, 2, extra=1),  # planned, Mon 2, Tue 3
+        _stay("R-5", "C-3", "U-1", "U-1-B0", 0, 2),  # planned, Mon 2, Tue 3
+        _stay("R-6", "C-4", "U-S", "U-S-B0", 4, 2),  # crisis, spot, Fri 6, Sat 7
+    ]
+    return Plan(
+        stays=stays,
+        kpis=compute_kpis(policy_problem, stays, []),
+        solver=SolverInfo(engine="greedy", status="feasible", seconds=0.0, seed=0),
+    )
+
+
+def test_money_and_reserve_by_unit(policy_problem, policy_plan):
+    frame = money(policy_problem, policy_plan).set_index("ID")
+    block, spot = frame.loc["U-1"], frame.loc["U-S"]
+    # U-1: 3 + 2 + 2 nights; R-2's agency staff 2 nights x £250 = £500 added (block
+    # nights add nothing); contract £73,000 x 7 / 365 = £1,400; contributions R-2 2 x £20
+    # + R-5 2 x £5 = £50 (R-1 is crisis: not charged).
+    assert (block["Kind"], block["Nights"], block["Agency staff nights"]) == ("block unit", 7, 2)
+    assert (block["Added (£)"], block["Block contract (£)"]) == (500.0, 1400.0)
+    assert block["Contributions (£)"] == 50.0
+    # Reserve: Mon 2 and Tue 3 (before it is in force) two planned stays, so the reserve
+    # bed went to one of them: 2 released; Wed 4 .. Sun 8 no planned stay: 5 held.
+    assert (block["Reserve beds"], block["Reserve held"], block["Reserve released"]) == (1, 5, 2)
+    # U-S: 2 spot nights x £300, no contract, crisis so no contribution.
+    assert (spot["Kind"], spot["Added (£)"], spot["Block contract (£)"]) == ("spot unit", 600.0, 0)
+    assert spot["Contributions (£)"] == 0
+    # The columns add up to the KPI block.
+    extras = policy_plan.kpis.model_extra or {}
+    assert frame["Added (£)"].sum() * 100 == extras["spend_added_pence"] == 110000
+    assert frame["Block contract (£)"].sum() * 100 == extras["block_contract_pence"]
+    assert frame["Contributions (£)"].sum() * 100 == extras["carer_contributions_pence"]
+    assert frame["Agency staff nights"].sum() == extras["agency_staff_nights"] == 2
+    assert frame["Reserve held"].sum() == extras["crisis_reserve_bed_nights_held"]
+    assert frame["Reserve released"].sum() == extras["crisis_reserve_bed_nights_released"]
+
+
+def test_the_summary_shows_money_added_beside_contracts_and_the_reserve(
+    policy_problem, policy_plan
+):
+    page = summary_html(policy_problem, policy_plan)
+    # £500 agency + £600 spot added; £1,400 of contracts; £50 charged; 2 agency staff
+    # nights and 2 spot nights; 5 reserve bed-nights held, 2 released
+    assert "Money added<b>£1,100</b>" in page
+    assert "Block contracts<b>£1,400</b>" in page
+    assert "Carers&#x27; contributions<b>£50</b>" in page
+    assert "Agency staff nights<b>2</b><span>2 spot nights bought</span>" in page
+    assert (
+        "Crisis reserve bed-nights held<b>5</b>"
+        "<span>2 released to other stays at short notice</span>" in page
+    )
+    assert "Money and crisis reserve by unit and provider" in page
+    console = Console(width=200, record=True)
+    for table in summary_tables(policy_problem, policy_plan):
+        console.print(table)
+    text = console.export_text()
+    assert "money added (spot, agency staff, sitting)" in text and "£1,100.00" in text
+    assert "crisis reserve held / released (bed-nights)" in text and "5 / 2" in text

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from scheduler import sheets as sheets_module
 from scheduler.files import load_problem
-from scheduler.model import Problem
+from scheduler.model import Alternative, ExtraStaff, Plan, PlannedStay, Policy, Problem, Unmet
 from scheduler.sheets import (
     HOW_TO,
     SHEETS,
@@ -58,6 +58,134 @@ def test_weights_empty_lists_and_formula_like_text_survive(write):
     problem = _unusual(TINY)
     assert problem != TINY  # the changes are real
     assert problem_from_workbook(read_workbook(write(problem_to_frames(problem)))) == problem
+
+
+def _v2(problem: Problem) -> Problem:
+    """``problem`` with every v2 field away from its default: the council's policy, the
+    planning date, a case's ledger, a unit's contract, reserve and agency staff, an
+    exceptional request, an offered booking with agency staff, the new weights."""
+    data = problem.model_dump(mode="json")
+    data["policy"] = {
+        "allowance_exempt": [],
+        "spot_for": ["crisis", "health_appointment"],
+        "sitting_bank_weeks": 6,
+        "reserve_release_days": 3,
+        "offer_hours": 24,
+    }
+    data["planned_on"] = data["horizon"]["first_night"]
+    data["weights"] = {**data["weights"], "break_bonus_units": 45, "first_sitting_hours": 1.5}
+    data["cases"][0].update(
+        allowance_year_start="2024-10-01",
+        sitting_hours_banked=3.5,
+        sitting_hours_recent=12.25,
+        contribution_per_night_pence=2150,
+    )
+    block = next(u for u in data["units"] if not u["spot"])
+    block.update(
+        block_cost_per_year_pence=18_250_000,
+        crisis_reserve_beds=1,
+        extra_night_staff_max=2,
+        extra_night_staff_cost_pence=24000,
+    )
+    data["requests"][0].update(exceptional=True, exceptional_reason="carer in hospital; no bed")
+    stay = next(b for b in data["bookings"] if "bed_id" in b)
+    stay.update(status="offered", extra_night_staff=1)
+    visit = next(b for b in data["bookings"] if "visit_id" in b)
+    visit["status"] = "offered"
+    return load_problem(data)
+
+
+@pytest.mark.parametrize("write", [write_xlsx, write_csv_zip])
+def test_every_v2_field_survives_the_spreadsheet(write):
+    problem = _v2(TINY)
+    assert problem.policy.allowance_exempt == [] and problem.bookings[0].status == "offered"
+    assert problem_from_workbook(read_workbook(write(problem_to_frames(problem)))) == problem
+
+
+V2_COLUMNS = {
+    "settings": ["Planned on", *(header for header, _, _, _ in sheets_module.POLICY_COLUMNS)],
+    "cases": [
+        "Allowance year start",
+        "Sitting hours banked",
+        "Sitting hours recent",
+        "Contribution per night (pence)",
+    ],
+    "units": [
+        "Block cost per year (pence)",
+        "Crisis reserve beds",
+        "Extra night staff max",
+        "Extra night staff cost (pence)",
+    ],
+    "stay requests": ["Exceptional", "Exceptional reason"],
+    "bookings": ["Status", "Extra night staff"],
+}
+
+
+@pytest.mark.parametrize("write", [write_xlsx, write_csv_zip])
+def test_a_v1_workbook_without_the_v2_columns_imports_with_defaults(write):
+    frames = problem_to_frames(_v2(TINY))
+    for sheet, columns in V2_COLUMNS.items():
+        frames[sheet] = frames[sheet].drop(columns=columns)
+    for header in ("Weight: break bonus units", "Weight: first sitting hours"):
+        frames["settings"] = frames["settings"].drop(columns=[header])
+    imported = problem_from_workbook(read_workbook(write(frames)))
+    # every v2 field is back at its default; the rest is as written
+    assert imported.policy == Policy() and imported.planned_on is None
+    assert imported.weights.break_bonus_units is None
+    assert imported.weights.first_sitting_hours == 2
+    case = imported.cases[0]
+    assert (case.allowance_year_start, case.sitting_hours_banked) == (None, 0)
+    assert (case.sitting_hours_recent, case.contribution_per_night_pence) == (0, 0)
+    for unit in imported.units:
+        assert (unit.block_cost_per_year_pence, unit.crisis_reserve_beds) == (0, 0)
+        assert (unit.extra_night_staff_max, unit.extra_night_staff_cost_pence) == (0, 0)
+    assert not imported.requests[0].exceptional  # type: ignore[union-attr]
+    assert {b.status for b in imported.bookings} == {"confirmed"}
+    assert imported.cases[1:] == TINY.cases[1:] and imported.localities == TINY.localities
+
+
+def test_the_template_documents_every_v2_column():
+    readme = template_frames(_v2(TINY))["README"]
+    described = readme.set_index(["Sheet", "Column"])["Notes"]
+    for sheet, columns in V2_COLUMNS.items():
+        for column in columns:
+            notes = described[(sheet, column)]
+            # its own note, not the sheet's general description
+            assert notes != sheets_module.SHEET_BY_NAME[sheet].help, (sheet, column)
+    exempt = readme[readme["Column"] == "Policy: allowance exempt"].iloc[0]
+    assert (exempt["Kind"], exempt["Example"]) == ("priorities, ';'-separated, or none", "none")
+
+
+def test_the_plan_export_has_agency_staff_and_the_alternatives():
+    problem = _v2(TINY)
+    unit = next(u for u in problem.units if not u.spot)
+    stay = PlannedStay(
+        request_id="R-X", case_id="C-00001", unit_id=unit.unit_id, bed_id=unit.beds[0].bed_id,
+        first_night=problem.horizon.first_night, nights=2, extra_night_staff=1,
+    )  # fmt: skip
+    extra = ExtraStaff(unit_id=unit.unit_id, night=problem.horizon.first_night, count=2)
+    alternative = Alternative(
+        text="A spot bed, if a manager approves it.", relaxes=["spot_approval", "travel"]
+    )
+    plan = Plan(
+        stays=[stay],
+        extra_staff=[extra],
+        unmet=[Unmet(request_id="R-Y", reason="spot_not_approved", detail="No block bed.",
+                     alternative=alternative)],
+        solver={"engine": "hand", "status": "feasible"},
+    )  # fmt: skip
+    frames = sheets_module.plan_frames(problem, plan)
+    assert frames["stays"].loc[0, "Extra night staff"] == 1
+    agency = frames["agency staff"].iloc[0]
+    # 2 staff x £240.00 a staff-night
+    assert (agency["Unit ID"], agency["Agency staff"], agency["Cost (pence)"]) == (
+        unit.unit_id,
+        2,
+        2 * 24000,
+    )
+    unmet = frames["unmet"].iloc[0]
+    assert unmet["Alternative"] == "A spot bed, if a manager approves it."
+    assert unmet["Alternative relaxes"] == "spot_approval; travel"
 
 
 def test_real_excel_dates_times_and_numbers_import():
@@ -157,6 +285,64 @@ BAD_CELLS = [
     ("rotas", 1, "Start", "24:00", ("rotas", 3, "'Start' (C)", "'24:00' ends a day")),
     # a sitting week that does not start on a Monday (2025-04-29 is a Tuesday)
     ("settings", 0, "Week start", "2025-04-29", ("settings", 2, "'Week start' (C)", "Monday")),
+    # v2 columns. An offered booking is "offered": "pending" is no status
+    (
+        "bookings",
+        0,
+        "Status",
+        "pending",
+        ("bookings", 2, "'Status' (O)", "'pending' is not one of confirmed, offered"),
+    ),
+    # a policy list naming no priority
+    (
+        "settings",
+        0,
+        "Policy: allowance exempt",
+        "urgent",
+        ("settings", 2, "'Policy: allowance exempt' (E)", "'urgent' is not crisis"),
+    ),
+    # a planning date that is no date
+    ("settings", 0, "Planned on", "soon", ("settings", 2, "'Planned on' (D)", "is not a date")),
+    # banking past a year: the policy's own bound (53 weeks), placed on its cell
+    (
+        "settings",
+        0,
+        "Policy: sitting bank weeks",
+        99,
+        ("settings", 2, "'Policy: sitting bank weeks' (G)", "less than or equal to 53"),
+    ),
+    # an allowance year that starts on no date
+    (
+        "cases",
+        0,
+        "Allowance year start",
+        "April",
+        ("cases", 2, "'Allowance year start' (M)", "'April' is not a date"),
+    ),
+    # exceptional without a reason: the request's own check, on the reason's cell
+    (
+        "stay requests",
+        0,
+        "Exceptional",
+        "yes",
+        ("stay requests", 2, "'Exceptional reason' (L)", "is required when exceptional"),
+    ),
+    # a reserve larger than the unit's 2 block beds
+    (
+        "units",
+        0,
+        "Crisis reserve beds",
+        3,
+        ("units", 2, "'Crisis reserve beds' (N)", "3 is more than the unit's 2 beds"),
+    ),
+    # an agency price over any plausible figure (10^20 pence)
+    (
+        "units",
+        0,
+        "Extra night staff cost (pence)",
+        10**20,
+        ("units", 2, "'Extra night staff cost (pence)' (P)", "less than or equal to"),
+    ),
     # earliest start after latest start (2025-04-30)
     (
         "stay requests",
@@ -278,7 +464,7 @@ def test_unknown_columns_are_refused_but_notes_and_empty_columns_are_not():
     frames["units"]["Notes from the broker"] = "call first"
     errors = _errors(frames)
     # 'Bed need' is the 17th column of 'cases' (Q), after the 16 of SHEETS
-    assert [(e.sheet, e.row, e.column) for e in errors] == [("cases", 1, "'Bed need' (Q)")]
+    assert [(e.sheet, e.row, e.column) for e in errors] == [("cases", 1, "'Bed need' (U)")]
 
 
 def test_rows_are_numbered_as_the_spreadsheet_shows_them_and_words_ignore_case():
@@ -374,7 +560,7 @@ def test_template_import_allocate_export(tmp_path: Path):
         out = tmp_path / name
         exported = runner.invoke(app, ["export", str(plan), "-p", str(problem), "-o", str(out)])
         assert exported.exit_code == 0, exported.output
-        assert read_workbook(out).keys() == {"stays", "visits", "unmet"}
+        assert read_workbook(out).keys() == {"stays", "visits", "agency staff", "unmet"}
 
 
 def test_the_csv_template_unzipped_to_a_directory_imports(tmp_path: Path):
