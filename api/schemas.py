@@ -59,6 +59,7 @@ __all__ = [
 ]
 
 Engine = Literal["cpsat", "greedy"]
+BookingStatus = Literal["confirmed", "offered", "cancelled"]
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
@@ -216,7 +217,10 @@ class BookingChange(_Body):
 class BookingOut(BaseModel):
     booking_id: str
     kind: Literal["stay", "visit"]
-    status: Literal["confirmed", "cancelled"]
+    status: BookingStatus = Field(
+        description="An offered booking (made to the carer, not yet answered) holds its "
+        "capacity as a confirmed one does."
+    )
     version: int
     request_id: str
     case_id: str
@@ -224,6 +228,9 @@ class BookingOut(BaseModel):
     bed_id: str | None = None
     first_night: dt.date | None = None
     nights: int | None = None
+    extra_night_staff: int | None = Field(
+        default=None, description="Stays: agency night staff booked with it, each night."
+    )
     visit_id: str | None = None
     provider_id: str | None = None
     day: dt.date | None = None

@@ -24,6 +24,10 @@ class UnitRepository(ItemRepository[Unit]):
             unit_id=unit.unit_id,
             locality_id=unit.locality_id,
             spot=unit.spot,
+            block_cost_per_year_pence=unit.block_cost_per_year_pence,
+            crisis_reserve_beds=unit.crisis_reserve_beds,
+            extra_night_staff_max=unit.extra_night_staff_max,
+            extra_night_staff_cost_pence=unit.extra_night_staff_cost_pence,
             position=position,
             body=body,
         )
