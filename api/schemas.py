@@ -17,12 +17,14 @@ from scheduler.model import (
     MAX_SEED,
     MAX_TIME_LIMIT,
     Clock,
+    Count,
     Day,
     Horizon,
     Id,
     Minutes,
     Name,
     Nights,
+    Pence,
     Provider,
     Shift,
     Unit,
@@ -55,6 +57,7 @@ __all__ = [
     "SpreadsheetCheck",
     "StayBookingIn",
     "UnitChanged",
+    "UnitTermsIn",
     "VisitBookingIn",
 ]
 
@@ -259,6 +262,22 @@ class NightStaffIn(_Body):
     staff: int | None = Field(
         ge=0, le=MAX_COUNT, description="Staff on duty; null restores the default."
     )
+
+
+class UnitTermsIn(_Body):
+    """A unit's terms to change (policy v2); those left out stay. Validated as a unit
+    in a problem file is: pence at most 10^12, a crisis reserve within the block beds,
+    no block contract or reserve on a spot unit."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"crisis_reserve_beds": 1, "extra_night_staff_max": 1}]},
+    )
+
+    block_cost_per_year_pence: Pence | None = None
+    crisis_reserve_beds: Count | None = None
+    extra_night_staff_max: Count | None = None
+    extra_night_staff_cost_pence: Pence | None = None
 
 
 class RotaIn(_Body):
