@@ -61,21 +61,18 @@ V2_WEIGHTS = ("break_bonus_units", "first_sitting_hours")
 
 def upgrade() -> None:
     for table, (_, columns) in TABLES.items():
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            for name, kind, default in columns:
-                nullable = default is None
-                batch_op.add_column(
-                    sa.Column(name, kind, nullable=nullable, server_default=default)
-                )
-    with op.batch_alter_table("bookings", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("extra_night_staff", sa.Integer(), nullable=False, server_default=ZERO)
-        )
-    with op.batch_alter_table("planning", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("planned_on", sa.Date(), nullable=True))
-        batch_op.add_column(
-            sa.Column("policy", JSON, nullable=False, server_default=sa.text("'{}'"))
-        )
+        for name, kind, default in columns:
+            op.add_column(
+                table, sa.Column(name, kind, nullable=default is None, server_default=default)
+            )
+    op.add_column(
+        "bookings",
+        sa.Column("extra_night_staff", sa.Integer(), nullable=False, server_default=ZERO),
+    )
+    op.add_column("planning", sa.Column("planned_on", sa.Date(), nullable=True))
+    op.add_column(
+        "planning", sa.Column("policy", JSON, nullable=False, server_default=sa.text("'{}'"))
+    )
     for table, (key, columns) in TABLES.items():
         _fill_from_bodies(table, key, columns)
 
@@ -85,15 +82,15 @@ def downgrade() -> None:
     for table, (key, columns) in TABLES.items():
         _strip_bodies(table, key, {name for name, _, _ in columns})
     _strip_weights_and_plans()
-    with op.batch_alter_table("planning", schema=None) as batch_op:
-        batch_op.drop_column("policy")
-        batch_op.drop_column("planned_on")
-    with op.batch_alter_table("bookings", schema=None) as batch_op:
-        batch_op.drop_column("extra_night_staff")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+), not a batch table copy: copying
+    # ``cases`` would drop a table that requests and bookings reference, which SQLite's
+    # foreign keys (on for the service's connections) refuse once there are rows.
+    op.drop_column("planning", "policy")
+    op.drop_column("planning", "planned_on")
+    op.drop_column("bookings", "extra_night_staff")
     for table, (_, columns) in TABLES.items():
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            for name, _, _ in reversed(columns):
-                batch_op.drop_column(name)
+        for name, _, _ in reversed(columns):
+            op.drop_column(table, name)
 
 
 # ---------------------------------------------------------------------------- data
