@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database", "make_engine", "upgrade"]
+__all__ = ["Database", "downgrade", "make_engine", "upgrade"]
 
 _WRITE = "respite_write"
 _HERE = Path(__file__).resolve().parent
@@ -92,3 +92,14 @@ def upgrade(url: str, revision: str = "head") -> None:
     config.set_main_option("script_location", str(_HERE / "migrations"))
     config.attributes["database_url"] = url
     command.upgrade(config, revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Undo the Alembic migrations of ``url`` after ``revision`` (tests; a rollback)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(_HERE / "alembic.ini"))
+    config.set_main_option("script_location", str(_HERE / "migrations"))
+    config.attributes["database_url"] = url
+    command.downgrade(config, revision)

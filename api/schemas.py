@@ -17,12 +17,14 @@ from scheduler.model import (
     MAX_SEED,
     MAX_TIME_LIMIT,
     Clock,
+    Count,
     Day,
     Horizon,
     Id,
     Minutes,
     Name,
     Nights,
+    Pence,
     Provider,
     Shift,
     Unit,
@@ -55,10 +57,12 @@ __all__ = [
     "SpreadsheetCheck",
     "StayBookingIn",
     "UnitChanged",
+    "UnitTermsIn",
     "VisitBookingIn",
 ]
 
 Engine = Literal["cpsat", "greedy"]
+BookingStatus = Literal["confirmed", "offered", "cancelled"]
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
@@ -216,7 +220,10 @@ class BookingChange(_Body):
 class BookingOut(BaseModel):
     booking_id: str
     kind: Literal["stay", "visit"]
-    status: Literal["confirmed", "cancelled"]
+    status: BookingStatus = Field(
+        description="An offered booking (made to the carer, not yet answered) holds its "
+        "capacity as a confirmed one does."
+    )
     version: int
     request_id: str
     case_id: str
@@ -224,6 +231,9 @@ class BookingOut(BaseModel):
     bed_id: str | None = None
     first_night: dt.date | None = None
     nights: int | None = None
+    extra_night_staff: int | None = Field(
+        default=None, description="Stays: agency night staff booked with it, each night."
+    )
     visit_id: str | None = None
     provider_id: str | None = None
     day: dt.date | None = None
@@ -252,6 +262,22 @@ class NightStaffIn(_Body):
     staff: int | None = Field(
         ge=0, le=MAX_COUNT, description="Staff on duty; null restores the default."
     )
+
+
+class UnitTermsIn(_Body):
+    """A unit's terms to change (policy v2); those left out stay. Validated as a unit
+    in a problem file is: pence at most 10^12, a crisis reserve within the block beds,
+    no block contract or reserve on a spot unit."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"crisis_reserve_beds": 1, "extra_night_staff_max": 1}]},
+    )
+
+    block_cost_per_year_pence: Pence | None = None
+    crisis_reserve_beds: Count | None = None
+    extra_night_staff_max: Count | None = None
+    extra_night_staff_cost_pence: Pence | None = None
 
 
 class RotaIn(_Body):

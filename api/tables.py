@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -28,6 +29,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
@@ -70,13 +73,18 @@ class Base(DeclarativeBase):
 
 
 class PlanningRow(Base):
-    """The one row of problem-wide settings: horizon, week_start, weights."""
+    """The one row of problem-wide settings: horizon, week_start, planned_on, policy,
+    weights."""
 
     __tablename__ = "planning"
     planning_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     first_night: Mapped[dt.date] = mapped_column(Date)
     last_night: Mapped[dt.date] = mapped_column(Date)
     week_start: Mapped[dt.date] = mapped_column(Date)
+    planned_on: Mapped[dt.date | None] = mapped_column(Date)  # None: the horizon's first night
+    policy: Mapped[dict[str, Any]] = mapped_column(  # {}: every default
+        Json, default=dict, server_default=text("'{}'")
+    )
     weights: Mapped[dict[str, Any]]
 
 
@@ -92,6 +100,13 @@ class CaseRow(Base):
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     locality_id: Mapped[str] = mapped_column(ForeignKey("localities.locality_id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The ledger a case carries between runs (H8), beside the whole case in ``body``.
+    allowance_year_start: Mapped[dt.date | None] = mapped_column(Date)
+    sitting_hours_banked: Mapped[float] = mapped_column(Float, default=0, server_default="0")
+    sitting_hours_recent: Mapped[float] = mapped_column(Float, default=0, server_default="0")
+    contribution_per_night_pence: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0"
+    )
     body: Mapped[dict[str, Any]]
 
 
@@ -101,6 +116,16 @@ class UnitRow(Base):
     locality_id: Mapped[str] = mapped_column(ForeignKey("localities.locality_id"), index=True)
     spot: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Money and capacity beyond the beds and rota (H5 agency staff, H12, H13); pence are
+    # BIGINT: a year's block contract passes PostgreSQL's 32-bit integer (GBP 21m).
+    block_cost_per_year_pence: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0"
+    )
+    crisis_reserve_beds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    extra_night_staff_max: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    extra_night_staff_cost_pence: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0"
+    )
     body: Mapped[dict[str, Any]]  # the unit without beds and night_staff
 
 
@@ -141,6 +166,9 @@ class RequestRow(Base):
     priority: Mapped[str] = mapped_column(String(32))
     received: Mapped[dt.date] = mapped_column(Date)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # A manager's approval of a spot bed (H12b): stays only; false for sitting.
+    exceptional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    exceptional_reason: Mapped[str | None] = mapped_column(Text)
     body: Mapped[dict[str, Any]]
 
 
@@ -152,11 +180,13 @@ class BudgetRow(Base):
 
 
 class BookingRow(Base):
-    """A confirmed (or cancelled) stay or sitting visit."""
+    """A stay or sitting visit: confirmed, offered (made to the carer, not yet answered;
+    it holds its capacity as a confirmed one does) or cancelled."""
 
     __tablename__ = "bookings"
     booking_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # "stay" | "visit"
+    # "confirmed" | "offered" | "cancelled"
     status: Mapped[str] = mapped_column(String(16), default="confirmed", index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     request_id: Mapped[str] = mapped_column(ForeignKey("requests.request_id"), index=True)
@@ -165,6 +195,8 @@ class BookingRow(Base):
     bed_id: Mapped[str | None] = mapped_column(ForeignKey("beds.bed_id"))
     first_night: Mapped[dt.date | None] = mapped_column(Date)
     nights: Mapped[int | None] = mapped_column(Integer)
+    # Agency night staff the stay was booked with, each of its nights (H5).
+    extra_night_staff: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     visit_id: Mapped[str | None] = mapped_column(String(64))
     provider_id: Mapped[str | None] = mapped_column(ForeignKey("providers.provider_id"), index=True)
     day: Mapped[dt.date | None] = mapped_column(Date)
@@ -178,7 +210,8 @@ class BookingRow(Base):
 
 
 class BedNightRow(Base):
-    """One bed held for one night by a confirmed stay: the database's guard against H1."""
+    """One bed held for one night by a confirmed or offered stay: the database's guard
+    against H1."""
 
     __tablename__ = "bed_nights"
     __table_args__ = (UniqueConstraint("bed_id", "night", name="uq_bed_nights_bed_night"),)
@@ -191,7 +224,8 @@ class BedNightRow(Base):
 
 
 class ServedPartRow(Base):
-    """A stay request, or one visit of a sitting request, that a confirmed booking serves."""
+    """A stay request, or one visit of a sitting request, that a confirmed or offered
+    booking serves."""
 
     __tablename__ = "served_parts"
     __table_args__ = (UniqueConstraint("request_id", "part", name="uq_served_parts_request_part"),)

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.table import Table
 from typer._click.core import Context  # typer bundles its own click
 from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
@@ -34,6 +35,7 @@ from scheduler.files import (
 )
 from scheduler.model import (
     InvalidProblem,
+    Kpis,
     Plan,
     Problem,
     ProblemError,
@@ -41,7 +43,7 @@ from scheduler.model import (
     problem_json_schema,
 )
 
-__all__ = ["OneLineErrors", "app", "fail", "main", "one_line", "writable"]
+__all__ = ["OneLineErrors", "app", "fail", "main", "one_line", "policy_rows", "writable"]
 
 TRACEBACK = "RESPITE_TRACEBACK"  # set (to anything) to see a failing command's traceback
 
@@ -503,11 +505,43 @@ def fixtures_generate(
 
 
 def print_summary(problem: Problem, plan: Plan) -> None:
-    """Readable tables: served vs requested by priority and locality, use, budgets, unmet."""
+    """Readable tables: served vs requested by priority and locality, use, budgets, unmet,
+    and the policy v2 figures (money added vs block contracts, contributions, the crisis
+    reserve, agency staff)."""
     from scheduler.reports.plan_summary import summary_tables
 
     for table in summary_tables(problem, plan):
         out.print(table)
+    rows = policy_rows(plan.kpis)
+    if rows:
+        policy = Table(title="Money and policy")
+        policy.add_column("figure")
+        policy.add_column("value", justify="right")
+        for label, value in rows:
+            policy.add_row(label, value)
+        out.print(policy)
+
+
+# The v2 KPIs (scheduler.kpis) as the summary shows them: key, label, pence or a count.
+POLICY_KPIS = (
+    ("spend_added_pence", "spend the plan adds (spot, agency, sitting)", "pence"),
+    ("block_contract_pence", "block contracts for these nights (paid anyway)", "pence"),
+    ("carer_contributions_pence", "carers' contributions (chargeable nights)", "pence"),
+    ("agency_staff_nights", "agency night staff (staff-nights)", "count"),
+    ("crisis_reserve_bed_nights_held", "crisis reserve bed-nights held", "count"),
+    ("crisis_reserve_bed_nights_released", "crisis reserve bed-nights released", "count"),
+)
+
+
+def policy_rows(kpis: Kpis) -> list[tuple[str, str]]:
+    """The v2 figures a plan's KPIs hold, labelled and formatted; none for a plan made
+    before they were computed."""
+    extra = kpis.model_extra or {}
+    rows = []
+    for key, label, kind in POLICY_KPIS:
+        if isinstance(value := extra.get(key), int | float):
+            rows.append((label, f"£{value / 100:,.2f}" if kind == "pence" else f"{value:,.0f}"))
+    return rows
 
 
 def main() -> None:

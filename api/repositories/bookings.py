@@ -1,4 +1,10 @@
-"""Confirmed bookings and the rows that make double booking impossible."""
+"""Bookings and the rows that make double booking impossible.
+
+A booking is confirmed, offered (made to the carer and not yet answered) or cancelled.
+An offered booking holds its capacity as a confirmed one does: its bed-nights and
+request part are claimed, and the problems runs and booking checks are built from
+include it (with its status). "Holding" below means confirmed or offered.
+"""
 
 from __future__ import annotations
 
@@ -21,15 +27,20 @@ from api.tables import (
 )
 from scheduler.model import StayBooking, VisitBooking
 
-__all__ = ["BookingFilter", "BookingRepository", "TakenBedNight", "TakenPart"]
+__all__ = ["HOLDING", "BookingFilter", "BookingRepository", "TakenBedNight", "TakenPart"]
 
 Booking = StayBooking | VisitBooking
+# The statuses that hold capacity (a bed-night, a request part, sitters).
+HOLDING = ("confirmed", "offered")
 _OWNER_COLUMNS = {"unit": BookingRow.unit_id, "provider": BookingRow.provider_id}
 
 
 @dataclass(frozen=True)
 class BookingFilter:
-    """What a booking list may be narrowed to; None means any."""
+    """What a booking list may be narrowed to; None means any.
+
+    ``status`` is one status, or ``"holding"`` for confirmed and offered ones.
+    """
 
     status: str | None = "confirmed"
     kind: str | None = None
@@ -40,6 +51,9 @@ class BookingFilter:
     run_id: str | None = None
     on_or_after: dt.date | None = None
     before: dt.date | None = None
+
+
+_HOLDING = BookingFilter(status="holding")
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,8 @@ def to_booking(row: BookingRow) -> Booking:
             bed_id=row.bed_id or "",
             first_night=row.first_night or dt.date.min,
             nights=row.nights or 0,
+            status="offered" if row.status == "offered" else "confirmed",
+            extra_night_staff=row.extra_night_staff or 0,
         )
     return VisitBooking(
         booking_id=row.booking_id,
@@ -85,6 +101,7 @@ def to_booking(row: BookingRow) -> Booking:
         start=row.start or "",
         minutes=row.minutes or 0,
         sitters=2 if row.sitters == 2 else 1,
+        status="offered" if row.status == "offered" else "confirmed",
     )
 
 
@@ -124,21 +141,23 @@ class BookingRepository:
         unit_ids: Iterable[str] = (),
         provider_ids: Iterable[str] = (),
     ) -> list[BookingRow]:
-        """Confirmed bookings of any of these cases, units or providers."""
+        """Holding (confirmed or offered) bookings of any of these cases, units or
+        providers."""
         wanted = [
             BookingRow.case_id.in_(set(case_ids)),
             BookingRow.unit_id.in_(set(unit_ids)),
             BookingRow.provider_id.in_(set(provider_ids)),
         ]
-        query = self._query(BookingFilter()).where(or_(*wanted))
+        query = self._query(_HOLDING).where(or_(*wanted))
         return list(self.session.scalars(query))
 
     def confirmed_all(self) -> list[BookingRow]:
-        """Every confirmed booking, in the order they were made."""
-        return list(self.session.scalars(self._query(BookingFilter())))
+        """Every holding (confirmed or offered) booking, in the order they were made."""
+        return list(self.session.scalars(self._query(_HOLDING)))
 
     def overlapping(self, first_night: dt.date, last_night: dt.date) -> list[BookingRow]:
-        """Confirmed stays holding a night in, and visits on a day in, the range."""
+        """Holding (confirmed or offered) stays holding a night in, and visits on a day
+        in, the range."""
         stays = and_(
             BookingRow.kind == "stay",
             BookingRow.first_night <= last_night,
@@ -148,7 +167,7 @@ class BookingRepository:
             BookingRow.day >= first_night,
             BookingRow.day <= last_night,
         )
-        query = self._query(BookingFilter()).where(or_(stays, visits))
+        query = self._query(_HOLDING).where(or_(stays, visits))
         return [
             row
             for row in self.session.scalars(query)
@@ -188,14 +207,15 @@ class BookingRepository:
         return [(row, care) for row, care in self.session.execute(query).all()]
 
     def add(self, booking: Booking, *, run_id: str | None, now: dt.datetime) -> BookingRow:
-        """Insert a confirmed booking with its bed-nights and served part.
+        """Insert a booking (confirmed, or offered as its ``status`` says) with its
+        bed-nights and served part.
 
         Raises ``sqlalchemy.exc.IntegrityError`` (on flush) when a bed-night or a
         request part is already taken.
         """
         row = BookingRow(
             **_columns(booking),
-            status="confirmed",
+            status=booking.status,
             version=1,
             run_id=run_id,
             position=next_position(self.session, BookingRow.position),
@@ -247,7 +267,7 @@ class BookingRepository:
         ]
 
     def taken_parts(self, parts: Iterable[tuple[str, str]]) -> list[TakenPart]:
-        """Those of ``(request_id, part)`` already served by a confirmed booking."""
+        """Those of ``(request_id, part)`` already served by a holding booking."""
         pairs = sorted(set(parts))
         if not pairs:
             return []
@@ -291,9 +311,9 @@ class BookingRepository:
     def disagreeing(self) -> list[str]:
         """Bookings whose bed-night and served-part rows disagree with their status.
 
-        A confirmed stay holds exactly its bed's nights and its request's stay; a
-        confirmed visit holds its visit and no bed-night; a cancelled booking
-        holds nothing.
+        A confirmed or offered stay holds exactly its bed's nights and its request's
+        stay; such a visit holds its visit and no bed-night; a cancelled booking holds
+        nothing.
         """
         nights: dict[str, set[tuple[str, dt.date]]] = {}
         for bed_night in self.session.scalars(select(BedNightRow)):
@@ -323,8 +343,11 @@ class BookingRepository:
     @staticmethod
     def _query(where: BookingFilter) -> Select[BookingRow]:
         query = select(BookingRow).order_by(BookingRow.position)
+        if where.status == "holding":
+            query = query.where(BookingRow.status.in_(HOLDING))
+        elif where.status is not None:
+            query = query.where(BookingRow.status == where.status)
         for column, value in (
-            (BookingRow.status, where.status),
             (BookingRow.kind, where.kind),
             (BookingRow.case_id, where.case_id),
             (BookingRow.request_id, where.request_id),
@@ -349,7 +372,7 @@ class BookingRepository:
 
 def _held(row: BookingRow) -> tuple[set[tuple[str, dt.date]], set[tuple[str, str]]]:
     """The bed-nights and request parts a booking row should hold, by its status."""
-    if row.status != "confirmed":
+    if row.status not in HOLDING:
         return set(), set()
     if row.kind == "visit":
         return set(), {(row.request_id, row.visit_id or "")}
@@ -372,6 +395,7 @@ def _columns(booking: Booking) -> dict[str, object]:
             "bed_id": booking.bed_id,
             "first_night": booking.first_night,
             "nights": booking.nights,
+            "extra_night_staff": booking.extra_night_staff,
         }
     return {
         **common,

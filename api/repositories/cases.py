@@ -12,7 +12,14 @@ __all__ = ["CaseRepository"]
 
 class CaseRepository(ItemRepository[Case]):
     row_class, model = CaseRow, Case
-    columns = ("case_id", "locality_id")
+    columns = (
+        "case_id",
+        "locality_id",
+        "allowance_year_start",
+        "sitting_hours_banked",
+        "sitting_hours_recent",
+        "contribution_per_night_pence",
+    )
 
     def page(self, locality_id: str | None, limit: int, offset: int) -> Page[Case]:
         query = self._ordered()

@@ -1,5 +1,5 @@
 """The planning data as a whole: is there any, clear it all, which ids exist, and
-the problem-wide settings (horizon, sitting week, weights).
+the problem-wide settings (horizon, sitting week, planned_on, policy, weights).
 
 Each kind of planning item has its own repository (localities, cases, units,
 providers, requests, budgets); bookings have theirs too.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -27,9 +28,9 @@ from api.tables import (
     ServedPartRow,
     UnitRow,
 )
-from scheduler.model import Horizon, Weights
+from scheduler.model import Horizon, Policy, Problem, Weights
 
-__all__ = ["PlanningRepository"]
+__all__ = ["PlanningRepository", "ProblemSettings"]
 
 _ID_COLUMNS = {
     "locality": LocalityRow.locality_id,
@@ -78,18 +79,48 @@ class PlanningRepository:
         column = _ID_COLUMNS[noun]
         return set(self.session.scalars(select(column).where(column.in_(wanted))))
 
-    def save_settings(self, horizon: Horizon, week_start: dt.date, weights: Weights) -> None:
-        """Store the horizon, week and weights of the imported problem."""
+    def save_settings(self, settings: ProblemSettings) -> None:
+        """Store the problem-wide settings of the imported problem."""
         row = self.session.get(PlanningRow, 1) or PlanningRow(planning_id=1)
-        row.first_night, row.last_night = horizon.first_night, horizon.last_night
-        row.week_start = week_start
-        row.weights = weights.model_dump(mode="json")
+        row.first_night = settings.horizon.first_night
+        row.last_night = settings.horizon.last_night
+        row.week_start = settings.week_start
+        row.planned_on = settings.planned_on
+        row.policy = settings.policy.model_dump(mode="json")
+        row.weights = settings.weights.model_dump(mode="json")
         self.session.add(row)
 
-    def settings(self) -> tuple[Horizon, dt.date, Weights] | None:
-        """The stored horizon, week and weights, or None before any import."""
+    def settings(self) -> ProblemSettings | None:
+        """The stored problem-wide settings, or None before any import."""
         row = self.session.get(PlanningRow, 1)
         if row is None:
             return None
-        horizon = Horizon(first_night=row.first_night, last_night=row.last_night)
-        return horizon, row.week_start, Weights.model_validate(row.weights)
+        return ProblemSettings(
+            horizon=Horizon(first_night=row.first_night, last_night=row.last_night),
+            week_start=row.week_start,
+            planned_on=row.planned_on,
+            policy=Policy.model_validate(row.policy or {}),
+            weights=Weights.model_validate(row.weights),
+        )
+
+
+@dataclass(frozen=True)
+class ProblemSettings:
+    """A problem's settings beside its items: the nights and week planned, the day the
+    plan is made (None: the horizon's first night), the council's policy, the weights."""
+
+    horizon: Horizon
+    week_start: dt.date
+    planned_on: dt.date | None = None
+    policy: Policy = field(default_factory=Policy)
+    weights: Weights = field(default_factory=Weights)
+
+    @classmethod
+    def of(cls, problem: Problem) -> ProblemSettings:
+        return cls(
+            horizon=problem.horizon,
+            week_start=problem.week_start,
+            planned_on=problem.planned_on,
+            policy=problem.policy,
+            weights=problem.weights,
+        )

@@ -20,6 +20,13 @@ class RequestRepository(ItemRepository[AnyRequest]):
     row_class = RequestRow
     columns = ("request_id", "case_id", "kind", "priority", "received")
 
+    def _to_row(self, request: AnyRequest, position: int) -> RequestRow:
+        row: RequestRow = super()._to_row(request, position)
+        if isinstance(request, StayRequest):  # a spot bed approved by a manager (H12b)
+            row.exceptional = request.exceptional
+            row.exceptional_reason = request.exceptional_reason
+        return row
+
     def _to_item(self, row: RequestRow) -> AnyRequest:
         model = StayRequest if row.body.get("kind") == "stay" else SittingRequest
         return model.model_validate(row.body)

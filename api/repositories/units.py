@@ -14,6 +14,14 @@ from scheduler.model import Bed, Unit
 
 __all__ = ["UnitRepository"]
 
+# A unit's terms beyond its beds and rota, each a column of its own and in the body.
+_TERMS = (
+    "block_cost_per_year_pence",
+    "crisis_reserve_beds",
+    "extra_night_staff_max",
+    "extra_night_staff_cost_pence",
+)
+
 
 class UnitRepository(ItemRepository[Unit]):
     row_class = UnitRow
@@ -25,6 +33,7 @@ class UnitRepository(ItemRepository[Unit]):
             locality_id=unit.locality_id,
             spot=unit.spot,
             position=position,
+            **{name: getattr(unit, name) for name in _TERMS},
             body=body,
         )
 
@@ -71,6 +80,14 @@ class UnitRepository(ItemRepository[Unit]):
             self.session.add(NightStaffRow(unit_id=unit_id, night=night, staff=staff))
         else:
             row.staff = staff
+
+    def set_terms(self, unit: Unit) -> None:
+        """Store a unit whose money, crisis reserve or agency staff changed (its beds and
+        night-staff calendar stay as they are)."""
+        row = self.session.get_one(UnitRow, unit.unit_id)
+        fresh = self._to_row(unit, row.position)
+        for name in (*_TERMS, "body"):
+            setattr(row, name, getattr(fresh, name))
 
     def unit_of_bed(self, bed_id: str) -> str | None:
         """The unit holding the bed, or None if there is no such bed."""

@@ -32,7 +32,7 @@ def list_bookings(
     services: ServicesDep,
     principal: Anyone,
     paging: PagingDep,
-    status: Annotated[Literal["confirmed", "cancelled"] | None, Query()] = "confirmed",
+    status: Annotated[Literal["confirmed", "offered", "cancelled"] | None, Query()] = "confirmed",
     kind: Annotated[Literal["stay", "visit"] | None, Query()] = None,
     case_id: Annotated[str | None, Query()] = None,
     request_id: Annotated[str | None, Query()] = None,

@@ -11,7 +11,15 @@ from api.auth import Principal
 from api.errors import error_responses
 from api.repositories.base import Page as RepoPage
 from api.routes.deps import EVERYONE, READERS, WRITERS, PagingDep, ServicesDep, allow
-from api.schemas import NightStaffIn, Page, Pagination, ProviderChanged, RotaIn, UnitChanged
+from api.schemas import (
+    NightStaffIn,
+    Page,
+    Pagination,
+    ProviderChanged,
+    RotaIn,
+    UnitChanged,
+    UnitTermsIn,
+)
 from scheduler.model import FIRST_DATE, LAST_DATE, Case, Locality, Provider, Request, Unit
 
 router = APIRouter(responses=error_responses(401, 403, 422))
@@ -115,6 +123,26 @@ def set_night_staff(
     (the change is made all the same: staff can be short; move or cancel those stays).
     """
     return services.catalogue.set_night_staff(principal, unit_id, night, body.staff)
+
+
+@router.patch(
+    "/units/{unit_id}",
+    response_model=UnitChanged,
+    tags=["units"],
+    responses=error_responses(404, 422),
+)
+def set_unit_terms(
+    services: ServicesDep, principal: Admin, unit_id: str, body: UnitTermsIn
+) -> UnitChanged:
+    """Change the unit's block contract, crisis reserve or agency night staff (policy
+    v2); fields left out stay. Refused (422, naming the field) as a problem file would
+    be: a reserve beyond the block beds, a block contract or reserve on a spot unit,
+    pence over 10^12.
+
+    ``warnings`` lists each stay booked there that the change leaves breaking a hard
+    rule (the change is made all the same; move or cancel those stays).
+    """
+    return services.catalogue.set_unit_terms(principal, unit_id, body)
 
 
 # ---------------------------------------------------------------- providers

@@ -171,7 +171,7 @@ def bookings_sheet(
     services: ServicesDep,
     principal: Anyone,
     kind: Literal["xlsx", "csv"],
-    status: Annotated[Literal["confirmed", "cancelled"] | None, Query()] = "confirmed",
+    status: Annotated[Literal["confirmed", "offered", "cancelled"] | None, Query()] = "confirmed",
 ) -> Response:
     """Bookings as a spreadsheet (a provider key gets only its own)."""
     page = services.bookings.list(principal, BookingFilter(status=status), 10**9, 0)

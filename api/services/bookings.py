@@ -81,7 +81,12 @@ def booking_out(row: BookingRow) -> BookingOut:
     """The response body for a booking row."""
     out = BookingOut.model_validate(row, from_attributes=True)
     return out.model_copy(
-        update={"created_at": as_utc(row.created_at), "updated_at": as_utc(row.updated_at)}
+        update={
+            "created_at": as_utc(row.created_at),
+            "updated_at": as_utc(row.updated_at),
+            # The column's 0 on a visit says nothing: agency night staff are a stay's.
+            "extra_night_staff": row.extra_night_staff if row.kind == "stay" else None,
+        }
     )
 
 

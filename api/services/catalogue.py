@@ -24,9 +24,9 @@ from api.repositories import (
     UnitRepository,
 )
 from api.repositories.base import Page
-from api.repositories.bookings import BookingFilter
+from api.repositories.bookings import BookingFilter, to_booking
 from api.repositories.items import ItemRepository
-from api.schemas import CapacityWarning, ProviderChanged, UnitChanged
+from api.schemas import CapacityWarning, ProviderChanged, UnitChanged, UnitTermsIn
 from api.services.bookings import monday_of
 from api.services.problems import Neighbourhood, problem_around
 from api.services.rules import Booking, Breach, breaches_after_change
@@ -40,6 +40,8 @@ from scheduler.model import (
     StayRequest,
     Unit,
     VisitBooking,
+    _Item,
+    _unit_errors,
 )
 
 __all__ = ["CatalogueService"]
@@ -178,6 +180,48 @@ class CatalogueService:
             return None
 
         breaches = breaches_after_change(problem_before, problem_after, staying, shared=True)
+        return UnitChanged(**after.model_dump(), warnings=_warnings(breaches))
+
+    def set_unit_terms(self, principal: Principal, unit_id: str, terms: UnitTermsIn) -> UnitChanged:
+        """Change a unit's block contract, crisis reserve or agency night staff.
+
+        Validated as the unit in a problem file is (422 naming the field). The answer
+        warns of each stay booked there that the change leaves breaking a hard rule
+        (fewer agency staff allowed than booked, H5; a larger reserve, H13).
+        """
+        with self.db.write() as session:
+            units = UnitRepository(session)
+            before = _found(units.get(unit_id), "unit", unit_id)
+            changes = terms.model_dump(exclude_unset=True, exclude_none=True)
+            after = _validated(Unit, {**before.model_dump(), **changes})
+            _refuse_unit_errors(after)
+            stays = [
+                to_booking(row)
+                for row in BookingRepository(session).confirmed(unit_ids=[unit_id])
+                if row.kind == "stay"
+            ]
+            nights = {n for stay in stays if isinstance(stay, StayBooking) for n in stay.night_list}
+            week = monday_of(min(nights)) if nights else None
+
+            def where() -> Neighbourhood:
+                return Neighbourhood(unit_ids={unit_id}, nights=set(nights))
+
+            problem_before = problem_around(session, where(), week) if week else None
+            units.set_terms(after)
+            session.flush()
+            _audit(session, principal, "change", "unit", unit_id, before, after)
+            problem_after = problem_around(session, where(), week) if week else None
+
+        def staying(booking: Booking) -> str | None:
+            if isinstance(booking, StayBooking) and booking.unit_id == unit_id:
+                return unit_id
+            return None
+
+        breaches = (
+            breaches_after_change(problem_before, problem_after, staying)
+            if problem_before and problem_after
+            else []
+        )
         return UnitChanged(**after.model_dump(), warnings=_warnings(breaches))
 
     def set_rota(
@@ -327,9 +371,24 @@ def _case_refs(repo: PlanningRepository, case: Case) -> None:
 
 def _unit_refs(repo: PlanningRepository, unit: Unit) -> None:
     _require(repo, "locality", "locality_id", [unit.locality_id])
+    _refuse_unit_errors(unit)
     taken = repo.existing_ids("bed", [bed.bed_id for bed in unit.beds])
     if taken:
         raise Conflict(f"bed {sorted(taken)[0]} exists already")
+
+
+def _refuse_unit_errors(unit: Unit) -> None:
+    """422 for what a problem file would refuse in the unit alone, in the file's words
+    (a crisis reserve beyond its block beds, a block contract on a spot unit): the same
+    rules, from the same function, as an import."""
+    where = _Item(f"unit {unit.unit_id}", ())
+    errors = [
+        error
+        for error in _unit_errors(where, unit, {unit.locality_id})
+        if error.field != "locality_id"  # checked against the stored localities above
+    ]
+    if errors:
+        raise InvalidInput("; ".join(str(error) for error in errors), errors=errors)
 
 
 def _provider_refs(repo: PlanningRepository, provider: Provider) -> None:

@@ -3,6 +3,7 @@ and booking checks are built from."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from api.repositories import (
 )
 from api.repositories.bookings import to_booking
 from api.repositories.items import ItemRepository
+from api.repositories.planning import ProblemSettings
 from api.schemas import ImportResult
 from scheduler.files import load_problem
 from scheduler.model import (
@@ -34,6 +36,7 @@ from scheduler.model import (
     Case,
     Horizon,
     InvalidProblem,
+    Policy,
     Problem,
     SittingRequest,
     StayRequest,
@@ -82,7 +85,7 @@ class ProblemService:
         return _counts(problem)
 
     def export_problem(self) -> Problem:
-        """The stored problem, confirmed bookings included.
+        """The stored problem, confirmed and offered bookings included.
 
         Raises
         ------
@@ -93,44 +96,48 @@ class ProblemService:
             settings = PlanningRepository(session).settings()
             if settings is None:
                 raise NotFound("no problem has been imported yet")
-            horizon, week_start, weights = settings
             bookings = BookingRepository(session).confirmed_all()
-            return _assemble(session, horizon, week_start, weights, bookings=bookings)
+            return _assemble(session, settings, bookings=bookings)
 
 
 def build_problem(session: Session, week_start: dt.date | None, horizon: Horizon | None) -> Problem:
-    """The problem an allocation run solves: everything stored, with the confirmed
-    bookings that touch the horizon pinned.
+    """The problem an allocation run solves: everything stored, with the confirmed and
+    offered bookings that touch the horizon pinned, under the stored policy.
 
     Raises
     ------
     InvalidInput
         No problem imported and no dates given, or the stored data breaks the contract.
     """
-    week_start, horizon, weights = run_dates(session, week_start, horizon)
-    bookings = BookingRepository(session).overlapping(horizon.first_night, horizon.last_night)
-    return _assemble(session, horizon, week_start, weights, bookings=bookings)
+    settings = run_dates(session, week_start, horizon)
+    bookings = BookingRepository(session).overlapping(
+        settings.horizon.first_night, settings.horizon.last_night
+    )
+    return _assemble(session, settings, bookings=bookings)
 
 
 def run_dates(
     session: Session, week_start: dt.date | None, horizon: Horizon | None
-) -> tuple[dt.date, Horizon, Weights]:
-    """The sitting week and horizon a run covers (those given, else those stored), and
-    the stored weights.
+) -> ProblemSettings:
+    """The settings a run plans under: the sitting week and horizon given, else those
+    stored; the stored planned_on, policy and weights.
+
+    A run given other nights than those imported is planned on the stored
+    ``planned_on`` if it was stated, else on its own horizon's first night.
 
     Raises
     ------
     InvalidInput
         No problem imported and no dates given.
     """
-    settings = PlanningRepository(session).settings()
-    if settings is None and (week_start is None or horizon is None):
-        raise InvalidInput("week_start and horizon are needed: no problem has been imported")
-    weights = settings[2] if settings else Weights()
-    horizon = horizon or (settings[0] if settings else None)
-    week_start = week_start or (settings[1] if settings else None)
-    assert horizon is not None and week_start is not None
-    return week_start, horizon, weights
+    stored = PlanningRepository(session).settings()
+    if stored is None:
+        if week_start is None or horizon is None:
+            raise InvalidInput("week_start and horizon are needed: no problem has been imported")
+        return ProblemSettings(horizon=horizon, week_start=week_start)
+    return dataclasses.replace(
+        stored, horizon=horizon or stored.horizon, week_start=week_start or stored.week_start
+    )
 
 
 @dataclass
@@ -146,15 +153,15 @@ class Neighbourhood:
 
 def problem_around(session: Session, around: Neighbourhood, week_start: dt.date) -> Problem:
     """A problem holding just what the hard rules need to judge new bookings
-    for ``around``: its cases, units and providers, every confirmed booking of
-    theirs, and the budgets over them.
+    for ``around``: its cases, units and providers, every confirmed or offered
+    booking of theirs, the budgets over them, and the stored policy and planned_on.
 
     Items outside (other cases, units, providers) are left out; references to
     them that only steer the objective are dropped.
     """
     planning = PlanningRepository(session)
     stored = planning.settings()
-    horizon = _covering(stored[0] if stored else None, around.nights)
+    horizon = _covering(stored.horizon if stored else None, around.nights)
     budgets = [
         budget
         for budget in BudgetRepository(session).all()
@@ -188,7 +195,9 @@ def problem_around(session: Session, around: Neighbourhood, week_start: dt.date)
         ],
         bookings=[to_booking(row) for row in bookings],
         budgets=budgets,
-        weights=stored[2] if stored else Weights(),
+        policy=stored.policy if stored else Policy(),
+        planned_on=stored.planned_on if stored else None,
+        weights=stored.weights if stored else Weights(),
     )
     return _revalidated(problem)
 
@@ -212,7 +221,7 @@ def _revalidated(problem: Problem) -> Problem:
 
 
 def _store(session: Session, problem: Problem) -> None:
-    PlanningRepository(session).save_settings(problem.horizon, problem.week_start, problem.weights)
+    PlanningRepository(session).save_settings(ProblemSettings.of(problem))
     for table, repository in _REPOSITORIES.items():
         items = repository(session)
         for position, item in enumerate(getattr(problem, table)):
@@ -234,17 +243,10 @@ _REPOSITORIES: dict[str, type[ItemRepository[Any]]] = {
 }
 
 
-def _assemble(
-    session: Session,
-    horizon: Horizon,
-    week_start: dt.date,
-    weights: Weights,
-    *,
-    bookings: Iterable[Any],
-) -> Problem:
+def _assemble(session: Session, settings: ProblemSettings, *, bookings: Iterable[Any]) -> Problem:
     problem = Problem.model_construct(
-        horizon=horizon,
-        week_start=week_start,
+        horizon=settings.horizon,
+        week_start=settings.week_start,
         localities=LocalityRepository(session).all(),
         cases=CaseRepository(session).all(),
         units=UnitRepository(session).all(),
@@ -252,7 +254,9 @@ def _assemble(
         requests=RequestRepository(session).all(),
         bookings=[to_booking(row) for row in bookings],
         budgets=BudgetRepository(session).all(),
-        weights=weights,
+        policy=settings.policy,
+        planned_on=settings.planned_on,
+        weights=settings.weights,
     )
     return _revalidated(problem)
 

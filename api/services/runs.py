@@ -72,7 +72,8 @@ class RunService:
         (confirmed bookings then pinned): building a county problem takes the server
         half a second, which its other requests would wait for."""
         with self.db.read() as session:
-            week_start, horizon, _ = run_dates(session, body.week_start, body.horizon)
+            dates = run_dates(session, body.week_start, body.horizon)
+            week_start, horizon = dates.week_start, dates.horizon
         row = RunRow(
             run_id=f"run-{uuid.uuid4().hex[:12]}",
             status="queued",
