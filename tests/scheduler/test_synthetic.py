@@ -135,7 +135,8 @@ def test_a_rule_fixture_loads(path: Path):
 
 def test_there_is_one_rule_fixture_per_hard_rule_and_each_is_explained():
     readme = (FIXTURES / "rules" / "README.md").read_text(encoding="utf-8")
-    assert [p.stem[:3] for p in RULES] == [f"h{n:02d}" for n in range(1, 13)]
+    # One file per rule H1..H13, and more where v2 made a rule do more (h05b, h08b, ...).
+    assert sorted({p.stem[:3] for p in RULES}) == [f"h{n:02d}" for n in range(1, 14)]
     for path in RULES:
         assert f"`{path.name}`" in readme
 
