@@ -56,13 +56,15 @@ STAGES: tuple[UnmetReason, ...] = (
     "no_provider",
     "no_suitable_bed",
     "too_far",
-    "spot_not_approved",
     "no_night_staff",
     "incompatible_resident",
-    "crisis_reserve",
     "provider_hours_used",
     "no_sitter_free",
     "beds_taken",
+    # Only a bed the policy keeps from this request could serve: the spot bed it is not
+    # approved for, the bed held for crisis. Nearer to serving than a bed that is taken.
+    "spot_not_approved",
+    "crisis_reserve",
 )
 WHOLE_REQUEST: tuple[UnmetReason, ...] = ("not_eligible", "allowance_used", "outside_horizon")
 # Probes an alternative search makes at most, per request or visit: the county's few

@@ -33,7 +33,9 @@ def _block_at(problem: dict[str, Any]) -> int:
 
 
 def _exceptional_without_reason(problem: dict[str, Any]) -> None:
-    problem["requests"][_stay_at(problem)] |= {"exceptional": True}
+    request = problem["requests"][_stay_at(problem)]
+    request["exceptional"] = True
+    request.pop("exceptional_reason", None)
 
 
 def _reserve_beyond_beds(problem: dict[str, Any]) -> None:
