@@ -2,8 +2,9 @@
 
 Everything here is plain integers and lists: no dates, no ids, no JSON. The
 scheduler's compile step builds it from a problem (after filtering every
-option that breaks H2, H3, H6, H7, H8, H9 coverage/skills and H10 windows), so
-that an engine only has to choose among *options*:
+option that breaks H2, H3, H6, H7, H8, H9 coverage/skills, H10 windows and
+H12b spot approval, and those on nights the crisis reserve leaves no bed, H13),
+so that an engine only has to choose among *options*:
 
 - a **stay option** puts one stay request in one bed class, starting on one
   night. A bed class is a set of interchangeable beds of one unit (same
@@ -15,8 +16,9 @@ that an engine only has to choose among *options*:
   start step; an overnight visit runs on past midnight into the next day
   (:mod:`solver.steps` maps its steps to days).
 
-Capacities are what is left after confirmed bookings. Money is counted in
-*sixtieths of a penny* so that sitter-minutes x pence-per-hour stays exact.
+Capacities are what is left after bookings (confirmed or offered). Money is
+counted in *sixtieths of a penny* so that sitter-minutes x pence-per-hour stays
+exact, and is what a plan adds to the spend (H12): a block bed's night is 0.
 
 Objective coefficients are per option and per tier (see :data:`TIERS`); tiers
 are compared lexicographically.
