@@ -164,7 +164,7 @@ def test_plans_and_bookings_download_as_spreadsheets(
     sheets = pd.read_excel(
         io.BytesIO(client.get(f"{url}/plan.xlsx", headers=admin).content), sheet_name=None
     )
-    assert set(sheets) == {"stays", "visits", "unmet"}
+    assert set(sheets) == {"stays", "visits", "agency staff", "unmet"}
     assert sorted(sheets["stays"]["Request ID"]) == sorted(s["request_id"] for s in plan["stays"])
     assert len(sheets["unmet"]) == len(plan["unmet"])
     assert client.post(f"{url}/publish", headers=admin).status_code == 200
