@@ -26,6 +26,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/units/{unit_id}"): ALL,
     ("POST", "/v1/units"): ADMIN,
     ("PUT", "/v1/units/{unit_id}/night-staff/{night}"): WRITE,
+    ("PATCH", "/v1/units/{unit_id}"): ADMIN,  # a unit's contract, reserve, agency staff
     ("GET", "/v1/providers"): ALL,
     ("GET", "/v1/providers/{provider_id}"): ALL,
     ("POST", "/v1/providers"): ADMIN,
