@@ -105,12 +105,17 @@ class SittingGreedy:
             if not providers:
                 continue
             sitters = 2 if template.double_handed else 1
+            # H8 as the compile step counts it: exempt priorities draw nothing; the others
+            # draw on the week's hours plus the banked hours the policy lets a carer use.
+            draws = not self.problem.policy.exempt(arrival.priority)
             left = case_left.get(arrival.case_id)
             if left is None:
                 case = self.cases[arrival.case_id]
-                left = round(60 * case.sitting_hours_per_week)
+                weekly = case.sitting_hours_per_week
+                bank_weeks = self.problem.policy.sitting_bank_weeks
+                left = round(60 * (weekly + min(case.sitting_hours_banked, bank_weeks * weekly)))
             for shape in self._shapes_of(template):
-                if left < shape.minutes:
+                if draws and left < shape.minutes:
                     continue
                 need = shape.minutes * sitters
                 for day, start in shape.slots:
@@ -128,7 +133,7 @@ class SittingGreedy:
                             for d, t in covered:
                                 rows[d][t] -= sitters
                             provider_left[p] -= need
-                            left -= shape.minutes
+                            left -= shape.minutes if draws else 0
                             case_busy.setdefault(arrival.case_id, []).append((first, end))
                             served.append(
                                 ServedVisit(
