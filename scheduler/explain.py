@@ -270,7 +270,7 @@ def _stay_blocker(
         )
     if state.case_nights[request.case] & set(nights):
         return _Block("allowance_used", f"This person has another stay planned on {span}.")
-    if request.draws and state.nights_left[request.case] < request.nights:
+    if not state.allowance_ok(opt):
         return _Block(
             "allowance_used", "The nights allowance is taken by this person's other stays."
         )
@@ -464,7 +464,7 @@ def _visit_blocker(compiled: Compiled, state: State, opt: VisitOption) -> _Block
     visit = data.visits[opt.visit]
     provider = compiled.problem.providers[opt.provider]
     day = compiled.day_of(opt.day)
-    if visit.draws and state.minutes_left[visit.case] < visit.minutes:
+    if not state.visit_allowance_ok(opt.visit):
         return _Block("allowance_used", "This week's sitting hours are used by other visits.")
     if state.provider_minutes[opt.provider] < visit.minutes * visit.sitters:
         return _Block(

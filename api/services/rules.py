@@ -7,6 +7,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 from scheduler.checker import Violation, check
+from scheduler.decode import extra_staff
 from scheduler.model import (
     Plan,
     PlannedStay,
@@ -32,7 +33,12 @@ def plan_of(bookings: Iterable[StayBooking | VisitBooking]) -> Plan:
             stays.append(PlannedStay(**fields))
         else:
             visits.append(PlannedVisit(**fields))
-    return Plan(stays=stays, visits=visits, solver=SolverInfo(engine="manual", status="manual"))
+    return Plan(
+        stays=stays,
+        visits=visits,
+        extra_staff=extra_staff(stays),
+        solver=SolverInfo(engine="manual", status="manual"),
+    )
 
 
 def introduced_violations(

@@ -328,13 +328,14 @@ BAD_CELLS = [
         "April",
         ("cases", 2, "'Allowance year start' (M)", "'April' is not a date"),
     ),
-    # exceptional without a reason: the request's own check, on the reason's cell
+    # exceptional without a reason (R-00002 has none): the request's own check, on the
+    # reason's cell
     (
         "stay requests",
-        0,
+        1,
         "Exceptional",
         "yes",
-        ("stay requests", 2, "'Exceptional reason' (L)", "is required when exceptional"),
+        ("stay requests", 3, "'Exceptional reason' (L)", "is required when exceptional"),
     ),
     # a reserve larger than the unit's 2 block beds
     (
