@@ -70,6 +70,9 @@ WHOLE_REQUEST: tuple[UnmetReason, ...] = ("not_eligible", "allowance_used", "out
 # Probes an alternative search makes at most, per request or visit: the county's few
 # hundred unmet requests stay within a second or two.
 MAX_PROBES = 800
+# An alternative asks the carer or a manager to change at most this many things: past it,
+# it is no longer a near change a broker would offer.
+MAX_RELAXED = 2
 
 
 @dataclass(frozen=True)
@@ -338,6 +341,8 @@ class _StayProbe:
             km = km_between(home.lat, home.lon, unit.location.lat, unit.location.lon)
             for start in range(len(compiled.nights) - size + 1):
                 relaxes = self._relaxes(unit, start, km)
+                if len(relaxes) > MAX_RELAXED:
+                    continue  # asks too much to be the nearest change
                 distance = 0 if "start_window" not in relaxes else abs(start - wanted)
                 candidates.append((len(relaxes), distance, km, start, class_idx, relaxes))
         candidates.sort(key=lambda c: c[:5])
@@ -425,16 +430,13 @@ class _StayProbe:
         if "start_window" in relaxes:
             ifs.append("the carer can take the break on those dates")
         if "travel" in relaxes:
-            ifs.append(
-                f"the carer accepts {km:.0f} km, past the {self.request.max_travel_km:.0f} km asked"
-            )
+            asked = self.request.max_travel_km
+            ifs.append(f"the carer accepts a unit {km:.0f} km away ({asked:.0f} km asked)")
         if "spot_approval" in relaxes:
             ifs.append(f"a manager approves it as a spot purchase ({money_words(pence)})")
         if "night_staff" in relaxes:
             ifs.append("the unit can add one more night staff member on those nights")
-        if not ifs:
-            return said + "."
-        return f"{said}, if {' and '.join(ifs)}."
+        return said + (f", if {listing(ifs)}." if ifs else ".")
 
 
 # ---------------------------------------------------------------------- visits
@@ -597,5 +599,5 @@ class _VisitProbe:
             ifs.append("the visit can move to then")
         if "travel" in relaxes:
             ifs.append(f"the carer accepts a provider {km:.0f} km away")
-        text = said + (f", if {' and '.join(ifs)}." if ifs else ".")
+        text = said + (f", if {listing(ifs)}." if ifs else ".")
         return Alternative(text=text, relaxes=relaxes, visit=visit)

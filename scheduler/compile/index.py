@@ -32,7 +32,6 @@ __all__ = [
     "ClassInfo",
     "Index",
     "clock_of",
-    "spoken_date",
     "step_minutes",
 ]
 
@@ -174,11 +173,6 @@ def clock_of(step_idx: int, step_minutes: int) -> str:
     """The "HH:MM" wall-clock time at which time step ``step_idx`` begins."""
     minutes = step_idx * step_minutes
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def spoken_date(day: dt.date) -> str:
-    """A date as a broker reads it to a carer: "Tuesday 4 March"."""
-    return f"{day:%A} {day.day} {day:%B}"
 
 
 def step_minutes(problem: Problem) -> int:

@@ -14,11 +14,12 @@ from collections.abc import Callable
 from scheduler.compile.agency import agency_cost60, agency_premium60, useful_extras
 from scheduler.compile.capacity import staff_needed
 from scheduler.compile.compiled import OptionBuilder, OptionInputs, RemovedKey
-from scheduler.compile.index import PRIORITY_INDEX, SUPPORT_INDEX, spoken_date
+from scheduler.compile.index import PRIORITY_INDEX, SUPPORT_INDEX
 from scheduler.compile.need import need_of
 from scheduler.compile.terms import stay_cost60, stay_points, tenths_km
 from scheduler.geo import km_between
-from scheduler.model import Case, StayRequest, Unit, UnmetReason
+from scheduler.model import Case, StayBooking, StayRequest, Unit, UnmetReason
+from scheduler.words import day_words, listing
 from solver import data as sd
 
 __all__ = ["runs", "stay_options"]
@@ -57,6 +58,14 @@ class _StayOptions(OptionBuilder):
         self.policy = problem.policy
         self.nights = inputs.index.nights
         self.cases = problem.case_by_id()
+        # bed -> (booking, its first and last night): the bookings a refusal names
+        self.bookings_of_bed: dict[str, list[tuple[str, str, dt.date, dt.date]]] = defaultdict(list)
+        for booking in problem.bookings:
+            if isinstance(booking, StayBooking):
+                last = booking.first_night + dt.timedelta(days=booking.nights - 1)
+                self.bookings_of_bed[booking.bed_id].append(
+                    (booking.booking_id, booking.status, booking.first_night, last)
+                )
         self.classes_of_unit: dict[int, list[int]] = defaultdict(list)
         for class_idx, bed_class in enumerate(self.capacity.classes):
             self.classes_of_unit[bed_class.unit].append(class_idx)
@@ -132,16 +141,16 @@ class _StayOptions(OptionBuilder):
         day = self.nights[night]
         reserve, block = unit.crisis_reserve_beds, unit.block_beds
         if reserve >= block:
-            held = f"{unit.name} keeps all its beds for crisis referrals on {spoken_date(day)}"
+            held = f"{unit.name} keeps all its beds for crisis referrals on {day_words(day)}"
         else:
             held = (
                 f"{unit.name} keeps {reserve} of its {block} beds for crisis referrals on "
-                f"{spoken_date(day)}, and its other beds are booked then"
+                f"{day_words(day)}, and its other beds are booked then"
             )
         release = self.policy.reserve_release_days
         if release > 0:
             opens = day - dt.timedelta(days=release - 1)
-            held += f"; the reserve opens to everyone in plans made from {spoken_date(opens)}"
+            held += f"; the reserve opens to everyone in plans made from {day_words(opens)}"
         self.removals.note(key, "crisis_reserve", unit.unit_id, held)
 
     def _starts_or_why_not(self, request: StayRequest, case: Case, key: RemovedKey) -> range:
@@ -158,10 +167,10 @@ class _StayOptions(OptionBuilder):
                 key,
                 "outside_horizon",
                 "",
-                f"no start from {spoken_date(request.earliest_start)} to "
-                f"{spoken_date(request.latest_start)} fits {request.nights} nights inside "
-                f"the nights planned, {spoken_date(self.nights[0])} to "
-                f"{spoken_date(self.nights[-1])}",
+                f"no start from {day_words(request.earliest_start)} to "
+                f"{day_words(request.latest_start)} fits {request.nights} nights inside "
+                f"the nights planned, {day_words(self.nights[0])} to "
+                f"{day_words(self.nights[-1])}",
             )
             return starts
         if self.policy.exempt(request.priority):
@@ -194,7 +203,7 @@ class _StayOptions(OptionBuilder):
         words = left_of(limits.nights_left, "this year")
         last_start = self._starts(request)[-1]
         if limits.fresh_night is not None and limits.fresh_night < last_start + request.nights:
-            fresh = spoken_date(self.nights[limits.fresh_night])
+            fresh = day_words(self.nights[limits.fresh_night])
             words += f", and {left_of(limits.nights_left_next, 'in the year starting ' + fresh)}"
         return f"{words}; the stay asked for {request.nights}"
 
@@ -248,13 +257,13 @@ class _StayOptions(OptionBuilder):
                 if free_run[start] < nights:
                     if not taken:
                         taken = True
+                        bed = infos[class_idx].bed_ids[0]
                         self.removals.note(
                             key,
                             "beds_taken",
                             unit.unit_id,
-                            f"bed {infos[class_idx].bed_ids[0]} in {unit.name} is held on "
-                            f"the nights asked by confirmed booking "
-                            f"{', '.join(infos[class_idx].booked_by)}",
+                            f"bed {bed} in {unit.name} is held on the nights asked by "
+                            f"{self._holders(bed, start, nights)}",
                         )
                     continue
                 kept = self.previous.get(request.request_id) == (unit.unit_id, self.nights[start])
@@ -330,6 +339,17 @@ class _StayOptions(OptionBuilder):
             self.removals.note((request.request_id, None), reason, unit.unit_id, detail())
         return refusal is not None
 
+    def _holders(self, bed: str, start: int, nights: int) -> str:
+        """The bookings of ``bed`` that hold one of the nights ``start`` .. ``start +
+        nights - 1``, as a sentence names them ("confirmed booking B-1")."""
+        first, last = self.nights[start], self.nights[start + nights - 1]
+        held = [
+            f"{status} booking {booking_id}"
+            for booking_id, status, begins, ends in self.bookings_of_bed[bed]
+            if begins <= last and first <= ends
+        ]
+        return listing(held) if held else "a booking"
+
     def _no_staff(
         self, table: sd.UnitNights, night: int, case: Case, key: RemovedKey, unit: Unit
     ) -> None:
@@ -340,7 +360,7 @@ class _StayOptions(OptionBuilder):
             key,
             "no_night_staff",
             unit.unit_id,
-            f"{unit.name} would need {need} night staff on {self.nights[night]}, "
+            f"{unit.name} would need {need} night staff on {day_words(self.nights[night])}, "
             f"it has {table.staff[night]}"
             + (f" and may add {agency} agency staff" if agency else ""),
         )
@@ -360,7 +380,7 @@ class _StayOptions(OptionBuilder):
                         "incompatible_resident",
                         unit.unit_id,
                         f"a resident who cannot share with this person is booked in "
-                        f"{unit.name} on {self.nights[n]}",
+                        f"{unit.name} on {day_words(self.nights[n])}",
                     )
                     return True
         return False

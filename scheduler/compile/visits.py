@@ -15,6 +15,7 @@ from scheduler.compile.need import need_of
 from scheduler.compile.terms import tenths_km, visit_cost60, visit_points
 from scheduler.geo import km_between
 from scheduler.model import Case, Provider, SittingRequest, Visit, Window, minutes_of
+from scheduler.words import day_words
 from solver import data as sd
 from solver.steps import day_steps
 
@@ -204,7 +205,7 @@ class _VisitOptions(OptionBuilder):
                         "no_sitter_free",
                         provider.provider_id,
                         f"{provider.name} has no sitter free on "
-                        f"{week_start + dt.timedelta(days=day)} at "
+                        f"{day_words(week_start + dt.timedelta(days=day))} at "
                         f"{clock_of(start, self.step)}",
                     )
                 continue
@@ -265,7 +266,10 @@ class _VisitOptions(OptionBuilder):
             ]
             if not inside:
                 self.removals.note(
-                    key, "no_sitter_free", "", f"window on {window.day} is outside the week planned"
+                    key,
+                    "no_sitter_free",
+                    "",
+                    f"the window on {day_words(window.day)} is outside the week planned",
                 )
             slots.extend(inside)
         return slots
