@@ -77,10 +77,32 @@ MAX_RELAXED = 2
 
 @dataclass(frozen=True)
 class _Lookups:
-    """The problem's cases and units by id, made once (not once per unmet request)."""
+    """The problem's cases and units by id, and the cases booked in each unit on each
+    night (H4: the engines' state knows only the stays it took), made once."""
 
     cases: dict[str, Case]
     units: dict[str, Unit]
+    booked: dict[tuple[str, int], set[str]]
+
+    @classmethod
+    def of(cls, compiled: Compiled) -> _Lookups:
+        booked: dict[tuple[str, int], set[str]] = defaultdict(set)
+        night_idx = compiled.index.night_idx
+        for booking in compiled.booked_stays:
+            for night in booking.night_list:
+                if night in night_idx:
+                    booked[(booking.unit_id, night_idx[night])].add(booking.case_id)
+        return cls(compiled.problem.case_by_id(), compiled.problem.unit_by_id(), booked)
+
+    def shares_with_foe(self, case: Case, unit_id: str, nights: range) -> bool:
+        """A booked resident of the unit on one of ``nights`` cannot share with ``case``."""
+        for n in nights:
+            for other in self.booked.get((unit_id, n), ()):
+                if other in case.incompatible_with or case.case_id in (
+                    self.cases[other].incompatible_with
+                ):
+                    return True
+        return False
 
 
 @dataclass
@@ -106,7 +128,7 @@ def explain_unmet(
         state.take_visit(data.visit_options[opt_idx])
     held = _held_beds(compiled, solution, stays)
     holders = _bed_holders(compiled, solution)
-    lookups = _Lookups(compiled.problem.case_by_id(), compiled.problem.unit_by_id())
+    lookups = _Lookups.of(compiled)
     stay_opts: dict[int, list[int]] = defaultdict(list)
     for opt_idx, opt in enumerate(data.stay_options):
         stay_opts[opt.request].append(opt_idx)
@@ -320,6 +342,7 @@ class _StayProbe:
         self.request = compiled.stay_requests[idx]
         self.case = lookups.cases[self.request.case_id]
         self.units = lookups.units
+        self.lookups = lookups
         self.policy = compiled.problem.policy
 
     def nearest(self, staff_short: bool) -> Alternative | None:
@@ -332,23 +355,33 @@ class _StayProbe:
         wanted = (
             self.request.earliest_start - compiled.nights[0]
         ).days  # may lie outside the horizon
+        request = self.request
+        starts = range(len(compiled.nights) - size + 1)
+        in_window = [
+            request.earliest_start <= compiled.nights[s] <= request.latest_start for s in starts
+        ]
+        units: dict[str, tuple[float, list[Relaxation]]] = {}  # made once per unit
         candidates = []
         for class_idx, info in enumerate(compiled.classes):
             unit = self.units[info.unit_id]
             if not self._admits(unit, info.features):
                 continue
-            home = self.case.home
-            km = km_between(home.lat, home.lon, unit.location.lat, unit.location.lon)
-            for start in range(len(compiled.nights) - size + 1):
-                relaxes = self._relaxes(unit, start, km)
-                if len(relaxes) > MAX_RELAXED:
+            if info.unit_id not in units:
+                units[info.unit_id] = self._unit_relaxes(unit)
+            km, relaxed = units[info.unit_id]
+            for start in starts:
+                count = len(relaxed) + (not in_window[start])
+                if count > MAX_RELAXED:
                     continue  # asks too much to be the nearest change
-                distance = 0 if "start_window" not in relaxes else abs(start - wanted)
-                candidates.append((len(relaxes), distance, km, start, class_idx, relaxes))
-        candidates.sort(key=lambda c: c[:5])
-        for _, _, km, start, class_idx, relaxes in candidates[:MAX_PROBES]:
+                distance = 0 if in_window[start] else abs(start - wanted)
+                candidates.append((count, distance, km, start, class_idx))
+        candidates.sort()
+        for count, _, km, start, class_idx in candidates[:MAX_PROBES]:
+            relaxes = units[compiled.classes[class_idx].unit_id][1]
+            if not in_window[start]:
+                relaxes = ["start_window", *relaxes]
             found = self._try(class_idx, start, size, relaxes, km, one_more_staff=False)
-            if found is None and staff_short and not relaxes:
+            if found is None and staff_short and not count:
                 found = self._try(class_idx, start, size, ["night_staff"], km, True)
             if found is not None:
                 return found
@@ -362,17 +395,17 @@ class _StayProbe:
             and unit.sex_policy in ("any", case.sex)
         )
 
-    def _relaxes(self, unit: Unit, start: int, km: float) -> list[Relaxation]:
-        request = self.request
-        night = self.compiled.nights[start]
+    def _unit_relaxes(self, unit: Unit) -> tuple[float, list[Relaxation]]:
+        """The unit's distance from home, and what of the request placing it there
+        relaxes whatever the dates: its travel limit, the spot approval it lacks."""
+        request, home = self.request, self.case.home
+        km = km_between(home.lat, home.lon, unit.location.lat, unit.location.lon)
         relaxes: list[Relaxation] = []
-        if not request.earliest_start <= night <= request.latest_start:
-            relaxes.append("start_window")
         if km > request.max_travel_km + 1e-9:
             relaxes.append("travel")
         if unit.spot and not self.policy.may_buy_spot(request.priority, request.exceptional):
             relaxes.append("spot_approval")
-        return relaxes
+        return km, relaxes
 
     def _try(
         self,
@@ -389,6 +422,8 @@ class _StayProbe:
         nights = range(start, start + size)
         free = state.class_free[class_idx]
         if any(free[n] <= 0 for n in nights):
+            return None
+        if self.lookups.shares_with_foe(self.case, unit.unit_id, nights):
             return None
         bed = next((b for b in info.bed_ids if not self.held.get(b, set()) & set(nights)), None)
         if bed is None:
