@@ -2,8 +2,9 @@
 
 Crisis referrals first, then everything else first come, first served by the
 date received; each request takes the first option (earliest start, then
-nearest) that still fits every rule. A sitting request's visits are placed
-one after another, each where it first fits.
+nearest) that still fits every rule. Sitting is shared before it is lengthened:
+every sitting request's first visit (by date received), then every second
+visit, and so on, each where it first fits.
 """
 
 from __future__ import annotations
@@ -105,11 +106,17 @@ def options_in_order(data: SolverInput) -> tuple[dict[int, list[int]], dict[int,
 
 
 def referral_order(data: SolverInput) -> list[tuple[str, int]]:
-    """Crisis first, then by date received; a sitting request's visits stay together."""
-    keyed: list[tuple[int, int, int, int, str, int]] = []
+    """Crisis first, then by date received; stays before sitting. Sitting is shared before
+    it is lengthened, as the objective asks (spec, tier 2): every request's first visit,
+    by date received, then every request's second, and so on, so that of two carers
+    asking alike each gets a visit before either gets two."""
+    keyed: list[tuple[int, int, int, int, int, str, int]] = []
     for idx, req in enumerate(data.stay_requests):
-        keyed.append((req.priority != CRISIS, req.arrival, 0, idx, "stay", idx))
+        keyed.append((req.priority != CRISIS, 0, 0, req.arrival, idx, "stay", idx))
+    ordinal: dict[int, int] = defaultdict(int)  # visits of each request seen so far
     for idx, visit in enumerate(data.visits):
-        keyed.append((visit.priority != CRISIS, visit.arrival, 1, visit.request, "visit", idx))
+        nth = ordinal[visit.request]
+        ordinal[visit.request] += 1
+        keyed.append((visit.priority != CRISIS, 1, nth, visit.arrival, visit.request, "visit", idx))
     keyed.sort()
     return [(kind, idx) for *_, kind, idx in keyed]

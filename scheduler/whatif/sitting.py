@@ -18,7 +18,7 @@ it with compiling each week and running the greedy on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scheduler.compile import Index, tenths_km
 from scheduler.compile.capacity import provider_week
@@ -61,6 +61,16 @@ class _Shape:
     slots: tuple[tuple[int, int], ...]  # (day, start step), earliest first
 
 
+@dataclass
+class _Week:
+    """What is left in one simulated week as its visits are placed."""
+
+    free: list[list[list[int]]]  # [provider][day][step] sitters free
+    provider_left: list[int]  # [provider] weekly sitter-minutes left under the cap
+    case_left: dict[str, int] = field(default_factory=dict)  # sitting minutes left
+    case_busy: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # (first, end)
+
+
 class SittingGreedy:
     """The greedy's sitting for any week of ``problem``'s simulation.
 
@@ -91,67 +101,73 @@ class SittingGreedy:
         self._serving: dict[tuple[str, float], list[int]] = {}
 
     def week(self, arrivals: list[SittingArrival]) -> list[ServedVisit]:
-        """Allocate one week's sitting arrivals; the visits given."""
-        free = [[list(row) for row in days] for days in self.rota]
-        provider_left = list(self.caps)
-        case_left: dict[str, int] = {}
-        case_busy: dict[str, list[tuple[int, int]]] = {}  # case -> (first, end) step of the week
+        """Allocate one week's sitting arrivals; the visits given. In the compiled greedy's
+        order (``solver.greedy.referral_order``): crisis first; within each, every
+        request's first visit in arrival order, then every second visit, and so on."""
+        week = _Week(
+            free=[[list(row) for row in days] for days in self.rota],
+            provider_left=list(self.caps),
+        )
         served: list[ServedVisit] = []
-        order = [a for a in arrivals if a.priority == "crisis"]
-        order += [a for a in arrivals if a.priority != "crisis"]
-        for arrival in order:
-            template = arrival.template
-            providers = self._providers(arrival.case_id, template)
-            if not providers:
-                continue
-            sitters = 2 if template.double_handed else 1
-            # H8 as the compile step counts it: exempt priorities draw nothing; the others
-            # draw on the week's hours plus the banked hours the policy lets a carer use.
-            draws = not self.problem.policy.exempt(arrival.priority)
-            left = case_left.get(arrival.case_id)
-            if left is None:
-                case = self.cases[arrival.case_id]
-                weekly = case.sitting_hours_per_week
-                bank_weeks = self.problem.policy.sitting_bank_weeks
-                left = round(60 * (weekly + min(case.sitting_hours_banked, bank_weeks * weekly)))
-            for shape in self._shapes_of(template):
-                if draws and left < shape.minutes:
-                    continue
-                need = shape.minutes * sitters
-                for day, start in shape.slots:
-                    first = day * self.steps_per_day + start  # steps from the week's start
-                    end = first + shape.steps
-                    busy = case_busy.get(arrival.case_id)
-                    if busy and any(s < end and first < e for s, e in busy):
-                        continue
-                    covered = day_steps(day, start, shape.steps, self.steps_per_day)
-                    for p in providers:
-                        rows = free[p]
-                        if provider_left[p] >= need and all(
-                            rows[d][t] >= sitters for d, t in covered
-                        ):
-                            for d, t in covered:
-                                rows[d][t] -= sitters
-                            provider_left[p] -= need
-                            left -= shape.minutes if draws else 0
-                            case_busy.setdefault(arrival.case_id, []).append((first, end))
-                            served.append(
-                                ServedVisit(
-                                    request_id=arrival.request_id,
-                                    visit_id=shape.visit_id,
-                                    provider_id=self.problem.providers[p].provider_id,
-                                    day=day,
-                                    start=start * self.step,
-                                    minutes=shape.minutes,
-                                    sitters=sitters,
-                                )
-                            )
-                            break
-                    else:
-                        continue
-                    break
-            case_left[arrival.case_id] = left
+        for crisis in (True, False):
+            group = [a for a in arrivals if (a.priority == "crisis") == crisis]
+            rounds = max((len(a.template.visits) for a in group), default=0)
+            for nth in range(rounds):
+                for arrival in group:
+                    shapes = self._shapes_of(arrival.template)
+                    if nth < len(shapes):
+                        visit = self._place(week, arrival, shapes[nth])
+                        if visit is not None:
+                            served.append(visit)
         return served
+
+    def _place(self, week: _Week, arrival: SittingArrival, shape: _Shape) -> ServedVisit | None:
+        """The visit ``shape`` of ``arrival`` where it first fits (taken from ``week``),
+        or None."""
+        template = arrival.template
+        providers = self._providers(arrival.case_id, template)
+        if not providers:
+            return None
+        sitters = 2 if template.double_handed else 1
+        # H8 as the compile step counts it: exempt priorities draw nothing; the others
+        # draw on the week's hours plus the banked hours the policy lets a carer use.
+        draws = not self.problem.policy.exempt(arrival.priority)
+        left = week.case_left.get(arrival.case_id)
+        if left is None:
+            case = self.cases[arrival.case_id]
+            weekly = case.sitting_hours_per_week
+            bank_weeks = self.problem.policy.sitting_bank_weeks
+            left = round(60 * (weekly + min(case.sitting_hours_banked, bank_weeks * weekly)))
+            week.case_left[arrival.case_id] = left
+        if draws and left < shape.minutes:
+            return None
+        need = shape.minutes * sitters
+        busy = week.case_busy.setdefault(arrival.case_id, [])
+        for day, start in shape.slots:
+            first = day * self.steps_per_day + start  # steps from the week's start
+            end = first + shape.steps
+            if any(s < end and first < e for s, e in busy):
+                continue
+            covered = day_steps(day, start, shape.steps, self.steps_per_day)
+            for p in providers:
+                rows = week.free[p]
+                if week.provider_left[p] >= need and all(rows[d][t] >= sitters for d, t in covered):
+                    for d, t in covered:
+                        rows[d][t] -= sitters
+                    week.provider_left[p] -= need
+                    if draws:
+                        week.case_left[arrival.case_id] = left - shape.minutes
+                    busy.append((first, end))
+                    return ServedVisit(
+                        request_id=arrival.request_id,
+                        visit_id=shape.visit_id,
+                        provider_id=self.problem.providers[p].provider_id,
+                        day=day,
+                        start=start * self.step,
+                        minutes=shape.minutes,
+                        sitters=sitters,
+                    )
+        return None
 
     def _shapes_of(self, template: SittingRequest) -> list[_Shape]:
         """The template's visits with their slots inside their windows (H10)."""
