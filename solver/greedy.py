@@ -4,7 +4,8 @@ Crisis referrals first, then everything else first come, first served by the
 date received; each request takes the first option (earliest start, then
 nearest) that still fits every rule. Sitting is shared before it is lengthened:
 every sitting request's first visit (by date received), then every second
-visit, and so on, each where it first fits.
+visit, and so on, each where it first fits; in each round the requests given
+fewest visits so far go first.
 """
 
 from __future__ import annotations
@@ -41,10 +42,11 @@ class Orders:
     referral: list[tuple[str, int]]
     stay_options: dict[int, list[int]]
     visit_options: dict[int, list[int]]
+    rounds: dict[int, tuple[bool, int]]  # visit -> (not crisis, its place in its request)
 
     @classmethod
     def of(cls, data: SolverInput) -> Orders:
-        return cls(referral_order(data), *options_in_order(data))
+        return cls(referral_order(data), *options_in_order(data), visit_rounds(data))
 
 
 def fill(
@@ -67,20 +69,44 @@ def fill(
     stays, visits = dict(stays), dict(visits)
     orders = orders or Orders.of(data)
     stay_opts, visit_opts = orders.stay_options, orders.visit_options
-    for kind, idx in orders.referral:
-        if kind == "stay" and idx not in stays:
-            for opt_idx in stay_opts[idx]:
+    given: dict[int, int] = defaultdict(int)  # sitting request -> its visits served
+    for v in visits:
+        given[data.visits[v].request] += 1
+    for kind, run in _runs(orders):
+        if kind == "stay":
+            idx = run[0]
+            for opt_idx in stay_opts[idx] if idx not in stays else []:
                 if state.stay_fits(data.stay_options[opt_idx]):
                     state.take_stay(data.stay_options[opt_idx])
                     stays[idx] = opt_idx
                     break
-        elif kind == "visit" and idx not in visits:
+            continue
+        # One round of visits (each request's n-th): requests given fewest visits so far
+        # first, then in referral order, so that breaks are shared before lengthened.
+        for idx in sorted(run, key=lambda v: given[data.visits[v].request]):
+            if idx in visits:
+                continue
             for opt_idx in visit_opts[idx]:
                 if state.visit_fits(data.visit_options[opt_idx]):
                     state.take_visit(data.visit_options[opt_idx])
                     visits[idx] = opt_idx
+                    given[data.visits[idx].request] += 1
                     break
     return stays, visits
+
+
+def _runs(orders: Orders) -> list[tuple[str, list[int]]]:
+    """The referral order as steps: each stay alone; the visits of one round (same
+    crisis-or-not, same place in their requests) together."""
+    runs: list[tuple[str, list[int]]] = []
+    for kind, idx in orders.referral:
+        if kind == "visit" and runs and runs[-1][0] == "visit":
+            last = runs[-1][1][-1]
+            if orders.rounds[last] == orders.rounds[idx]:
+                runs[-1][1].append(idx)
+                continue
+        runs.append((kind, [idx]))
+    return runs
 
 
 def options_in_order(data: SolverInput) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
@@ -105,11 +131,22 @@ def options_in_order(data: SolverInput) -> tuple[dict[int, list[int]], dict[int,
     return stay_opts, visit_opts
 
 
+def visit_rounds(data: SolverInput) -> dict[int, tuple[bool, int]]:
+    """Each visit's round: (not crisis, its place among its request's visits)."""
+    seen: dict[int, int] = defaultdict(int)
+    rounds = {}
+    for idx, visit in enumerate(data.visits):
+        rounds[idx] = (visit.priority != CRISIS, seen[visit.request])
+        seen[visit.request] += 1
+    return rounds
+
+
 def referral_order(data: SolverInput) -> list[tuple[str, int]]:
     """Crisis first, then by date received; stays before sitting. Sitting is shared before
     it is lengthened, as the objective asks (spec, tier 2): every request's first visit,
-    by date received, then every request's second, and so on, so that of two carers
-    asking alike each gets a visit before either gets two."""
+    by date received, then every request's second, and so on (``fill`` takes each round
+    fewest-served first), so that of two carers asking alike each gets a visit before
+    either gets two."""
     keyed: list[tuple[int, int, int, int, int, str, int]] = []
     for idx, req in enumerate(data.stay_requests):
         keyed.append((req.priority != CRISIS, 0, 0, req.arrival, idx, "stay", idx))

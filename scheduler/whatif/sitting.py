@@ -102,23 +102,27 @@ class SittingGreedy:
 
     def week(self, arrivals: list[SittingArrival]) -> list[ServedVisit]:
         """Allocate one week's sitting arrivals; the visits given. In the compiled greedy's
-        order (``solver.greedy.referral_order``): crisis first; within each, every
-        request's first visit in arrival order, then every second visit, and so on."""
+        order (``solver.greedy.fill``): crisis first; within each, every request's first
+        visit, then every second visit, and so on, each round fewest-served first, then in
+        arrival order."""
         week = _Week(
             free=[[list(row) for row in days] for days in self.rota],
             provider_left=list(self.caps),
         )
         served: list[ServedVisit] = []
+        given: dict[str, int] = {}  # request -> its visits served
         for crisis in (True, False):
             group = [a for a in arrivals if (a.priority == "crisis") == crisis]
             rounds = max((len(a.template.visits) for a in group), default=0)
             for nth in range(rounds):
-                for arrival in group:
+                # fewest visits given so far first, then in arrival order (a stable sort)
+                for arrival in sorted(group, key=lambda a: given.get(a.request_id, 0)):
                     shapes = self._shapes_of(arrival.template)
                     if nth < len(shapes):
                         visit = self._place(week, arrival, shapes[nth])
                         if visit is not None:
                             served.append(visit)
+                            given[arrival.request_id] = given.get(arrival.request_id, 0) + 1
         return served
 
     def _place(self, week: _Week, arrival: SittingArrival, shape: _Shape) -> ServedVisit | None:
