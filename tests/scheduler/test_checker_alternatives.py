@@ -10,32 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
-from scheduler.checker import Violation, check
-from scheduler.model import Alternative, Plan, Problem, Unmet
-
-Data = dict[str, Any]
-Scenario = Callable[[Data, Data], None]
-
-
-def _violations(problem: Data, plan: Data) -> list[Violation]:
-    return check(Problem.model_validate(problem), Plan.model_validate(plan), check_kpis=False)
-
-
-def _find(items: list[Data], **key: Any) -> Data:
-    return next(item for item in items if all(item.get(k) == v for k, v in key.items()))
-
-
-def _unmet(plan: Data, request_id: str) -> Data:
-    return _find(plan["unmet"], request_id=request_id)
+from scheduler.checker import check
+from scheduler.model import Alternative, Unmet
+from tests.scheduler.plan_data import Data, Scenario, unmet_of, violations_of
 
 
 def _alternative(plan: Data, request_id: str) -> Data:
-    alternative: Data = _unmet(plan, request_id)["alternative"]
+    alternative: Data = unmet_of(plan, request_id)["alternative"]
     return alternative
 
 
@@ -54,7 +38,7 @@ def spot_far(problem: Data, plan: Data) -> None:
     the carer accepts the travel, breaks H7 only. Crisis may have a spot bed (H12b);
     no budget covers U-2; U-2's 1 staff meet ceil(1/4) = 1 (H5)."""
     problem["units"][1]["sex_policy"] = "any"
-    _unmet(plan, "R-5")["alternative"] = {
+    unmet_of(plan, "R-5")["alternative"] = {
         "text": "A bed at Spot Care, 8 km away, if you can travel that far.",
         "relaxes": ["travel"],
         "stay": {
@@ -76,7 +60,7 @@ def other_dates(problem: Data, plan: Data) -> None:
     and C-2 made compatible; 03-04: ceil(1/2) + 1 = 2 staff, 03-05: 1 <= 1)."""
     _r2_unbooked(problem, plan)
     problem["cases"][0]["incompatible_with"] = []
-    _unmet(plan, "R-2")["alternative"] = {
+    unmet_of(plan, "R-2")["alternative"] = {
         "text": "A bed at North House from Wednesday 4 March.",
         "relaxes": ["start_window"],
         "stay": {
@@ -91,7 +75,7 @@ def night_staff(problem: Data, plan: Data) -> None:
     B-1-2 from 03-05 needs 2, one more than there is, on its first night only."""
     _r2_unbooked(problem, plan)
     problem["cases"][1]["night_support"] = "two_to_one"
-    _unmet(plan, "R-2")["alternative"] = {
+    unmet_of(plan, "R-2")["alternative"] = {
         "text": "A bed at North House if one more member of night staff can be found.",
         "relaxes": ["night_staff"],
         "stay": {
@@ -138,7 +122,7 @@ SCENARIOS = [spot_far, other_dates, night_staff, agency_staff, later_visit]
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])
 def test_a_true_alternative_passes(tiny_problem: Data, tiny_plan: Data, scenario: Scenario) -> None:
     scenario(tiny_problem, tiny_plan)
-    assert _violations(tiny_problem, tiny_plan) == []
+    assert violations_of(tiny_problem, tiny_plan) == []
 
 
 # (scenario, change, the one ALT line expected)
@@ -316,7 +300,7 @@ def test_a_false_alternative_is_reported(
     # on several nights gives a line a night)
     scenario(tiny_problem, tiny_plan)
     change(tiny_problem, tiny_plan)
-    lines = [str(v) for v in _violations(tiny_problem, tiny_plan)]
+    lines = [str(v) for v in violations_of(tiny_problem, tiny_plan)]
     assert f"ALT {line}" in lines, lines
     broken = line.split(":")[0]
     assert all(other.startswith(f"ALT {broken}") for other in lines), lines
@@ -329,14 +313,14 @@ def test_what_an_alternative_relaxes_is_excused_together(
     spot_far(tiny_problem, tiny_plan)
     tiny_problem["requests"][4]["priority"] = "planned"
     _alternative(tiny_plan, "R-5")["relaxes"] = ["travel", "spot_approval"]
-    assert _violations(tiny_problem, tiny_plan) == []
+    assert violations_of(tiny_problem, tiny_plan) == []
 
 
 def test_a_visit_may_travel_further_when_named(tiny_problem: Data, tiny_plan: Data) -> None:
     later_visit(tiny_problem, tiny_plan)
     tiny_problem["requests"][3]["max_travel_km"] = 3
     _alternative(tiny_plan, "R-4")["relaxes"] = ["visit_window", "travel"]
-    assert _violations(tiny_problem, tiny_plan) == []
+    assert violations_of(tiny_problem, tiny_plan) == []
 
 
 def test_the_plan_s_own_violations_are_not_the_alternative_s(
@@ -346,15 +330,15 @@ def test_the_plan_s_own_violations_are_not_the_alternative_s(
     # bed that costs nothing more, adds nothing to it and is not blamed
     other_dates(tiny_problem, tiny_plan)
     tiny_problem["budgets"][0]["limit_pence"] = 8999
-    assert [v.rule for v in _violations(tiny_problem, tiny_plan)] == ["H12"]
+    assert [v.rule for v in violations_of(tiny_problem, tiny_plan)] == ["H12"]
 
 
 def test_an_alternative_without_a_placement_is_a_sentence(
     tiny_problem: Data, tiny_plan: Data
 ) -> None:
     # nothing to place, nothing to check (a v1 plan's alternatives were sentences only)
-    _unmet(tiny_plan, "R-5")["alternative"] = "Ask again next month."
-    assert _violations(tiny_problem, tiny_plan) == []
+    unmet_of(tiny_plan, "R-5")["alternative"] = "Ask again next month."
+    assert violations_of(tiny_problem, tiny_plan) == []
 
 
 def test_an_alternative_may_not_give_a_stay_and_a_visit(
@@ -363,7 +347,7 @@ def test_an_alternative_may_not_give_a_stay_and_a_visit(
     spot_far(tiny_problem, tiny_plan)
     later_visit(tiny_problem, tiny_plan)
     _alternative(tiny_plan, "R-5")["visit"] = _placed(tiny_plan, "R-4")
-    assert [str(v) for v in _violations(tiny_problem, tiny_plan)] == [
+    assert [str(v) for v in violations_of(tiny_problem, tiny_plan)] == [
         "ALT alternative for R-5 gives both a stay and a visit"
     ]
 
@@ -374,7 +358,7 @@ def test_each_false_alternative_is_reported(tiny_problem: Data, tiny_plan: Data)
     later_visit(tiny_problem, tiny_plan)
     for request_id in ("R-5", "R-4"):
         _alternative(tiny_plan, request_id)["relaxes"] = []
-    lines = [str(v) for v in _violations(tiny_problem, tiny_plan)]
+    lines = [str(v) for v in violations_of(tiny_problem, tiny_plan)]
     assert [line[:36] for line in lines] == [
         "ALT alternative for R-4 breaks H10: ",
         "ALT alternative for R-5 breaks H7: s",

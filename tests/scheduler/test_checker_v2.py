@@ -11,48 +11,31 @@ Monday 2 March 2026, unless a test says otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from scheduler.checker import Violation, check
-from scheduler.model import Plan, Problem
-
-Data = dict[str, Any]
-Scenario = Callable[[Data, Data], None]
-
-
-def _violations(problem: Data, plan: Data) -> list[Violation]:
-    return check(Problem.model_validate(problem), Plan.model_validate(plan), check_kpis=False)
-
-
-def _find(items: list[Data], **key: Any) -> Data:
-    return next(item for item in items if all(item.get(k) == v for k, v in key.items()))
+from tests.scheduler.plan_data import Data, Scenario, find_item, unmet_of, violations_of
 
 
 def _case(problem: Data, case_id: str) -> Data:
-    return _find(problem["cases"], case_id=case_id)
+    return find_item(problem["cases"], case_id=case_id)
 
 
 def _unit(problem: Data, unit_id: str) -> Data:
-    return _find(problem["units"], unit_id=unit_id)
+    return find_item(problem["units"], unit_id=unit_id)
 
 
 def _request(problem: Data, request_id: str) -> Data:
-    return _find(problem["requests"], request_id=request_id)
+    return find_item(problem["requests"], request_id=request_id)
 
 
 def _stay(plan: Data, request_id: str) -> Data:
-    return _find(plan["stays"], request_id=request_id)
+    return find_item(plan["stays"], request_id=request_id)
 
 
 def _booking(problem: Data, booking_id: str) -> Data:
-    return _find(problem["bookings"], booking_id=booking_id)
-
-
-def _unmet(plan: Data, request_id: str) -> Data:
-    return _find(plan["unmet"], request_id=request_id)
+    return find_item(problem["bookings"], booking_id=booking_id)
 
 
 def _both(problem: Data, plan: Data, **fields: Any) -> None:
@@ -138,7 +121,7 @@ def spot(problem: Data, plan: Data) -> None:
     _unit(problem, "U-2")["sex_policy"] = "any"
     _request(problem, "R-5")["max_travel_km"] = 20
     problem["budgets"].append({"budget_id": "BUD-2", "limit_pence": 210000, "applies_to": ["U-2"]})
-    plan["unmet"].remove(_unmet(plan, "R-5"))
+    plan["unmet"].remove(unmet_of(plan, "R-5"))
     plan["stays"].append(
         {
             "request_id": "R-5", "case_id": "C-4", "unit_id": "U-2", "bed_id": "B-2-1",
@@ -168,7 +151,7 @@ SCENARIOS = [agency, fresh_year, banked, overnight, spot, reserve, offered]
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])
 def test_each_scenario_is_valid(tiny_problem: Data, tiny_plan: Data, scenario: Scenario) -> None:
     scenario(tiny_problem, tiny_plan)
-    assert _violations(tiny_problem, tiny_plan) == []
+    assert violations_of(tiny_problem, tiny_plan) == []
 
 
 # ---------------------------------------------------------------- broken
@@ -318,7 +301,7 @@ ROWS = [
     pytest.param(
         overnight,
         lambda pb, pl: (
-            _find(pl["visits"], request_id="R-6", visit_id="V2").update(start="23:30"),
+            find_item(pl["visits"], request_id="R-6", visit_id="V2").update(start="23:30"),
             pb["providers"][0]["sitters"]["mon"].pop(),
         ),
         {"H9"},
@@ -328,7 +311,9 @@ ROWS = [
     # H10: V1 planned 23:30 runs to 07:30, past its window's 07:00 (P-1 works to 08:00)
     pytest.param(
         overnight,
-        lambda pb, pl: _find(pl["visits"], request_id="R-6", visit_id="V1").update(start="23:30"),
+        lambda pb, pl: find_item(pl["visits"], request_id="R-6", visit_id="V1").update(
+            start="23:30"
+        ),
         {"H10"},
         "visit R-6/V1 2026-03-07 23:30-07:30 is outside its windows",
         id="H10-overnight-window",
@@ -338,7 +323,7 @@ ROWS = [
         overnight,
         lambda pb, pl: (
             _request(pb, "R-6")["visits"][1]["windows"][0].update(start="05:00", end="06:00"),
-            _find(pl["visits"], request_id="R-6", visit_id="V2").update(
+            find_item(pl["visits"], request_id="R-6", visit_id="V2").update(
                 day="2026-03-08", start="05:00"
             ),
         ),
@@ -415,7 +400,7 @@ def test_each_broken_v2_rule_is_reported(
 ) -> None:
     scenario(tiny_problem, tiny_plan)
     mutate(tiny_problem, tiny_plan)
-    violations = _violations(tiny_problem, tiny_plan)
+    violations = violations_of(tiny_problem, tiny_plan)
     assert {v.rule for v in violations} == rules, violations
     assert any(fragment in v.message for v in violations), violations
 
@@ -426,13 +411,13 @@ def test_each_broken_v2_rule_is_reported(
 def test_exempt_priorities_draw_on_no_allowance(tiny_problem: Data, tiny_plan: Data) -> None:
     # R-1 is crisis: C-1's 28 nights all used, yet R-1's 3 nights stand
     _case(tiny_problem, "C-1")["nights_used"] = 28
-    assert _violations(tiny_problem, tiny_plan) == []
+    assert violations_of(tiny_problem, tiny_plan) == []
 
 
 def test_block_nights_cost_nothing(tiny_problem: Data, tiny_plan: Data) -> None:
     # BUD-1 covers U-1 (5 block nights) and P-1 (£90.00): £90.00 is enough
     tiny_problem["budgets"][0]["limit_pence"] = 9000
-    assert _violations(tiny_problem, tiny_plan) == []
+    assert violations_of(tiny_problem, tiny_plan) == []
 
 
 def test_an_exceptional_request_may_have_a_spot_bed(tiny_problem: Data, tiny_plan: Data) -> None:
@@ -440,7 +425,7 @@ def test_an_exceptional_request_may_have_a_spot_bed(tiny_problem: Data, tiny_pla
     _request(tiny_problem, "R-5").update(
         priority="planned", exceptional=True, exceptional_reason="carer in hospital"
     )
-    assert _violations(tiny_problem, tiny_plan) == []
+    assert violations_of(tiny_problem, tiny_plan) == []
 
 
 def test_a_booked_spot_bed_stands(tiny_problem: Data, tiny_plan: Data) -> None:
@@ -448,7 +433,7 @@ def test_a_booked_spot_bed_stands(tiny_problem: Data, tiny_plan: Data) -> None:
     spot(tiny_problem, tiny_plan)
     _request(tiny_problem, "R-5")["priority"] = "planned"
     tiny_problem["bookings"].append({"booking_id": "BK-3", **_stay(tiny_plan, "R-5")})
-    assert _violations(tiny_problem, tiny_plan) == []
+    assert violations_of(tiny_problem, tiny_plan) == []
 
 
 def test_the_crisis_reserve_opens_at_short_notice(tiny_problem: Data, tiny_plan: Data) -> None:
@@ -458,9 +443,9 @@ def test_the_crisis_reserve_opens_at_short_notice(tiny_problem: Data, tiny_plan:
     reserve(tiny_problem, tiny_plan)
     _request(tiny_problem, "R-1")["priority"] = "planned"
     tiny_problem.update(planned_on="2026-03-04", policy={"reserve_release_days": 3})
-    assert _violations(tiny_problem, tiny_plan) == []
+    assert violations_of(tiny_problem, tiny_plan) == []
     tiny_problem["policy"]["reserve_release_days"] = 2  # held from 03-06
-    assert [v.message[:31] for v in _violations(tiny_problem, tiny_plan)] == [
+    assert [v.message[:31] for v in violations_of(tiny_problem, tiny_plan)] == [
         "unit U-1 night 2026-03-06 holds"
     ]
 
@@ -469,7 +454,7 @@ def test_bookings_over_the_reserve_stand(tiny_problem: Data, tiny_plan: Data) ->
     # both beds held for crisis; booked (planned) R-2 alone holds one: it stands
     reserve(tiny_problem, tiny_plan)
     _unit(tiny_problem, "U-1")["crisis_reserve_beds"] = 2
-    assert _violations(tiny_problem, tiny_plan) == []
+    assert violations_of(tiny_problem, tiny_plan) == []
 
 
 def test_a_visit_after_midnight_counts_in_its_window_s_week(
@@ -478,18 +463,18 @@ def test_a_visit_after_midnight_counts_in_its_window_s_week(
     # V2 of R-6 planned 01:00 Monday 03-09 (after the week) in Sunday night's window
     # 23:00-07:00: it is Sunday's, so in the week (H10) and counted in C-4's hours (H8)
     overnight(tiny_problem, tiny_plan)
-    _find(tiny_plan["visits"], request_id="R-6", visit_id="V2").update(
+    find_item(tiny_plan["visits"], request_id="R-6", visit_id="V2").update(
         day="2026-03-09", start="01:00"
     )
     tiny_problem["providers"][0]["sitters"]["mon"][1]["count"] = 2
-    assert _violations(tiny_problem, tiny_plan) == []
+    assert violations_of(tiny_problem, tiny_plan) == []
     _case(tiny_problem, "C-4")["sitting_hours_per_week"] = 9.5  # 600 minutes > 570
-    assert [str(v) for v in _violations(tiny_problem, tiny_plan)] == [
+    assert [str(v) for v in violations_of(tiny_problem, tiny_plan)] == [
         "H8 case C-4 has 600 sitting minutes planned in the week, entitled to 570"
     ]
     # outside every window (H10) it is Monday's, after the week: C-4's hours are 540 again
     tiny_problem["requests"][-1]["visits"][1]["windows"][0]["end"] = "00:30"
-    assert {v.rule for v in _violations(tiny_problem, tiny_plan)} == {"H10"}
+    assert {v.rule for v in violations_of(tiny_problem, tiny_plan)} == {"H10"}
 
 
 def test_extra_staff_outside_the_horizon_may_be_left_out(
@@ -500,10 +485,10 @@ def test_extra_staff_outside_the_horizon_may_be_left_out(
     agency(tiny_problem, tiny_plan)
     _both(tiny_problem, tiny_plan, first_night="2026-03-08")
     tiny_plan["extra_staff"] = [{"unit_id": "U-1", "night": "2026-03-08", "count": 1}]
-    assert _violations(tiny_problem, tiny_plan) == []
+    assert violations_of(tiny_problem, tiny_plan) == []
     tiny_plan["extra_staff"].append({"unit_id": "U-1", "night": "2026-03-09", "count": 1})
-    assert _violations(tiny_problem, tiny_plan) == []
+    assert violations_of(tiny_problem, tiny_plan) == []
     tiny_plan["extra_staff"][1]["count"] = 2
-    assert [str(v) for v in _violations(tiny_problem, tiny_plan)] == [
+    assert [str(v) for v in violations_of(tiny_problem, tiny_plan)] == [
         "H5 extra_staff for unit U-1 night 2026-03-09 is 2, its stays bring 1"
     ]
